@@ -1,0 +1,414 @@
+-- Generated from engine/include/lpose.h by tools/gen_cdef.lua: do not edit.
+-- Run `make cdef` after changing the header.
+return [[
+typedef enum lp_status {
+    LP_STATUS_OK = 0,
+    LP_STATUS_BAD_ARG = 1,
+    LP_STATUS_OOM = 2,
+    LP_STATUS_IO = 3,
+    LP_STATUS_EOF = 4,
+    LP_STATUS_UNSUPPORTED = 5,
+    LP_STATUS_TORCH = 6,
+    LP_STATUS_INTERNAL = 7
+} lp_status;
+const char *lp_last_error(void);
+const char *lp_status_name(lp_status status);
+lp_status lp_set_error(lp_status status, const char *message);
+const char *lp_version(void);
+lp_status lp_runtime_init(int32_t n_threads);
+lp_status lp_set_num_threads(int32_t n_threads);
+int32_t lp_get_num_threads(void);
+lp_status lp_manual_seed(uint64_t seed);
+int32_t lp_cuda_device_count(void);
+typedef struct lp_mem_stats {
+    int64_t n_tensors;
+    int64_t bytes_cpu;
+    int64_t bytes_cuda;
+} lp_mem_stats;
+void lp_mem_stats_get(lp_mem_stats *out);
+typedef struct lp_tensor lp_tensor;
+typedef enum lp_dtype {
+    LP_DTYPE_F32 = 0,
+    LP_DTYPE_F64 = 1,
+    LP_DTYPE_F16 = 2,
+    LP_DTYPE_BF16 = 3,
+    LP_DTYPE_I64 = 4,
+    LP_DTYPE_I32 = 5,
+    LP_DTYPE_U8 = 6,
+    LP_DTYPE_BOOL = 7
+} lp_dtype;
+typedef int32_t lp_device;
+enum { LP_DEVICE_CPU = -1 };
+enum { LP_MAX_DIMS = 16 };
+int32_t lp_dtype_size(lp_dtype dtype);
+const char *lp_dtype_name(lp_dtype dtype);
+void lp_tensor_free(lp_tensor *t);
+int32_t lp_tensor_dim(const lp_tensor *t);
+int64_t lp_tensor_size(const lp_tensor *t, int32_t dim);
+int64_t lp_tensor_numel(const lp_tensor *t);
+int32_t lp_tensor_dtype(const lp_tensor *t);
+lp_device lp_tensor_device(const lp_tensor *t);
+int32_t lp_tensor_requires_grad(const lp_tensor *t);
+int32_t lp_tensor_is_contiguous(const lp_tensor *t);
+int32_t lp_tensor_is_leaf(const lp_tensor *t);
+int32_t lp_tensor_shape(const lp_tensor *t, int64_t *out);
+lp_status lp_tensor_from_buffer(const void *data, lp_dtype dtype, const int64_t *shape,
+                                int32_t ndim, lp_tensor **out);
+lp_status lp_tensor_to_buffer(const lp_tensor *t, void *data, int64_t nbytes);
+lp_status lp_tensor_data_ptr(const lp_tensor *t, void **out);
+lp_status lp_tensor_item(const lp_tensor *t, double *out);
+lp_status lp_tensor_empty(const int64_t *shape, int32_t ndim, lp_dtype dtype, lp_device device,
+                          lp_tensor **out);
+lp_status lp_tensor_zeros(const int64_t *shape, int32_t ndim, lp_dtype dtype, lp_device device,
+                          lp_tensor **out);
+lp_status lp_tensor_ones(const int64_t *shape, int32_t ndim, lp_dtype dtype, lp_device device,
+                         lp_tensor **out);
+lp_status lp_tensor_full(const int64_t *shape, int32_t ndim, double value, lp_dtype dtype,
+                         lp_device device, lp_tensor **out);
+lp_status lp_tensor_arange(double start, double end, double step, lp_dtype dtype,
+                           lp_device device, lp_tensor **out);
+lp_status lp_tensor_linspace(double start, double end, int64_t steps, lp_dtype dtype,
+                             lp_device device, lp_tensor **out);
+lp_status lp_tensor_randn(const int64_t *shape, int32_t ndim, lp_dtype dtype, lp_device device,
+                          int64_t seed, lp_tensor **out);
+lp_status lp_tensor_rand(const int64_t *shape, int32_t ndim, lp_dtype dtype, lp_device device,
+                         int64_t seed, lp_tensor **out);
+lp_status lp_tensor_fill_(lp_tensor *t, double value);
+lp_status lp_tensor_zero_(lp_tensor *t);
+lp_status lp_tensor_uniform_(lp_tensor *t, double low, double high, int64_t seed);
+lp_status lp_tensor_normal_(lp_tensor *t, double mean, double std, int64_t seed);
+lp_status lp_tensor_copy_(lp_tensor *dst, const lp_tensor *src);
+lp_status lp_tensor_to(const lp_tensor *t, lp_dtype dtype, lp_device device, lp_tensor **out);
+lp_status lp_tensor_clone(const lp_tensor *t, lp_tensor **out);
+lp_status lp_tensor_contiguous(const lp_tensor *t, lp_tensor **out);
+lp_status lp_tensor_ref(const lp_tensor *t, lp_tensor **out);
+lp_status lp_tensor_view(const lp_tensor *t, const int64_t *shape, int32_t ndim, lp_tensor **out);
+lp_status lp_tensor_reshape(const lp_tensor *t, const int64_t *shape, int32_t ndim,
+                            lp_tensor **out);
+lp_status lp_tensor_permute(const lp_tensor *t, const int64_t *dims, int32_t ndim,
+                            lp_tensor **out);
+lp_status lp_tensor_transpose(const lp_tensor *t, int32_t dim0, int32_t dim1, lp_tensor **out);
+lp_status lp_tensor_narrow(const lp_tensor *t, int32_t dim, int64_t start, int64_t length,
+                           lp_tensor **out);
+lp_status lp_tensor_slice(const lp_tensor *t, int32_t dim, int64_t start, int64_t end,
+                          int64_t step, lp_tensor **out);
+lp_status lp_tensor_select(const lp_tensor *t, int32_t dim, int64_t index, lp_tensor **out);
+lp_status lp_tensor_index_select(const lp_tensor *t, int32_t dim, const lp_tensor *index,
+                                 lp_tensor **out);
+lp_status lp_tensor_gather(const lp_tensor *t, int32_t dim, const lp_tensor *index,
+                           lp_tensor **out);
+lp_status lp_tensor_cat(const lp_tensor *const *tensors, int32_t n, int32_t dim, lp_tensor **out);
+lp_status lp_tensor_stack(const lp_tensor *const *tensors, int32_t n, int32_t dim,
+                          lp_tensor **out);
+lp_status lp_tensor_expand(const lp_tensor *t, const int64_t *shape, int32_t ndim,
+                           lp_tensor **out);
+lp_status lp_tensor_squeeze(const lp_tensor *t, int32_t dim, lp_tensor **out);
+lp_status lp_tensor_unsqueeze(const lp_tensor *t, int32_t dim, lp_tensor **out);
+lp_status lp_tensor_flatten(const lp_tensor *t, int32_t start_dim, int32_t end_dim,
+                            lp_tensor **out);
+lp_status lp_tensor_flip(const lp_tensor *t, const int64_t *dims, int32_t ndim, lp_tensor **out);
+lp_status lp_tensor_repeat(const lp_tensor *t, const int64_t *repeats, int32_t ndim,
+                           lp_tensor **out);
+typedef enum lp_unary_op {
+    LP_UNARY_NEG = 0,
+    LP_UNARY_ABS,
+    LP_UNARY_EXP,
+    LP_UNARY_LOG,
+    LP_UNARY_LOG1P,
+    LP_UNARY_SQRT,
+    LP_UNARY_RSQRT,
+    LP_UNARY_SQUARE,
+    LP_UNARY_RECIPROCAL,
+    LP_UNARY_SIN,
+    LP_UNARY_COS,
+    LP_UNARY_TANH,
+    LP_UNARY_SIGMOID,
+    LP_UNARY_RELU,
+    LP_UNARY_FLOOR,
+    LP_UNARY_CEIL,
+    LP_UNARY_ROUND,
+    LP_UNARY_TRUNC,
+    LP_UNARY_SIGN,
+    LP_UNARY_ISNAN,
+    LP_UNARY_ISFINITE,
+    LP_UNARY_LOGICAL_NOT,
+    LP_UNARY_COUNT
+} lp_unary_op;
+typedef enum lp_binary_op {
+    LP_BINARY_ADD = 0,
+    LP_BINARY_SUB,
+    LP_BINARY_MUL,
+    LP_BINARY_DIV,
+    LP_BINARY_POW,
+    LP_BINARY_MAXIMUM,
+    LP_BINARY_MINIMUM,
+    LP_BINARY_ATAN2,
+    LP_BINARY_REMAINDER,
+    LP_BINARY_EQ,
+    LP_BINARY_NE,
+    LP_BINARY_LT,
+    LP_BINARY_LE,
+    LP_BINARY_GT,
+    LP_BINARY_GE,
+    LP_BINARY_LOGICAL_AND,
+    LP_BINARY_LOGICAL_OR,
+    LP_BINARY_COUNT
+} lp_binary_op;
+lp_status lp_tensor_unary(lp_unary_op op, const lp_tensor *t, lp_tensor **out);
+lp_status lp_tensor_unary_(lp_unary_op op, lp_tensor *t);
+lp_status lp_tensor_binary(lp_binary_op op, const lp_tensor *a, const lp_tensor *b,
+                           lp_tensor **out);
+lp_status lp_tensor_binary_(lp_binary_op op, lp_tensor *a, const lp_tensor *b);
+lp_status lp_tensor_binary_scalar(lp_binary_op op, const lp_tensor *a, double s,
+                                  int32_t scalar_first, lp_tensor **out);
+lp_status lp_tensor_binary_scalar_(lp_binary_op op, lp_tensor *a, double s);
+lp_status lp_tensor_clamp(const lp_tensor *t, double lo, double hi, lp_tensor **out);
+lp_status lp_tensor_clamp_(lp_tensor *t, double lo, double hi);
+lp_status lp_tensor_where(const lp_tensor *cond, const lp_tensor *a, const lp_tensor *b,
+                          lp_tensor **out);
+lp_status lp_tensor_masked_fill(const lp_tensor *t, const lp_tensor *mask, double value,
+                                lp_tensor **out);
+lp_status lp_tensor_masked_fill_(lp_tensor *t, const lp_tensor *mask, double value);
+lp_status lp_tensor_masked_select(const lp_tensor *t, const lp_tensor *mask, lp_tensor **out);
+lp_status lp_tensor_nan_to_num(const lp_tensor *t, double nan, double posinf, double neginf,
+                               lp_tensor **out);
+typedef enum lp_reduce_op {
+    LP_REDUCE_SUM = 0,
+    LP_REDUCE_MEAN,
+    LP_REDUCE_PROD,
+    LP_REDUCE_AMAX,
+    LP_REDUCE_AMIN,
+    LP_REDUCE_ARGMAX,
+    LP_REDUCE_ARGMIN,
+    LP_REDUCE_LOGSUMEXP,
+    LP_REDUCE_ANY,
+    LP_REDUCE_ALL,
+    LP_REDUCE_NANSUM,
+    LP_REDUCE_NANMEAN,
+    LP_REDUCE_COUNT
+} lp_reduce_op;
+lp_status lp_tensor_reduce(lp_reduce_op op, const lp_tensor *t, const int64_t *dims,
+                           int32_t n_dims, int32_t keepdim, lp_tensor **out);
+lp_status lp_tensor_max_dim(const lp_tensor *t, int32_t dim, int32_t keepdim,
+                            lp_tensor **out_values, lp_tensor **out_indices);
+lp_status lp_tensor_min_dim(const lp_tensor *t, int32_t dim, int32_t keepdim,
+                            lp_tensor **out_values, lp_tensor **out_indices);
+lp_status lp_tensor_std(const lp_tensor *t, const int64_t *dims, int32_t n_dims,
+                        int32_t correction, int32_t keepdim, lp_tensor **out);
+lp_status lp_tensor_var(const lp_tensor *t, const int64_t *dims, int32_t n_dims,
+                        int32_t correction, int32_t keepdim, lp_tensor **out);
+lp_status lp_tensor_norm(const lp_tensor *t, double p, const int64_t *dims, int32_t n_dims,
+                         int32_t keepdim, lp_tensor **out);
+lp_status lp_tensor_quantile(const lp_tensor *t, double q, int32_t has_dim, int32_t dim,
+                             int32_t keepdim, lp_tensor **out);
+lp_status lp_tensor_cumsum(const lp_tensor *t, int32_t dim, lp_tensor **out);
+lp_status lp_tensor_matmul(const lp_tensor *a, const lp_tensor *b, lp_tensor **out);
+lp_status lp_tensor_bmm(const lp_tensor *a, const lp_tensor *b, lp_tensor **out);
+lp_status lp_tensor_linear(const lp_tensor *x, const lp_tensor *weight, const lp_tensor *bias,
+                           lp_tensor **out);
+lp_status lp_tensor_svd(const lp_tensor *a, int32_t full_matrices, lp_tensor **out_u,
+                        lp_tensor **out_s, lp_tensor **out_vh);
+lp_status lp_tensor_eigh(const lp_tensor *a, lp_tensor **out_values, lp_tensor **out_vectors);
+lp_status lp_nn_conv2d(const lp_tensor *x, const lp_tensor *weight, const lp_tensor *bias,
+                       const int64_t stride[2], const int64_t padding[2],
+                       const int64_t dilation[2], int64_t groups, lp_tensor **out);
+lp_status lp_nn_conv_transpose2d(const lp_tensor *x, const lp_tensor *weight,
+                                 const lp_tensor *bias, const int64_t stride[2],
+                                 const int64_t padding[2], const int64_t output_padding[2],
+                                 int64_t groups, const int64_t dilation[2], lp_tensor **out);
+lp_status lp_nn_batch_norm(const lp_tensor *x, const lp_tensor *weight, const lp_tensor *bias,
+                           lp_tensor *running_mean, lp_tensor *running_var, int32_t training,
+                           double momentum, double eps, lp_tensor **out);
+lp_status lp_nn_max_pool2d(const lp_tensor *x, const int64_t kernel[2], const int64_t stride[2],
+                           const int64_t padding[2], const int64_t dilation[2],
+                           int32_t ceil_mode, lp_tensor **out);
+lp_status lp_nn_avg_pool2d(const lp_tensor *x, const int64_t kernel[2], const int64_t stride[2],
+                           const int64_t padding[2], int32_t ceil_mode,
+                           int32_t count_include_pad, lp_tensor **out);
+lp_status lp_nn_adaptive_avg_pool2d(const lp_tensor *x, const int64_t output_size[2],
+                                    lp_tensor **out);
+lp_status lp_nn_pixel_shuffle(const lp_tensor *x, int64_t upscale_factor, lp_tensor **out);
+typedef enum lp_interp_mode {
+    LP_INTERP_NEAREST = 0,
+    LP_INTERP_BILINEAR = 1,
+    LP_INTERP_BICUBIC = 2
+} lp_interp_mode;
+lp_status lp_nn_interpolate(const lp_tensor *x, const int64_t size[2], lp_interp_mode mode,
+                            int32_t align_corners, lp_tensor **out);
+typedef enum lp_pad_mode {
+    LP_PAD_CONSTANT = 0,
+    LP_PAD_REFLECT = 1,
+    LP_PAD_REPLICATE = 2
+} lp_pad_mode;
+lp_status lp_nn_pad(const lp_tensor *x, const int64_t *pads, int32_t n_pads, lp_pad_mode mode,
+                    double value, lp_tensor **out);
+lp_status lp_nn_softmax(const lp_tensor *x, int32_t dim, lp_tensor **out);
+lp_status lp_nn_log_softmax(const lp_tensor *x, int32_t dim, lp_tensor **out);
+lp_status lp_tensor_set_requires_grad(lp_tensor *t, int32_t requires_grad);
+lp_status lp_tensor_backward(const lp_tensor *t, const lp_tensor *grad, int32_t retain_graph);
+lp_status lp_tensor_grad(const lp_tensor *t, lp_tensor **out);
+lp_status lp_tensor_zero_grad(lp_tensor *t);
+lp_status lp_tensor_detach(const lp_tensor *t, lp_tensor **out);
+void lp_grad_set_enabled(int32_t enabled);
+int32_t lp_grad_is_enabled(void);
+typedef struct lp_optim lp_optim;
+typedef enum lp_optim_kind {
+    LP_OPTIM_ADAM = 0,
+    LP_OPTIM_SGD = 1
+} lp_optim_kind;
+typedef struct lp_optim_params {
+    int32_t kind;
+    double lr;
+    double beta1, beta2;
+    double eps;
+    double weight_decay;
+    double momentum;
+    double dampening;
+    int32_t nesterov;
+    int32_t amsgrad;
+} lp_optim_params;
+lp_optim_params lp_optim_default_params(lp_optim_kind kind);
+lp_status lp_optim_init(const lp_optim_params *params, lp_optim **out);
+void lp_optim_free(lp_optim *opt);
+lp_status lp_optim_add_group(lp_optim *opt, const lp_tensor *const *params, int32_t n,
+                             double lr, int32_t *out);
+int32_t lp_optim_n_groups(const lp_optim *opt);
+lp_status lp_optim_set_lr(lp_optim *opt, int32_t group, double lr);
+lp_status lp_optim_get_lr(const lp_optim *opt, int32_t group, double *out);
+lp_status lp_optim_step(lp_optim *opt);
+lp_status lp_optim_zero_grad(lp_optim *opt);
+typedef struct lp_tensor_list lp_tensor_list;
+lp_status lp_optim_state(const lp_optim *opt, lp_tensor_list **out);
+lp_status lp_optim_load_state(lp_optim *opt, const lp_tensor_list *state);
+lp_status lp_tensor_list_init(lp_tensor_list **out);
+void lp_tensor_list_free(lp_tensor_list *list);
+lp_status lp_tensor_list_push(lp_tensor_list *list, const char *name, const lp_tensor *t);
+int32_t lp_tensor_list_size(const lp_tensor_list *list);
+const char *lp_tensor_list_name(const lp_tensor_list *list, int32_t i);
+lp_status lp_tensor_list_get(const lp_tensor_list *list, int32_t i, lp_tensor **out);
+int32_t lp_tensor_list_find(const lp_tensor_list *list, const char *name);
+lp_status lp_tensor_list_set_meta(lp_tensor_list *list, const char *meta);
+const char *lp_tensor_list_meta(const lp_tensor_list *list);
+lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path);
+lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out);
+typedef struct lp_labels lp_labels;
+lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels **out);
+void lp_labels_free(lp_labels *labels);
+int64_t lp_labels_n_frames(const lp_labels *labels);
+int32_t lp_labels_n_keypoints(const lp_labels *labels);
+const char *lp_labels_keypoint_name(const lp_labels *labels, int32_t idx_keypoint);
+const char *lp_labels_image_path(const lp_labels *labels, int64_t idx_frame);
+const char *lp_labels_scorer(const lp_labels *labels);
+const float *lp_labels_keypoints_data(const lp_labels *labels);
+lp_status lp_labels_keypoints(const lp_labels *labels, lp_tensor **out);
+lp_status lp_image_read_rgb(const char *path, lp_tensor **out);
+lp_status lp_image_read_rgb_into(const char *path, int64_t capacity, uint8_t *buf,
+                                 int64_t size_out[2]);
+lp_status lp_image_load(const char *path, int32_t height, int32_t width, int64_t size_out[2],
+                        lp_tensor **out);
+lp_status lp_image_load_into(const char *path, int32_t height, int32_t width,
+                             int64_t size_out[2], float *out);
+enum { LP_CONTEXT_FRAMES = 5 };
+lp_status lp_context_path(const char *path, int32_t offset, int32_t fallback, int64_t capacity,
+                          char *out);
+lp_status lp_context_load_stack(const char *path, int32_t height, int32_t width,
+                                int64_t size_out[2], lp_tensor **out);
+typedef struct lp_video lp_video;
+lp_status lp_video_open(const char *path, int32_t n_threads, lp_video **out);
+void lp_video_free(lp_video *video);
+int64_t lp_video_n_frames(const lp_video *video);
+double lp_video_fps(const lp_video *video);
+int32_t lp_video_width(const lp_video *video);
+int32_t lp_video_height(const lp_video *video);
+const char *lp_video_codec_name(const lp_video *video);
+int64_t lp_video_n_seeks(const lp_video *video);
+lp_status lp_video_read_batch(lp_video *video, int64_t start, int64_t n, int32_t height,
+                              int32_t width, lp_tensor **out);
+lp_status lp_video_read_batch_into(lp_video *video, int64_t start, int64_t n, int32_t height,
+                                   int32_t width, float *out);
+lp_status lp_video_read_frame_rgb(lp_video *video, int64_t index, lp_tensor **out);
+lp_status lp_video_read_frame_rgb_into(lp_video *video, int64_t index, uint8_t *out);
+typedef struct lp_video_writer lp_video_writer;
+lp_status lp_video_writer_open(const char *path, int32_t width, int32_t height, double fps,
+                               lp_video_writer **out);
+lp_status lp_video_writer_write(lp_video_writer *writer, const lp_tensor *rgb);
+lp_status lp_video_writer_write_rgb(lp_video_writer *writer, const uint8_t *rgb, int64_t stride);
+lp_status lp_video_writer_close(lp_video_writer *writer);
+void lp_video_writer_free(lp_video_writer *writer);
+int64_t lp_video_writer_n_frames(const lp_video_writer *writer);
+typedef struct lp_model lp_model;
+typedef enum lp_model_type {
+    LP_MODEL_TYPE_HEATMAP = 0,
+    LP_MODEL_TYPE_HEATMAP_MHCRNN = 1
+} lp_model_type;
+typedef enum lp_backbone {
+    LP_BACKBONE_RESNET18 = 0,
+    LP_BACKBONE_RESNET34 = 1,
+    LP_BACKBONE_RESNET50 = 2,
+    LP_BACKBONE_RESNET101 = 3,
+    LP_BACKBONE_RESNET152 = 4
+} lp_backbone;
+typedef struct lp_model_params {
+    int32_t model_type;
+    int32_t backbone;
+    int32_t num_keypoints;
+    int32_t downsample_factor;
+    int64_t image_height;
+    int64_t image_width;
+    int64_t seed;
+} lp_model_params;
+lp_model_params lp_model_default_params(void);
+const char *lp_model_type_name(int32_t model_type);
+const char *lp_backbone_name(int32_t backbone);
+int32_t lp_backbone_channels(int32_t backbone);
+lp_status lp_model_init(const lp_model_params *params, lp_model **out);
+void lp_model_free(lp_model *model);
+lp_status lp_model_get_params(const lp_model *model, lp_model_params *out);
+int32_t lp_model_n_tensors(const lp_model *model);
+const char *lp_model_tensor_name(const lp_model *model, int32_t i);
+int32_t lp_model_tensor_is_param(const lp_model *model, int32_t i);
+int32_t lp_model_find_tensor(const lp_model *model, const char *name);
+lp_status lp_model_tensor(const lp_model *model, int32_t i, lp_tensor **out);
+lp_status lp_model_count_parameters(const lp_model *model, const char *prefix, int64_t *out);
+lp_status lp_model_set_training(lp_model *model, int32_t training);
+int32_t lp_model_is_training(const lp_model *model);
+lp_status lp_model_to(lp_model *model, lp_device device);
+lp_device lp_model_device(const lp_model *model);
+lp_status lp_model_forward(lp_model *model, const lp_tensor *images, lp_tensor **out_sf,
+                           lp_tensor **out_mf);
+lp_status lp_model_forward_backbone(lp_model *model, const lp_tensor *images,
+                                    lp_tensor **out);
+lp_status lp_model_forward_heads(lp_model *model, const lp_tensor *features, lp_tensor **out_sf,
+                                 lp_tensor **out_mf);
+lp_status lp_model_context_stack(const lp_tensor *features, lp_tensor **out);
+lp_status lp_model_forward_window(lp_model *model, const lp_tensor *images, lp_tensor **out_sf,
+                                  lp_tensor **out_mf);
+lp_status lp_heatmaps_decode(const lp_tensor *heatmaps, int32_t downsample_factor,
+                             lp_tensor **out_keypoints, lp_tensor **out_confidences);
+lp_status lp_keypoints_choose(const lp_tensor *keypoints_sf, const lp_tensor *confidences_sf,
+                              const lp_tensor *keypoints_mf, const lp_tensor *confidences_mf,
+                              lp_tensor **out_keypoints, lp_tensor **out_confidences);
+lp_status lp_model_predict(lp_model *model, const lp_tensor *images, int32_t window,
+                           double frame_height, double frame_width, lp_tensor **out_keypoints,
+                           lp_tensor **out_confidences);
+lp_status lp_pickle_load(const char *path, lp_tensor_list **out);
+typedef enum lp_weights_format {
+    LP_WEIGHTS_LPOSE = 0,
+    LP_WEIGHTS_BACKBONE = 1,
+    LP_WEIGHTS_LIGHTNING = 2
+} lp_weights_format;
+typedef struct lp_load_report {
+    int32_t n_loaded;
+    int32_t n_missing;
+    int32_t n_unexpected;
+} lp_load_report;
+lp_status lp_model_load_weights(lp_model *model, const lp_tensor_list *weights,
+                                lp_weights_format format, lp_load_report *out);
+lp_status lp_model_load_weights_file(lp_model *model, const char *path,
+                                     lp_weights_format format, lp_load_report *out);
+const char *lp_model_load_report_keys(const lp_model *model, int32_t which);
+lp_status lp_model_state(const lp_model *model, lp_tensor_list **out);
+lp_status lp_model_save(const lp_model *model, const char *path);
+lp_status lp_model_load(const char *path, lp_model **out);
+lp_status lp_model_config_json(const lp_model *model, int64_t size, char *out);
+]]
