@@ -34,8 +34,6 @@ local out2 = ffi.new('lp_tensor*[1]')
 local out3 = ffi.new('lp_tensor*[1]')
 local shape_buf = ffi.new('int64_t[?]', C.LP_MAX_DIMS)
 local int64_buf = ffi.new('int64_t[?]', C.LP_MAX_DIMS)
-local pair_a, pair_b, pair_c, pair_d = ffi.new('int64_t[2]'), ffi.new('int64_t[2]'),
-    ffi.new('int64_t[2]'), ffi.new('int64_t[2]')
 local double_out = ffi.new('double[1]')
 
 local Box -- the metatype, created at the bottom once every method exists
@@ -295,7 +293,8 @@ end
 --- tensor.where(cond, a, b): cond ? a : b (a and b may be numbers).
 function M.where(cond, a, b)
     local ref = is_tensor(a) and a or (is_tensor(b) and b or cond)
-    local ta = is_tensor(a) and a or M.full({}, a, { dtype = ref:dtype() == 'bool' and 'f32' or ref:dtype(), device = ref:device() })
+    local dtype = ref:dtype() == 'bool' and 'f32' or ref:dtype()
+    local ta = is_tensor(a) and a or M.full({}, a, { dtype = dtype, device = ref:device() })
     local tb = is_tensor(b) and b or M.full({}, b, { dtype = ta:dtype(), device = ta:device() })
     local r = new1(C.lp_tensor_where, handle(cond, 'tensor.where'), handle(ta), handle(tb), out1)
     if ta ~= a then ta:free() end
@@ -691,12 +690,14 @@ end
 --- t:argmax([dim [, keepdim]]) -> 1-based i64 indices
 function Tensor:argmax(dim, keepdim)
     local d, n = read_dims('tensor:argmax', dim)
-    return plus_one(new1(C.lp_tensor_reduce, C.LP_REDUCE_ARGMAX, handle(self, 'tensor:argmax'), d, n, keepdim and 1 or 0, out1))
+    return plus_one(new1(C.lp_tensor_reduce, C.LP_REDUCE_ARGMAX, handle(self, 'tensor:argmax'), d, n,
+        keepdim and 1 or 0, out1))
 end
 
 function Tensor:argmin(dim, keepdim)
     local d, n = read_dims('tensor:argmin', dim)
-    return plus_one(new1(C.lp_tensor_reduce, C.LP_REDUCE_ARGMIN, handle(self, 'tensor:argmin'), d, n, keepdim and 1 or 0, out1))
+    return plus_one(new1(C.lp_tensor_reduce, C.LP_REDUCE_ARGMIN, handle(self, 'tensor:argmin'), d, n,
+        keepdim and 1 or 0, out1))
 end
 
 local function max_min(f, fname)
