@@ -36,7 +36,7 @@ fi
 
 if [ "$only" != c ]; then
     echo "# Lua specs (busted under $build/lpose)"
-    LPOSE_TEST_BUILD=$build "$build"/lpose run /usr/bin/busted -o TAP tests/lua > "$log" 2>&1
+    LPOSE_TEST_BUILD=$build "$build"/lpose run /usr/bin/busted --no-auto-insulate -o TAP tests/lua > "$log" 2>&1
     rc=$?
     grep -vE '^ok [0-9]+ - ' "$log" || true
     count "busted" "$rc"

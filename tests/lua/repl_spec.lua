@@ -1,0 +1,172 @@
+-- The REPL (lua/lpose/cli/repl.lua), fed through a pipe with `lpose -i`
+-- and once through a pseudo-terminal for the libedit path.
+-- $LPOSE_TEST_BUILD names the build directory (default: build).
+local function exe_path()
+    local build = os.getenv('LPOSE_TEST_BUILD')
+    if build and build ~= '' then return build .. '/lpose' end
+    local ok, host = pcall(require, 'lpose.cli.host')
+    return ok and host.executable or 'build/lpose'
+end
+
+local EXE = exe_path()
+
+local function q(s)
+    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local tmp = io.popen('mktemp -d /tmp/lpose_repl_spec.XXXXXX'):read('*l')
+local HISTORY = tmp .. '/history'
+
+local function slurp(path)
+    local f = io.open(path)
+    if not f then return nil end
+    local s = f:read('*a')
+    f:close()
+    return s
+end
+
+local function write(path, text)
+    local f = assert(io.open(path, 'w'))
+    f:write(text)
+    f:close()
+    return path
+end
+
+-- Run `lpose ARGS` with `input` on stdin; returns exit code, stdout, stderr.
+local function lpose(args, input)
+    local quoted = {}
+    for i, a in ipairs(args) do quoted[i] = q(a) end
+    local cmd = 'LPOSE_HISTORY=' .. q(HISTORY) .. ' ' .. q(EXE) .. ' ' .. table.concat(quoted, ' ')
+    cmd = cmd .. ' > ' .. tmp .. '/out 2> ' .. tmp .. '/err < ' .. write(tmp .. '/in', input or '')
+    os.execute(cmd .. '; echo $? > ' .. tmp .. '/rc')
+    return tonumber(slurp(tmp .. '/rc')), slurp(tmp .. '/out'), slurp(tmp .. '/err')
+end
+
+-- Python's pty module plays the terminal: it types lines, Ctrl-C and Ctrl-D.
+local PTY_DRIVER = [==[
+import os, pty, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # not ignored, even if we were started so
+    os.execv(sys.argv[1], [sys.argv[1]])
+out = b''
+def expect(text, timeout=20):
+    global out
+    end = time.time() + timeout
+    while time.time() < end:
+        if text.encode() in out:
+            return
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    print('TIMEOUT waiting for %r' % text)
+def send(text):
+    os.write(fd, text.encode())
+    time.sleep(0.2)
+expect('lpose> ')
+send('=40 + 2\r'); expect('42\r\n')
+send('abc'); send('\x03'); send('=43\r'); expect('43\r\n')
+send('jit.off() while true do end\r'); time.sleep(0.5); send('\x03'); expect('interrupted!')
+send('=44\r'); expect('44\r\n')
+send('\x04')
+for _ in range(200):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    print('TIMEOUT waiting for exit')
+    os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+print('exit %d' % os.waitstatus_to_exitcode(status))
+sys.stdout.write(out.decode(errors='replace'))
+]==]
+
+local function repl(input) return lpose({ '-i' }, input) end
+
+describe('lpose REPL', function()
+    teardown(function() os.execute('rm -rf ' .. q(tmp)) end)
+
+    describe('plain mode', function()
+        before_each(function() os.remove(HISTORY) end)
+
+        it('prints the values of an expression; =expr is the same', function()
+            local rc, out = repl('1 + 1\n=2 * 21\nnil, "s"\nx = 3\n')
+            assert.are.equal(0, rc)
+            assert.are.equal('2\n42\nnil\ts\n', out)
+        end)
+
+        it('prints tables in short form', function()
+            local _, out = repl('{1, "a", k = {true}, [10] = 0}\n')
+            assert.are.equal('{ 1, "a", [10] = 0, k = { true } }\n', out)
+        end)
+
+        it('prints an error and goes on with the next line', function()
+            local rc, out, err = repl('error("oops")\nprint("after")\nx = = 1\n=5\n')
+            assert.are.equal(0, rc)
+            assert.are.equal('after\n5\n', out)
+            assert.truthy(err:find('oops', 1, true), err)
+            assert.truthy(err:find("stdin:1: unexpected symbol near '='", 1, true), err)
+        end)
+
+        it('reads a function definition across lines', function()
+            local rc, out, err = repl('function f(a)\n  local b = a * 2\n  return b\nend\nf(21)\n')
+            assert.are.equal(0, rc)
+            assert.are.equal('42\n', out)
+            assert.truthy(err:find('lpose>     >>     >>     >> lpose>', 1, true), err) -- prompts on stderr
+        end)
+
+        it('starts from `lpose` with no arguments and from `lpose repl`', function()
+            local rc, out = lpose({}, '=3\n')
+            assert.are.equal(0, rc)
+            assert.are.equal('3\n', out)
+            local rc2, out2 = lpose({ 'repl' }, '=4\n')
+            assert.are.equal(0, rc2)
+            assert.are.equal('4\n', out2)
+        end)
+
+        it('runs -e code first with -i', function()
+            local rc, out = lpose({ '-e', 'y = 5', '-i' }, '=y + 1\n')
+            assert.are.equal(0, rc)
+            assert.are.equal('6\n', out)
+        end)
+
+        it('prints a tensor through its __tostring', function()
+            local code = 'io.write(tostring(require("lpose").zeros(2, 3)))'
+            local rc, expected, err = lpose({ '-e', code })
+            if rc ~= 0 then
+                return pending('lpose tensors are not available yet: ' .. (err:match('[^\n]+') or 'exit ' .. rc))
+            end
+            local rc2, out, err2 = repl('t = lpose.zeros(2, 3)\nt\n')
+            assert.are.equal(0, rc2, err2)
+            assert.are.equal(expected .. '\n', out)
+        end)
+
+        it('appends each entered line to the history file', function()
+            write(HISTORY, 'old entry\n')
+            repl('x = 1\n\n=x\n')
+            assert.are.equal('old entry\nx = 1\n=x\n', slurp(HISTORY))
+        end)
+    end)
+
+    describe('on a terminal (libedit)', function()
+
+        it('edits lines, clears one on Ctrl-C, interrupts a loop, exits on Ctrl-D', function()
+            local py = '/usr/bin/python3'
+            if not io.open(py) then return pending('needs ' .. py) end
+            os.remove(HISTORY)
+            local f = io.popen('LPOSE_HISTORY=' .. q(HISTORY) .. ' ' .. q(py) .. ' ' ..
+                q(write(tmp .. '/drive_tty.py', PTY_DRIVER)) .. ' ' .. q(EXE) .. ' 2>&1')
+            local out = f:read('*a')
+            f:close()
+            assert.falsy(out:find('TIMEOUT', 1, true), out)
+            assert.truthy(out:match('^exit 0\n'), out)
+            assert.truthy(out:find('Ctrl-D exits', 1, true), out) -- the banner, only on a terminal
+            assert.truthy(out:find('stdin:1: interrupted!', 1, true), out)
+            -- "abc" was cleared by Ctrl-C, so it never became an entry
+            assert.are.equal('=40 + 2\n=43\njit.off() while true do end\n=44\n', slurp(HISTORY))
+        end)
+    end)
+end)
