@@ -156,7 +156,9 @@ install: all
 	install -d $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_LIBDIR) $(DESTDIR)$(INST_LUADIR) $(DESTDIR)$(INST_INCDIR)
 	install -m 755 $(LIB) $(DESTDIR)$(INST_LIBDIR)/
 	install -m 755 $(EXE) $(DESTDIR)$(INST_BINDIR)/
+	install -d $(DESTDIR)$(INST_INCDIR)/lpose
 	install -m 644 engine/include/lpose.h $(DESTDIR)$(INST_INCDIR)/
+	install -m 644 engine/include/lpose/*.h $(DESTDIR)$(INST_INCDIR)/lpose/
 	cd lua && find lpose -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 
 clean:
