@@ -28,9 +28,12 @@ local M = {}
 
 -- Adding a command is one line here, a module and docs/reference/cli/<name>.md.
 M.commands = {
+    ['check-frames'] = 'lpose.cli.check_frames',
+    ['extract-frames'] = 'lpose.cli.extract_frames',
     help = 'lpose.cli.help',
     repl = 'lpose.cli.repl',
     run = 'lpose.cli.run',
+    synth = 'lpose.cli.synth',
     version = 'lpose.cli.version',
 }
 
