@@ -42,7 +42,8 @@ local lazy = {
     dtypes = 'lpose.dtypes', serialize = 'lpose.serialize', class = 'lpose.class',
     data = 'lpose.data', video = 'lpose.video', models = 'lpose.models',
     config = 'lpose.config', losses = 'lpose.losses', train = 'lpose.train',
-    predict = 'lpose.predict',
+    predict = 'lpose.predict', dataset = 'lpose.dataset', synth = 'lpose.synth',
+    metrics = 'lpose.metrics', experiment = 'lpose.experiment',
 }
 
 return setmetatable(M, {

@@ -13,7 +13,8 @@ extern "C" {
  * Header rows: "scorer,...", "bodyparts,kp0,kp0,kp1,kp1,...",
  * "coords,x,y,x,y,..."; then one row per image: path (relative to the data
  * dir), then x,y per keypoint in original pixels. Empty cells and "NaN"
- * are missing keypoints (NaN).
+ * are missing keypoints (NaN). LP's optional form "coords,x,y,visible,..."
+ * (for every keypoint) adds a flag per keypoint: 0, 1 or 2.
  * ------------------------------------------------------------------------ */
 
 typedef struct lp_labels lp_labels;
@@ -36,6 +37,12 @@ const float *lp_labels_keypoints_data(const lp_labels *labels);
 /* keypoints: n_frames num_keypoints 2 (x, y), f32 CPU, NaN = missing.
  * New reference. */
 lp_status lp_labels_keypoints(const lp_labels *labels, lp_tensor **out);
+/* 1 when the CSV has the `visible` coords, else 0. nothrow */
+int32_t lp_labels_has_visibility(const lp_labels *labels);
+/* visibility: n_frames num_keypoints, i64 flags from the CSV (LP: 0 zero
+ * heatmap, 1 uniform, 2 labeled); LP_STATUS_BAD_ARG when the CSV has none.
+ * New reference. */
+lp_status lp_labels_visibility(const lp_labels *labels, lp_tensor **out);
 
 /* ------------------------------------------------------------------------
  * Images (PNG, JPEG, BMP, TIFF; gray or colour) decoded with FFmpeg.

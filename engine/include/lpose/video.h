@@ -13,12 +13,15 @@ extern "C" {
  * numbered 0..n_frames-1 in presentation order. Reads that continue where
  * the last one stopped decode on without seeking; other reads seek to the
  * keyframe before the target and decode forward (frame-exact). Memory is
- * bounded: one decoded frame plus a table of 8 bytes per frame.
+ * bounded: one decoded frame plus a table of 8 bytes per frame. One thread
+ * at a time per lp_video.
  * ------------------------------------------------------------------------ */
 
 typedef struct lp_video lp_video;
 
-/* Open `path` and count its frames (one demux pass over the packets).
+/* Open `path` and count its frames: mp4/mov take the sample table's count
+ * (LP's CAP_PROP_FRAME_COUNT); other containers get one demux pass over
+ * the packets (mp4 does that pass at the first random access).
  * n_threads: decoder threads, <= 0 for FFmpeg's automatic choice.
  * Missing file: LP_STATUS_IO; not a video or undecodable codec:
  * LP_STATUS_UNSUPPORTED. */

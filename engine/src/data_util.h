@@ -1,0 +1,20 @@
+/* data_util.h: small helpers shared by the data and video readers (internal). */
+#ifndef LP_DATA_UTIL_H
+#define LP_DATA_UTIL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "lpose.h"
+
+/* printf-style lp_set_error: the API takes plain text, so format here. */
+static inline lp_status lp_errorf(lp_status status, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return lp_set_error(status, msg);
+}
+
+#endif

@@ -1,0 +1,219 @@
+-- lpose.video: reading videos frame-exactly and writing them, through FFmpeg.
+--
+--   local video = require('lpose.video')
+--   local reader = assert(video.open('videos/test_vid.mp4'))
+--   print(reader.n_frames, reader.fps, reader.width, reader.height)
+--   local frames = reader:read(0, 16, {height = 256, width = 256})  -- 16 RGB 256 256, normalised
+--   for start, batch in reader:batches(64, {height = 256, width = 256}) do ... end
+--   local rgb = reader:frame_rgb(993)                                -- height width 3, u8
+--   reader:close()
+--
+-- Frame numbers are 0-based, as in LP's prediction CSVs and frame file names.
+-- Expected failures (missing or undecodable file, end of stream) return nil, err;
+-- frame numbers out of range and wrong argument types raise.
+local ffi = require('ffi')
+local lp = require('lpose.C')
+local tensor = require('lpose.tensor')
+
+local C = lp.lib
+local M = {}
+
+ffi.cdef [[
+typedef struct { lp_video *h; } lp_video_box;
+typedef struct { lp_video_writer *h; } lp_video_writer_box;
+]]
+
+local video_out = ffi.new('lp_video*[1]')
+local writer_out = ffi.new('lp_video_writer*[1]')
+local tensor_out = ffi.new('lp_tensor*[1]')
+
+local function check_string(fname, what, s)
+    if type(s) ~= 'string' then lp.argerror(fname, what .. ' must be a string, got ' .. type(s)) end
+end
+
+local function check_int(fname, what, x, min)
+    if type(x) ~= 'number' or x % 1 ~= 0 or x < min then
+        lp.argerror(fname, ('%s must be an integer >= %d, got %s'):format(what, min, tostring(x)))
+    end
+end
+
+-- A failed call: range and argument errors raise, the rest return nil, err.
+local function fail(status)
+    local msg = lp.last_error()
+    if status == C.LP_STATUS_BAD_ARG or status == C.LP_STATUS_INTERNAL then error(msg, lp.user_level()) end
+    return nil, msg
+end
+
+---------------------------------------------------------------------------- reader
+
+local Reader = {}
+local reader_fields = {
+    n_frames = function(h) return tonumber(C.lp_video_n_frames(h)) end,
+    fps = function(h) return C.lp_video_fps(h) end,
+    width = function(h) return C.lp_video_width(h) end,
+    height = function(h) return C.lp_video_height(h) end,
+    codec = function(h) return ffi.string(C.lp_video_codec_name(h)) end,
+    n_seeks = function(h) return tonumber(C.lp_video_n_seeks(h)) end,
+}
+
+local function reader_handle(self, fname)
+    local h = self.h
+    if h == nil then lp.argerror(fname, 'video reader used after close()') end
+    return h
+end
+
+local function size_opts(fname, opts)
+    if opts == nil then return 0, 0 end
+    if type(opts) ~= 'table' then lp.argerror(fname, 'opts must be a table, got ' .. type(opts)) end
+    local h, w = opts.height or 0, opts.width or 0
+    check_int(fname, 'height', h, 0)
+    check_int(fname, 'width', w, 0)
+    if (h == 0) ~= (w == 0) then lp.argerror(fname, 'give both height and width, or neither') end
+    return h, w
+end
+
+--- reader:read(start, n, {height=, width=}) -> frames | nil, err
+-- frames: n RGB height width (f32): frames start..start+n-1 (0-based), bilinear
+-- resize (native size without opts), /255 and ImageNet mean/std. start == n_frames
+-- gives nil, err (end of stream); other out-of-range frames raise.
+function Reader:read(start, n, opts)
+    local h = reader_handle(self, 'reader:read')
+    check_int('reader:read', 'start', start, 0)
+    check_int('reader:read', 'n', n, 1)
+    local height, width = size_opts('reader:read', opts)
+    local st = C.lp_video_read_batch(h, start, n, height, width, tensor_out)
+    if st ~= 0 then return fail(st) end
+    return tensor.wrap(tensor_out[0])
+end
+
+--- reader:frame_rgb(i) -> Tensor: height width 3 (u8 RGB, native size) | nil, err
+function Reader:frame_rgb(i)
+    local h = reader_handle(self, 'reader:frame_rgb')
+    check_int('reader:frame_rgb', 'i', i, 0)
+    local st = C.lp_video_read_frame_rgb(h, i, tensor_out)
+    if st ~= 0 then return fail(st) end
+    return tensor.wrap(tensor_out[0])
+end
+
+--- reader:batches(n, {height=, width=}) -> iterator of start, frames
+-- Streams the whole video in order, n frames at a time (the last batch may be
+-- shorter); memory stays bounded. A decoding error raises.
+function Reader:batches(n, opts)
+    reader_handle(self, 'reader:batches')
+    check_int('reader:batches', 'n', n, 1)
+    size_opts('reader:batches', opts)
+    local start, total = 0, self.n_frames
+    return function()
+        if start >= total then return nil end
+        local count = math.min(n, total - start)
+        local frames, err = self:read(start, count, opts)
+        if not frames then error(err, 2) end
+        local s = start
+        start = start + count
+        return s, frames
+    end
+end
+
+--- reader:close() / reader:free(): release the file now (idempotent)
+function Reader:close()
+    if self.h ~= nil then C.lp_video_free(self.h); self.h = nil end
+end
+Reader.free = Reader.close
+
+local ReaderBox = ffi.metatype('lp_video_box', {
+    __index = function(self, key)
+        local method = Reader[key]
+        if method ~= nil then return method end
+        local field = reader_fields[key]
+        if field ~= nil then return field(reader_handle(self, 'reader.' .. key)) end
+        return nil
+    end,
+    __len = function(self) return tonumber(C.lp_video_n_frames(reader_handle(self, 'reader'))) end,
+    __tostring = function(self)
+        if self.h == nil then return 'lpose.video.Reader (closed)' end
+        return ('lpose.video.Reader (%d frames, %dx%d, %g fps, %s)'):format(self.n_frames, self.width,
+            self.height, self.fps, self.codec)
+    end,
+    __gc = function(self) if self.h ~= nil then C.lp_video_free(self.h); self.h = nil end end,
+})
+
+--- lpose.video.open(path, {threads=}) -> reader | nil, err
+-- Opens any video FFmpeg decodes and counts its frames (one demux pass).
+-- threads: decoder threads (default: FFmpeg's choice).
+function M.open(path, opts)
+    check_string('lpose.video.open', 'path', path)
+    local threads = opts and opts.threads or 0
+    check_int('lpose.video.open', 'threads', threads, 0)
+    if C.lp_video_open(path, threads, video_out) ~= 0 then return nil, lp.last_error() end
+    return ReaderBox(video_out[0])
+end
+
+M.Reader = Reader
+
+---------------------------------------------------------------------------- writer
+
+local Writer = {}
+
+local function writer_handle(self, fname)
+    local h = self.h
+    if h == nil then lp.argerror(fname, 'video writer used after close()') end
+    return h
+end
+
+--- writer:write(rgb) -> true | nil, err
+-- rgb: height width 3, u8 (CPU). A wrong shape or dtype raises.
+function Writer:write(rgb)
+    local h = writer_handle(self, 'writer:write')
+    local st = C.lp_video_writer_write(h, tensor.handle(rgb, 'writer:write'))
+    if st ~= 0 then return fail(st) end
+    return true
+end
+
+--- writer:close() -> true | nil, err
+-- Finishes the file and renames it into place; idempotent.
+function Writer:close()
+    if self.h == nil then return true end
+    local st = C.lp_video_writer_close(self.h)
+    local msg = st ~= 0 and lp.last_error() or nil
+    C.lp_video_writer_free(self.h)
+    self.h = nil
+    if st ~= 0 then return nil, msg end
+    return true
+end
+
+--- writer:free(): drop the writer; unless closed, the partial file is deleted
+function Writer:free()
+    if self.h ~= nil then C.lp_video_writer_free(self.h); self.h = nil end
+end
+
+local WriterBox = ffi.metatype('lp_video_writer_box', {
+    __index = function(self, key)
+        local method = Writer[key]
+        if method ~= nil then return method end
+        if key == 'n_frames' then return tonumber(C.lp_video_writer_n_frames(writer_handle(self, 'writer'))) end
+        return nil
+    end,
+    __tostring = function(self)
+        if self.h == nil then return 'lpose.video.Writer (closed)' end
+        return ('lpose.video.Writer (%d frames written)'):format(self.n_frames)
+    end,
+    __gc = function(self) if self.h ~= nil then C.lp_video_writer_free(self.h); self.h = nil end end,
+})
+
+--- lpose.video.writer(path, width, height, fps) -> writer | nil, err
+-- H.264 (libx264; mpeg4 without it), yuv420p, container from the extension.
+-- Writes path.tmp-<pid> and renames it on close(); width and height must be even.
+function M.writer(path, width, height, fps)
+    check_string('lpose.video.writer', 'path', path)
+    check_int('lpose.video.writer', 'width', width, 2)
+    check_int('lpose.video.writer', 'height', height, 2)
+    if type(fps) ~= 'number' or fps <= 0 then lp.argerror('lpose.video.writer', 'fps must be a number > 0') end
+    local st = C.lp_video_writer_open(path, width, height, fps, writer_out)
+    if st == C.LP_STATUS_BAD_ARG then error(lp.last_error(), lp.user_level()) end
+    if st ~= 0 then return nil, lp.last_error() end
+    return WriterBox(writer_out[0])
+end
+
+M.Writer = Writer
+
+return M
