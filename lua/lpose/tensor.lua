@@ -654,10 +654,17 @@ function Tensor:masked_select(mask)
         handle(mask, 'tensor:masked_select'), out1)
 end
 
---- t:nan_to_num([nan=0, posinf, neginf]): nil infinities -> dtype's max/min
+-- Largest finite value per float dtype (PyTorch's finfo(dtype).max), the
+-- default replacement of +inf in nan_to_num.
+local FLOAT_MAX = { f32 = 3.4028234663852886e38, f64 = 1.7976931348623157e308,
+    f16 = 65504, bf16 = 3.3895313892515355e38 }
+
+--- t:nan_to_num([nan=0 [, posinf [, neginf]]]): as PyTorch, infinities without a
+-- value become the dtype's largest / lowest finite value
 function Tensor:nan_to_num(nan, posinf, neginf)
+    local max = FLOAT_MAX[self:dtype()] or 1 / 0
     return new1(C.lp_tensor_nan_to_num, handle(self, 'tensor:nan_to_num'), nan or 0,
-        posinf or 1 / 0, neginf or -1 / 0, out1)
+        posinf or max, neginf or -max, out1)
 end
 
 function Tensor:where(cond, other) return M.where(cond, self, other) end
