@@ -93,7 +93,9 @@ lp_status lp_model_forward(lp_model *model, const lp_tensor *images, lp_tensor *
 lp_status lp_model_forward_backbone(lp_model *model, const lp_tensor *images,
                                     lp_tensor **out);
 /* Heads only. heatmap: features (N, C, h, w); heatmap_mhcrnn: context
- * stacks (N, 5, C, h, w). Outputs as lp_model_forward. */
+ * stacks (N, 5, C, h, w), or the features of a contiguous window (T, C, h, w),
+ * T >= 5, giving T-4 outputs (centre frames 2..T-3) with every frame's
+ * per-frame head terms computed once. Outputs as lp_model_forward. */
 lp_status lp_model_forward_heads(lp_model *model, const lp_tensor *features, lp_tensor **out_sf,
                                  lp_tensor **out_mf);
 /* Contiguous window features (T, C, h, w), T >= 5 -> stacks (T-4, 5, C, h, w);
@@ -119,8 +121,8 @@ lp_status lp_keypoints_choose(const lp_tensor *keypoints_sf, const lp_tensor *co
                               const lp_tensor *keypoints_mf, const lp_tensor *confidences_mf,
                               lp_tensor **out_keypoints, lp_tensor **out_confidences);
 /* Forward (without grad), decode both heads, merge, then scale x by
- * frame_width / image_width and y by frame_height / image_height (<= 0:
- * keep model-input pixels). images as lp_model_forward, or (T, 3, H, W)
+ * frame_width / W and y by frame_height / H, where H x W is the input
+ * images' size (<= 0: keep model-input pixels). images as lp_model_forward, or (T, 3, H, W)
  * windows when `window` != 0. */
 lp_status lp_model_predict(lp_model *model, const lp_tensor *images, int32_t window,
                            double frame_height, double frame_width, lp_tensor **out_keypoints,
