@@ -107,6 +107,7 @@ local keys = {
     { 'training.patch_mask.final_ratio', 'float', opt = true },
     { 'training.device', 'string', opt = true, lpose = true },
     { 'training.num_threads', 'int?', opt = true, lpose = true },
+    { 'training.resume_from', 'string?', opt = true, lpose = true },
     -- model
     { 'model.losses_to_use', 'list<string>?' },
     { 'model.backbone', 'string', values = M.backbones },

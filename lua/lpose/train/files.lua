@@ -1,0 +1,53 @@
+-- lpose.train.files: the few file-system helpers training needs, with
+-- atomic writes (temp file + rename) for everything a user may rely on.
+local cjson = require('cjson')
+
+local M = {}
+
+local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+--- files.join(dir, name): name itself when it is absolute
+function M.join(dir, name)
+    if name:sub(1, 1) == '/' or dir == nil or dir == '' then return name end
+    return (dir:gsub('/+$', '')) .. '/' .. name
+end
+
+function M.basename(path) return path:match('([^/]+)/*$') or path end
+
+function M.exists(path)
+    local f = io.open(path, 'rb')
+    if f then f:close() return true end
+    return false
+end
+
+--- files.mkdir_p(dir): raises with the path when it cannot be created
+function M.mkdir_p(dir)
+    if os.execute('mkdir -p ' .. shell_quote(dir)) ~= 0 then
+        error(("cannot create directory '%s'"):format(dir), 0)
+    end
+end
+
+--- files.write_atomic(path, text): PATH.tmp-<random>, then rename
+function M.write_atomic(path, text)
+    local tmp = ('%s.tmp-%d'):format(path, math.random(1, 2 ^ 30))
+    local f, err = io.open(tmp, 'wb')
+    if not f then error(("cannot write '%s': %s"):format(path, err), 0) end
+    local ok, werr = f:write(text)
+    f:close()
+    if not ok then os.remove(tmp) error(("cannot write '%s': %s"):format(path, werr), 0) end
+    local renamed, rerr = os.rename(tmp, path)
+    if not renamed then os.remove(tmp) error(("cannot write '%s': %s"):format(path, rerr), 0) end
+end
+
+function M.write_json(path, value) M.write_atomic(path, cjson.encode(value) .. '\n') end
+
+--- files.copy(src, dst): atomic copy of a small file (label CSVs)
+function M.copy(src, dst)
+    local f, err = io.open(src, 'rb')
+    if not f then error(("cannot read '%s': %s"):format(src, err), 0) end
+    local text = f:read('*a')
+    f:close()
+    M.write_atomic(dst, text)
+end
+
+return M

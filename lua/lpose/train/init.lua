@@ -1,0 +1,310 @@
+-- lpose.train: Lightning Pose's training loop as small pieces that
+-- experiment scripts compose (docs/guides/training.md):
+--
+--   local run = lpose.train.setup(cfg)        -- data, model, optimizer, losses, model dir
+--   lpose.train.fit(run)                      -- epochs: steps, validation, checkpoints
+--   lpose.train.finish(run)                   -- best model, predictions, status file
+--
+-- or one call, lpose.train.run(cfg). Each piece is also public:
+-- lpose.train.step.train_step(run, batch, frames, info), .validate(run),
+-- lpose.train.epoch(run), lpose.train.save_checkpoint(run); callbacks are
+-- tables of functions (on_epoch_start, on_step_end, on_epoch_end) appended
+-- to run.callbacks.
+local lpose = require('lpose')
+local config = require('lpose.config')
+local dtypes = require('lpose.dtypes')
+local losses = require('lpose.losses')
+local models = require('lpose.models')
+local schedule = require('lpose.train.schedule')
+local step = require('lpose.train.step')
+local checkpoint = require('lpose.train.checkpoint')
+local logger_mod = require('lpose.train.logger')
+local unlabeled = require('lpose.train.unlabeled')
+local files = require('lpose.train.files')
+
+local M = {}
+M.step, M.schedule, M.checkpoint = step, schedule, checkpoint
+
+local function null(v) return v == nil or v == config.null end
+
+-- ------------------------------------------------------------------ setup
+
+local function build_data(run)
+    local cfg = run.cfg
+    local dataset, data = require('lpose.dataset'), require('lpose.data')
+    local dims = cfg.data.image_resize_dims
+    local csv = files.join(cfg.data.data_dir, cfg.data.csv_file)
+    local ds, err = dataset.open({
+        data_dir = cfg.data.data_dir, csv_file = cfg.data.csv_file,
+        height = dims.height, width = dims.width, downsample_factor = cfg.data.downsample_factor or 2,
+        context = run.model:is_mhcrnn(), imgaug = cfg.training.imgaug or 'default',
+        hflip = cfg.training.imgaug_hflip, uniform_heatmaps = cfg.training.uniform_heatmaps_for_nan_keypoints,
+        seed = cfg.training.rng_seed_data_pt or 0,
+    })
+    if not ds then error(err, 0) end
+    run.dataset = ds
+    local tf = cfg.training.train_frames
+    run.split = ds:split(cfg.training.train_prob, cfg.training.val_prob, cfg.training.rng_seed_data_pt or 0,
+        not null(tf) and tf or nil)
+    if #run.split.train == 0 then error(('%s: no training frames after the split'):format(csv), 0) end
+    local workers = cfg.training.num_workers
+    workers = null(workers) and 2 or workers
+    run.train_loader = ds:loader({ indices = run.split.train, batch_size = cfg.training.train_batch_size,
+        shuffle = true, augment = true, seed = cfg.training.rng_seed_data_pt or 0, workers = workers })
+    if #run.split.val > 0 then
+        run.val_loader = ds:loader({ indices = run.split.val, batch_size = cfg.training.val_batch_size,
+            shuffle = false, augment = false, workers = workers })
+    end
+    -- The labels in original frame pixels (PCA fits, pixel errors) and the
+    -- frame size: batches carry keypoints in model-input pixels.
+    local labels, lerr = data.read_labels(csv, { data_dir = cfg.data.data_dir })
+    if not labels then error(lerr, 0) end
+    run.labels_keypoints = labels:keypoints()
+    local first = files.join(cfg.data.data_dir, labels:image_paths()[1])
+    labels:free()
+    local rgb, ierr = data.read_image_rgb(first)
+    if not rgb then error(ierr, 0) end
+    run.frame_size = { height = rgb:size(1), width = rgb:size(2) }
+    rgb:free()
+    run.frame_scale = { x = run.frame_size.width / dims.width, y = run.frame_size.height / dims.height }
+end
+
+local function build_optimizer(run)
+    local cfg = run.cfg
+    local name = cfg.training.optimizer or 'Adam'
+    local opts = { lr = schedule.head_lr(run.schedule, 0) }
+    if name == 'AdamW' then
+        -- torch's AdamW default decay; our Adam adds it as L2 (decoupled
+        -- decay is not implemented: refuse rather than train differently)
+        error("training.optimizer: AdamW is not supported yet (use Adam)", 0)
+    elseif name ~= 'Adam' then
+        error(("training.optimizer: unknown optimizer '%s' (Adam)"):format(tostring(name)), 0)
+    end
+    -- LP's groups, in LP's order: backbone first (lr 0 until unfreezing), then head
+    run.optimizer = lpose.optim.Adam({}, opts)
+    run.optimizer:add_param_group(run.model:parameters('backbone.'), 0)
+    local head = {}
+    for pname, p in run.model:named_parameters() do
+        if pname:sub(1, 9) ~= 'backbone.' then head[#head + 1] = p end
+    end
+    run.optimizer:add_param_group(head, opts.lr)
+end
+
+local function fit_data(run)
+    -- PCA losses are fitted on the train split's labeled keypoints in
+    -- ORIGINAL frame pixels, the coordinates the unlabeled predictions have
+    -- (LP fits in resized pixels: lp-model.md §4.5 quirk; we fit and apply in
+    -- one system).
+    if #losses.names_to_use(run.cfg) == 0 then return nil end
+    local rows = {}
+    for i, r in ipairs(run.split.train) do rows[i] = r + 1 end -- 0-based rows -> 1-based indices
+    return run.labels_keypoints:index_select(1, rows)
+end
+
+--- train.setup(cfg [, {model_dir=, quiet=}]) -> run
+-- cfg: a loaded config (lpose.config.load). Creates the model directory,
+-- writes config.yaml, builds data, model, optimizer and losses.
+function M.setup(cfg, opts)
+    opts = opts or {}
+    local run = { cfg = cfg, epoch = 0, step = 0, best_val = 0 / 0, best_epoch = -1, callbacks = {} }
+    if not null(cfg.training.num_threads) then lpose.set_num_threads(cfg.training.num_threads) end
+    lpose.manual_seed(0) -- LP seeds torch with 0 before anything else
+    run.device = dtypes.resolve_device(cfg.training.device)
+    run.model_dir = opts.model_dir or config.model_dir(cfg, { create = true })
+    files.mkdir_p(run.model_dir)
+    files.mkdir_p(run.model_dir .. '/checkpoints')
+    run.schedule = schedule.from_config(cfg)
+
+    run.model = models.new(cfg)
+    if not null(cfg.model.backbone_weights) then
+        local report, err = run.model:load_weights(cfg.model.backbone_weights, 'backbone')
+        if not report then error(err, 0) end
+        run.weights_report = report
+    end
+    run.model:to(run.device)
+    run.model:train()
+    build_data(run)
+    build_optimizer(run)
+    run.loss_supervised = losses.supervised(cfg)
+    run.losses_unsupervised = losses.unsupervised(cfg, fit_data(run))
+    run.semi_supervised = #run.losses_unsupervised > 0
+    if run.semi_supervised then
+        local dims = cfg.data.image_resize_dims
+        local n = run.model:is_mhcrnn() and cfg.dali.context.train.batch_size or cfg.dali.base.train.sequence_length
+        local stream, err = unlabeled.open({ dir = cfg.data.video_dir, n_frames = n, height = dims.height,
+            width = dims.width, seed = cfg.dali.general and cfg.dali.general.seed or 123456 })
+        if not stream then error(err, 0) end
+        run.unlabeled = stream
+    end
+    -- LP: steps per epoch = ceil(n_train / batch), at least 10 when semi-supervised
+    local n_batches = run.train_loader.n_batches
+    if run.semi_supervised then n_batches = math.max(10, n_batches) end
+    local limit = cfg.training.limit_train_batches
+    if not null(limit) then
+        n_batches = limit < 1 and math.max(1, math.floor(limit * n_batches)) or math.min(n_batches, limit)
+    end
+    run.steps_per_epoch = n_batches
+    run.max_epochs = cfg.training.max_epochs or 300
+    run.min_epochs = cfg.training.min_epochs or run.max_epochs
+
+    if not null(cfg.training.resume_from) then
+        local state, err = checkpoint.load(cfg.training.resume_from, run.model, run.optimizer)
+        if not state then error(err, 0) end
+        run.epoch, run.step = state.epoch, state.step
+        run.best_val, run.best_epoch = state.best_val, state.best_epoch
+        run.resumed_from = cfg.training.resume_from
+    end
+
+    config.save(cfg, run.model_dir .. '/config.yaml')
+    local csv = files.join(cfg.data.data_dir, cfg.data.csv_file)
+    files.copy(csv, run.model_dir .. '/' .. files.basename(csv))
+    run.logger = logger_mod.new({ dir = run.model_dir, total_steps = run.steps_per_epoch * run.max_epochs,
+        every = cfg.training.log_every_n_steps or 10, quiet = opts.quiet, append = run.resumed_from ~= nil })
+    files.write_json(run.model_dir .. '/train_status.json', { status = 'TRAINING',
+        progress = { completed = run.epoch, total = run.max_epochs } })
+    return run
+end
+
+-- ------------------------------------------------------------------ epochs
+
+--- train.save_checkpoint(run): checkpoints/last.lpt (resume) atomically
+function M.save_checkpoint(run)
+    local ok, err = checkpoint.save(run.model_dir .. '/checkpoints/last.lpt', run.model, run.optimizer, {
+        epoch = run.epoch, step = run.step, best_val = run.best_val, best_epoch = run.best_epoch })
+    if not ok then error(err, 0) end
+end
+
+local function set_learning_rates(run)
+    run.optimizer:set_lr(schedule.backbone_lr(run.schedule, run.epoch), 1)
+    run.optimizer:set_lr(schedule.head_lr(run.schedule, run.epoch), 2)
+    run.anneal = losses.anneal_weight(run.epoch, run.cfg)
+end
+
+local function call_callbacks(run, event, ...)
+    for _, cb in ipairs(run.callbacks) do
+        if cb[event] then cb[event](run, ...) end
+    end
+end
+
+--- train.epoch(run) -> mean logs of the epoch's steps
+function M.epoch(run)
+    set_learning_rates(run)
+    call_callbacks(run, 'on_epoch_start')
+    local sums, counts = {}, {}
+    for _ = 1, run.steps_per_epoch do
+        local batch, berr = run.train_loader:next()
+        if batch == nil and berr == nil then -- the labeled loader cycles (LP: max_size_cycle)
+            batch, berr = run.train_loader:next()
+        end
+        if batch == nil then error(berr or 'the labeled loader returned no batch', 0) end
+        local frames, info
+        if run.unlabeled then
+            frames, info = run.unlabeled:next()
+            if not frames then error(info, 0) end
+        end
+        local logs = step.train_step(run, batch, frames, info)
+        step.free_all(batch)
+        if frames then frames:free() end
+        run.step = run.step + 1
+        logs['lr-Adam/backbone'] = run.optimizer:get_lr(1)
+        logs['lr-Adam/head'] = run.optimizer:get_lr(2)
+        run.logger:log(run.step, run.epoch, 'train', logs)
+        for k, v in pairs(logs) do
+            if v == v then sums[k], counts[k] = (sums[k] or 0) + v, (counts[k] or 0) + 1 end
+        end
+        run.logger:progress(run.step, run.epoch, { loss = logs.total_loss or logs.train_supervised_loss,
+            rmse = logs.train_supervised_rmse })
+        call_callbacks(run, 'on_step_end', logs)
+        if run.stop_requested then break end
+    end
+    local means = {}
+    for k, v in pairs(sums) do means[k] = v / counts[k] end
+    return means
+end
+
+local function is_val_epoch(run)
+    local every = run.cfg.training.check_val_every_n_epoch or 1
+    return (run.epoch + 1) % every == 0 or run.epoch + 1 == run.max_epochs
+end
+
+--- train.fit(run): epochs from run.epoch to max_epochs, validation every
+-- check_val_every_n_epoch, best model by val_supervised_loss, early stopping,
+-- last checkpoint after every epoch. Ctrl-C saves a checkpoint and returns.
+function M.fit(run)
+    local patience = run.cfg.training.early_stop_patience or 3
+    local bad_checks = 0
+    local ok, err = pcall(function()
+        while run.epoch < run.max_epochs do
+            M.epoch(run)
+            local val = {}
+            if is_val_epoch(run) then
+                val = step.validate(run)
+                run.logger:log(run.step, run.epoch, 'val', val)
+                local v = val.val_supervised_loss
+                if v and (run.best_val ~= run.best_val or v < run.best_val) then
+                    run.best_val, run.best_epoch = v, run.epoch
+                    local saved, serr = run.model:save(run.model_dir .. '/checkpoints/best.lpt')
+                    if not saved then error(serr, 0) end
+                    bad_checks = 0
+                elseif v then
+                    bad_checks = bad_checks + 1
+                end
+                run.logger:message(('epoch %d: val_supervised_loss %.5g  val_supervised_rmse %.3g px%s'):format(
+                    run.epoch, v or 0 / 0, val.val_supervised_rmse or 0 / 0,
+                    run.best_epoch == run.epoch and '  (best)' or ''))
+            end
+            run.epoch = run.epoch + 1
+            M.save_checkpoint(run)
+            files.write_json(run.model_dir .. '/train_status.json', { status = 'TRAINING',
+                progress = { completed = run.epoch, total = run.max_epochs } })
+            call_callbacks(run, 'on_epoch_end', val)
+            if run.cfg.training.early_stopping and bad_checks >= patience and run.epoch >= run.min_epochs then
+                run.logger:message(('early stopping after %d validations without improvement'):format(bad_checks))
+                break
+            end
+            if run.stop_requested then break end
+        end
+    end)
+    if not ok then
+        if tostring(err):find('interrupted', 1, true) then
+            -- Ctrl-C: keep what was learnt; the partial epoch is not counted
+            M.save_checkpoint(run)
+            run.logger:message(('interrupted: checkpoint saved to %s/checkpoints/last.lpt (resume with '
+                .. 'training.resume_from=...)'):format(run.model_dir))
+            run.interrupted = true
+        else
+            error(err, 0)
+        end
+    end
+    -- no validation ever ran (e.g. no val split): the final weights are the best we have
+    if run.best_epoch < 0 then
+        local saved, serr = run.model:save(run.model_dir .. '/checkpoints/best.lpt')
+        if not saved then error(serr, 0) end
+    end
+    return run
+end
+
+--- train.finish(run): loss curve, status file, and releases loaders/readers.
+function M.finish(run)
+    local plot = require('lpose.train.plot')
+    pcall(plot.loss_curves, run.logger, run.model_dir .. '/loss_curves.png')
+    run.logger:close()
+    files.write_json(run.model_dir .. '/train_status.json', { status = run.interrupted and 'INTERRUPTED' or 'COMPLETED',
+        progress = { completed = run.epoch, total = run.max_epochs } })
+    if run.unlabeled then run.unlabeled:close() end
+end
+
+--- train.run(cfg [, opts]) -> run: setup, fit, finish
+function M.run(cfg, opts)
+    local run = M.setup(cfg, opts)
+    M.fit(run)
+    M.finish(run)
+    return run
+end
+
+--- train.load_best(model_dir) -> model | nil, err (checkpoints/best.lpt)
+function M.load_best(model_dir)
+    return models.load(model_dir .. '/checkpoints/best.lpt')
+end
+
+return M
