@@ -202,7 +202,7 @@ describe('lpose.config errors', function()
     end)
 
     it("LP's cross-key checks", function()
-        has(err_of(config.load, { file = FIX .. '/bad_resize.yaml' }), 'multiple of 128')
+        has(err_of(config.load, { file = FIX .. '/bad_resize.yaml' }), 'multiple of 32')
         has(err_of(config.load, { overrides = { 'training.train_prob=0.9', 'training.val_prob=0.2' } }), '<= 1')
         has(err_of(config.load, { overrides = { 'data.num_keypoints=3', 'data.keypoint_names=[a,b]' } }),
             '2 names but data.num_keypoints is 3')

@@ -135,10 +135,12 @@ local function lp_checks(cfg, errs)
     if type(nk) == 'number' and tree.is_list(names) and #names ~= nk then
         err('data.keypoint_names: %d names but data.num_keypoints is %d', #names, nk)
     end
+    -- LP asks for multiples of 128; lpose's models need only the backbone's
+    -- stride of 32 (small inputs such as 64x64 make CPU experiments cheap).
     for _, d in ipairs({ 'height', 'width' }) do
         local v = val(cfg, 'data.image_resize_dims.' .. d)
-        if type(v) == 'number' and (v <= 0 or v % 128 ~= 0) then
-            err('data.image_resize_dims.%s: must be a positive multiple of 128 (128, 256, 384, ...), got %s',
+        if type(v) == 'number' and (v <= 0 or v % 32 ~= 0) then
+            err('data.image_resize_dims.%s: must be a positive multiple of 32 (64, 128, 256, ...), got %s',
                 d, show(v))
         end
     end

@@ -49,8 +49,8 @@ local function build_data(run)
     if #run.split.train == 0 then error(('%s: no training frames after the split'):format(csv), 0) end
     local workers = cfg.training.num_workers
     workers = null(workers) and 2 or workers
-    run.train_loader = ds:loader({ indices = run.split.train, batch_size = cfg.training.train_batch_size,
-        shuffle = true, augment = true, seed = cfg.training.rng_seed_data_pt or 0, workers = workers })
+    run.workers = workers
+    M.open_train_loader(run)
     if #run.split.val > 0 then
         run.val_loader = ds:loader({ indices = run.split.val, batch_size = cfg.training.val_batch_size,
             shuffle = false, augment = false, workers = workers })
@@ -67,6 +67,18 @@ local function build_data(run)
     run.frame_size = { height = rgb:size(1), width = rgb:size(2) }
     rgb:free()
     run.frame_scale = { x = run.frame_size.width / dims.width, y = run.frame_size.height / dims.height }
+end
+
+--- train.open_train_loader(run): the labeled train loader of epoch run.epoch.
+-- Its shuffle and augmentation draws are seeded with rng_seed_data_pt + epoch,
+-- so an epoch's batches do not depend on how many epochs ran in this process:
+-- a resumed run sees exactly the batches of an uninterrupted one.
+function M.open_train_loader(run)
+    if run.train_loader then run.train_loader:free() end
+    local t = run.cfg.training
+    run.train_loader = run.dataset:loader({ indices = run.split.train, batch_size = t.train_batch_size,
+        shuffle = true, augment = true, seed = (t.rng_seed_data_pt or 0) + run.epoch, workers = run.workers })
+    run.train_loader_epoch = run.epoch
 end
 
 local function build_optimizer(run)
@@ -189,6 +201,8 @@ end
 --- train.epoch(run) -> mean logs of the epoch's steps
 function M.epoch(run)
     set_learning_rates(run)
+    if run.train_loader_epoch ~= run.epoch then M.open_train_loader(run) end
+    if run.unlabeled then run.unlabeled:reseed(run.epoch) end
     call_callbacks(run, 'on_epoch_start')
     local sums, counts = {}, {}
     for _ = 1, run.steps_per_epoch do

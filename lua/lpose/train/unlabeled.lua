@@ -44,9 +44,8 @@ function M.open(o)
     local paths, err = M.list_videos(o.dir)
     if not paths then return nil, err end
     local self = setmetatable({ paths = paths, readers = {}, lengths = {}, total = 0,
-        n_frames = o.n_frames or 16, height = o.height, width = o.width,
-        state = bit.tobit((o.seed or 123456) * 2654435761 + 1) }, Stream)
-    if self.state == 0 then self.state = 1 end
+        n_frames = o.n_frames or 16, height = o.height, width = o.width, seed = o.seed or 123456 }, Stream)
+    self:reseed(0)
     for i, path in ipairs(paths) do
         local r, rerr = video.open(path)
         if not r then self:close(); return nil, rerr end
@@ -60,6 +59,14 @@ function M.open(o)
         self.total = self.total + self.lengths[i]
     end
     return self
+end
+
+--- stream:reseed(epoch): restart the draws from (seed, epoch), so the windows of an
+-- epoch are the same whether or not training was resumed before it
+function Stream:reseed(epoch)
+    local x = bit.tobit(self.seed * 2654435761 + epoch * 40503 + 1)
+    self.state = x == 0 and 1 or x
+    for _ = 1, 8 do next_random(self) end -- mix: nearby seeds give unrelated draws
 end
 
 --- stream:next() -> frames (n_frames 3 H W), {path=, start=, width=, height=} | nil, err
