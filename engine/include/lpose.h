@@ -497,5 +497,9 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out);
 #include "lpose/data.h"
 #include "lpose/video.h"
 #include "lpose/model.h"
+#include "lpose/loss.h"
+#include "lpose/synth.h"
+#include "lpose/dataset.h"
+#include "lpose/predict.h"
 
 #endif /* LPOSE_H */

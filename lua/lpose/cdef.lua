@@ -301,6 +301,8 @@ const char *lp_labels_image_path(const lp_labels *labels, int64_t idx_frame);
 const char *lp_labels_scorer(const lp_labels *labels);
 const float *lp_labels_keypoints_data(const lp_labels *labels);
 lp_status lp_labels_keypoints(const lp_labels *labels, lp_tensor **out);
+int32_t lp_labels_has_visibility(const lp_labels *labels);
+lp_status lp_labels_visibility(const lp_labels *labels, lp_tensor **out);
 lp_status lp_image_read_rgb(const char *path, lp_tensor **out);
 lp_status lp_image_read_rgb_into(const char *path, int64_t capacity, uint8_t *buf,
                                  int64_t size_out[2]);
@@ -411,4 +413,191 @@ lp_status lp_model_state(const lp_model *model, lp_tensor_list **out);
 lp_status lp_model_save(const lp_model *model, const char *path);
 lp_status lp_model_load(const char *path, lp_model **out);
 lp_status lp_model_config_json(const lp_model *model, int64_t size, char *out);
+lp_status lp_loss_heatmap_mse(const lp_tensor *pred, const lp_tensor *target, lp_tensor **out);
+lp_status lp_loss_heatmap_kl(const lp_tensor *pred, const lp_tensor *target, lp_tensor **out);
+lp_status lp_loss_heatmap_js(const lp_tensor *pred, const lp_tensor *target, lp_tensor **out);
+lp_status lp_loss_temporal(const lp_tensor *keypoints, const lp_tensor *confidences,
+                           const lp_tensor *epsilon, double prob_threshold, lp_tensor **out);
+lp_status lp_metric_temporal_norm(const lp_tensor *keypoints, lp_tensor **out);
+typedef struct lp_pca lp_pca;
+lp_status lp_pca_fit(const lp_tensor *data, int64_t n_components, double explained_variance,
+                     lp_pca **out);
+lp_status lp_pca_init(const lp_tensor *mean, const lp_tensor *components, lp_pca **out);
+void lp_pca_free(lp_pca *pca);
+int64_t lp_pca_n_components(const lp_pca *pca);
+int64_t lp_pca_n_features(const lp_pca *pca);
+typedef enum lp_pca_field {
+    LP_PCA_MEAN = 0,
+    LP_PCA_COMPONENTS = 1,
+    LP_PCA_EXPLAINED_VARIANCE = 2,
+    LP_PCA_EXPLAINED_VARIANCE_RATIO = 3
+} lp_pca_field;
+lp_status lp_pca_get(const lp_pca *pca, lp_pca_field field, lp_tensor **out);
+lp_status lp_pca_reproject_error(const lp_pca *pca, const lp_tensor *x, lp_tensor **out);
+lp_status lp_pca_empirical_epsilon(const lp_pca *pca, const lp_tensor *x, double percentile,
+                                   double multiplier, double *out);
+lp_status lp_loss_pca(const lp_pca *pca, const lp_tensor *x, double epsilon, lp_tensor **out);
+double lp_loss_weight_from_log(double log_weight);
+double lp_loss_anneal_weight(int64_t epoch, double init_val, double increase_factor,
+                             double final_val, int64_t freeze_until_epoch);
+lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t width,
+                             int32_t height, int32_t channels, int64_t stride);
+typedef struct lp_synth_params {
+    int32_t n_videos;
+    int32_t n_test_videos;
+    int32_t n_frames;
+    int32_t n_keypoints;
+    int32_t width;
+    int32_t height;
+    double fps;
+    int32_t n_labeled_per_video;
+    int32_t context;
+    int32_t index_width;
+    double occluder_rate;
+    double noise_sigma;
+    uint64_t seed;
+} lp_synth_params;
+lp_synth_params lp_synth_default_params(void);
+lp_status lp_synth_check_params(const lp_synth_params *p);
+lp_status lp_synth_keypoint_name(int32_t n_keypoints, int32_t idx_keypoint, int64_t capacity,
+                                 char *out);
+lp_status lp_synth_keypoints(const lp_synth_params *p, int32_t idx_video, float *xy,
+                             uint8_t *occluded);
+lp_status lp_synth_labeled_frames(const lp_synth_params *p, int32_t idx_video, int64_t capacity,
+                                  int64_t *out, int64_t *n_out);
+lp_status lp_synth_render_frame(const lp_synth_params *p, int32_t idx_video, int64_t idx_frame,
+                                uint8_t *rgb);
+lp_status lp_synth_generate(const lp_synth_params *p, const char *out_dir);
+enum { LP_HEATMAP_ZERO = 0, LP_HEATMAP_UNIFORM = 1, LP_HEATMAP_GAUSSIAN = 2 };
+lp_status lp_heatmaps_fill(float *keypoints, const uint8_t *visibility, int64_t n, int32_t n_keypoints,
+                           int32_t height, int32_t width, int32_t downsample_factor, double sigma,
+                           int32_t uniform_heatmaps, float *out);
+lp_status lp_heatmaps_generate(lp_tensor *keypoints, int32_t height, int32_t width,
+                               int32_t downsample_factor, int32_t uniform_heatmaps, lp_tensor **out);
+lp_status lp_tensor_randperm(int64_t n, int64_t seed, lp_tensor **out);
+lp_status lp_split_sizes(int64_t n, double train_prob, double val_prob, int64_t sizes_out[3]);
+lp_status lp_split_indices(int64_t n, double train_prob, double val_prob, int64_t seed,
+                           double train_frames, int64_t *perm_out, int64_t sizes_out[3]);
+typedef struct lp_augment lp_augment;
+lp_status lp_augment_open(const char *preset, lp_augment **out);
+void lp_augment_free(lp_augment *aug);
+const char *lp_augment_describe(const lp_augment *aug);
+lp_status lp_augment_apply(const lp_augment *aug, uint64_t seed, int32_t n_frames, const uint8_t *frames,
+                           int32_t in_h, int32_t in_w, float *keypoints, int32_t n_keypoints,
+                           int32_t hflip, const int32_t *kp_swap, int32_t out_h, int32_t out_w,
+                           uint8_t *out);
+lp_status lp_augment_images(const lp_augment *aug, uint64_t seed, const lp_tensor *images,
+                            const lp_tensor *keypoints, int32_t hflip, int32_t out_h, int32_t out_w,
+                            lp_tensor **images_out, lp_tensor **keypoints_out);
+void lp_image_normalize_chw(const uint8_t *rgb, int32_t height, int32_t width, float *out);
+typedef struct lp_dataset lp_dataset;
+typedef struct lp_dataset_params {
+    int32_t height;
+    int32_t width;
+    int32_t downsample_factor;
+    int32_t context;
+    const char *imgaug;
+    int32_t hflip;
+    int32_t uniform_heatmaps;
+    int64_t seed;
+    int64_t cache_bytes;
+} lp_dataset_params;
+lp_dataset_params lp_dataset_default_params(void);
+lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_dataset_params *params,
+                          lp_dataset **out);
+void lp_dataset_free(lp_dataset *ds);
+int64_t lp_dataset_n_frames(const lp_dataset *ds);
+int32_t lp_dataset_n_keypoints(const lp_dataset *ds);
+const lp_labels *lp_dataset_labels(const lp_dataset *ds);
+lp_status lp_dataset_get_params(const lp_dataset *ds, lp_dataset_params *out);
+lp_status lp_dataset_get(const lp_dataset *ds, int64_t index, int32_t augment, uint64_t seed,
+                         lp_tensor **images, lp_tensor **keypoints, lp_tensor **heatmaps);
+typedef struct lp_loader lp_loader;
+typedef struct lp_loader_params {
+    int64_t batch_size;
+    int32_t shuffle;
+    int32_t augment;
+    int32_t n_workers;
+    int32_t prefetch;
+    int32_t drop_last;
+    int64_t seed;
+} lp_loader_params;
+lp_loader_params lp_loader_default_params(void);
+lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, const lp_loader_params *params,
+                         lp_loader **out);
+lp_status lp_loader_next(lp_loader *loader, lp_tensor **images, lp_tensor **keypoints, lp_tensor **heatmaps,
+                         lp_tensor **indices, lp_tensor **bbox);
+int64_t lp_loader_n_batches(const lp_loader *loader);
+int64_t lp_loader_epoch(const lp_loader *loader);
+void lp_loader_free(lp_loader *loader);
+typedef enum lp_predict_edge {
+    LP_PREDICT_EDGE_LP = 0,
+    LP_PREDICT_EDGE_PAD = 1
+} lp_predict_edge;
+typedef struct lp_predict_params {
+    int64_t sequence_length;
+    int32_t edge;
+    int32_t prefetch;
+    int32_t n_decode_threads;
+} lp_predict_params;
+lp_predict_params lp_predict_default_params(void);
+typedef struct lp_predict_stream lp_predict_stream;
+lp_status lp_predict_stream_open(lp_model *model, const char *video_path,
+                                 const lp_predict_params *params, lp_predict_stream **out);
+lp_status lp_predict_stream_open_frames(lp_model *model, const lp_tensor *images,
+                                        double frame_height, double frame_width,
+                                        const lp_predict_params *params,
+                                        lp_predict_stream **out);
+void lp_predict_stream_free(lp_predict_stream *stream);
+lp_status lp_predict_stream_next(lp_predict_stream *stream, int64_t *out_start,
+                                 lp_tensor **out_keypoints, lp_tensor **out_confidences);
+int64_t lp_predict_stream_n_frames(const lp_predict_stream *stream);
+int64_t lp_predict_stream_n_backbone_frames(const lp_predict_stream *stream);
+int64_t lp_predict_stream_n_backbone_calls(const lp_predict_stream *stream);
+int32_t lp_predict_stream_width(const lp_predict_stream *stream);
+int32_t lp_predict_stream_height(const lp_predict_stream *stream);
+double lp_predict_stream_fps(const lp_predict_stream *stream);
+double lp_predict_stream_seconds_model(const lp_predict_stream *stream);
+double lp_predict_stream_seconds_wait(const lp_predict_stream *stream);
+typedef enum lp_csv_kind {
+    LP_CSV_PREDICTIONS = 0,
+    LP_CSV_METRIC = 1
+} lp_csv_kind;
+typedef struct lp_csv_writer lp_csv_writer;
+lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
+                             int32_t n_keypoints, const char *const *keypoint_names,
+                             int32_t with_set, lp_csv_writer **out);
+lp_status lp_csv_writer_write_row(lp_csv_writer *writer, const char *index, const float *values,
+                                  const char *set);
+lp_status lp_csv_writer_close(lp_csv_writer *writer);
+void lp_csv_writer_free(lp_csv_writer *writer);
+lp_status lp_format_double(double value, int64_t capacity, char *out);
+typedef struct lp_csv_table lp_csv_table;
+lp_status lp_csv_table_read(const char *path, lp_csv_table **out);
+void lp_csv_table_free(lp_csv_table *table);
+int32_t lp_csv_table_kind(const lp_csv_table *table);
+int64_t lp_csv_table_n_rows(const lp_csv_table *table);
+int32_t lp_csv_table_n_keypoints(const lp_csv_table *table);
+int32_t lp_csv_table_has_set(const lp_csv_table *table);
+const char *lp_csv_table_scorer(const lp_csv_table *table);
+const char *lp_csv_table_keypoint_name(const lp_csv_table *table, int32_t i);
+const char *lp_csv_table_index(const lp_csv_table *table, int64_t row);
+const char *lp_csv_table_set(const lp_csv_table *table, int64_t row);
+const double *lp_csv_table_values(const lp_csv_table *table);
+typedef struct lp_predict_stats {
+    int64_t n_frames;
+    int64_t n_backbone_frames;
+    double seconds_total;
+    double seconds_model;
+    double seconds_wait;
+    int32_t width;
+    int32_t height;
+    double fps;
+} lp_predict_stats;
+lp_status lp_predict_video(lp_model *model, const char *video_path,
+                           const lp_predict_params *params, const char *const *keypoint_names,
+                           const char *scorer, const char *csv_path,
+                           const char *temporal_norm_path, lp_predict_stats *out);
+lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
+                                const char *out_path, double confidence_thresh);
 ]]

@@ -31,6 +31,7 @@ M.commands = {
     ['check-frames'] = 'lpose.cli.check_frames',
     ['extract-frames'] = 'lpose.cli.extract_frames',
     help = 'lpose.cli.help',
+    predict = 'lpose.cli.predict',
     repl = 'lpose.cli.repl',
     run = 'lpose.cli.run',
     synth = 'lpose.cli.synth',

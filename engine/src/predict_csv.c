@@ -1,0 +1,473 @@
+/* predict_csv.c: Lightning Pose's prediction and metric CSVs (writer,
+ * reader) and Python's shortest round-trip repr of doubles. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "predict_internal.h"
+
+/* ---------------------------------------------------------------- repr */
+
+lp_status lp_format_double(double v, int64_t capacity, char *out) {
+    if (out == NULL || capacity < 32)
+        return lp_set_error(LP_STATUS_BAD_ARG, "lp_format_double: capacity must be >= 32");
+    if (isnan(v)) {
+        strcpy(out, "nan");
+        return LP_STATUS_OK;
+    }
+    if (isinf(v)) {
+        strcpy(out, v < 0 ? "-inf" : "inf");
+        return LP_STATUS_OK;
+    }
+    char buf[40];
+    int p;
+    for (p = 1; p <= 17; ++p) {
+        snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    if (p > 17) snprintf(buf, sizeof buf, "%.16e", v);
+    /* buf = [-]d[.ddd]e[+-]XX */
+    const char *s = buf;
+    int neg = 0;
+    if (*s == '-') {
+        neg = 1;
+        ++s;
+    }
+    char digits[24];
+    int nd = 0;
+    for (; *s && *s != 'e'; ++s)
+        if (*s >= '0' && *s <= '9') digits[nd++] = *s;
+    int exp10 = (*s == 'e') ? atoi(s + 1) : 0;
+    while (nd > 1 && digits[nd - 1] == '0') --nd; /* "0" stays */
+    digits[nd] = '\0';
+    char *o = out;
+    if (neg) *o++ = '-';
+    if (exp10 >= -4 && exp10 < 16) {
+        if (exp10 >= 0) {
+            for (int i = 0; i <= exp10; ++i) *o++ = i < nd ? digits[i] : '0';
+            *o++ = '.';
+            if (nd > exp10 + 1) {
+                for (int i = exp10 + 1; i < nd; ++i) *o++ = digits[i];
+            } else {
+                *o++ = '0';
+            }
+        } else {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = 0; i < -exp10 - 1; ++i) *o++ = '0';
+            for (int i = 0; i < nd; ++i) *o++ = digits[i];
+        }
+        *o = '\0';
+    } else {
+        *o++ = digits[0];
+        if (nd > 1) {
+            *o++ = '.';
+            for (int i = 1; i < nd; ++i) *o++ = digits[i];
+        }
+        sprintf(o, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+    }
+    return LP_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+struct lp_csv_writer {
+    FILE *f;
+    char *path;
+    char *tmp;
+    int32_t kind;
+    int32_t n_keypoints;
+    int32_t with_set;
+    int64_t n_rows;
+};
+
+/* A field, quoted as pandas does when it holds a comma, quote or newline. */
+static void put_field(FILE *f, const char *s) {
+    if (s == NULL) return;
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void lp_csv_writer_free(lp_csv_writer *w) {
+    if (w == NULL) return;
+    if (w->f) {
+        fclose(w->f);
+        unlink(w->tmp);
+    }
+    free(w->path);
+    free(w->tmp);
+    free(w);
+}
+
+lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
+                             int32_t n_keypoints, const char *const *names, int32_t with_set,
+                             lp_csv_writer **out) {
+    const char *fn = "lp_csv_writer_open";
+    if (out) *out = NULL;
+    if (path == NULL || out == NULL || n_keypoints < 1 ||
+        (kind != LP_CSV_PREDICTIONS && kind != LP_CSV_METRIC))
+        return lp_pred_errorf(LP_STATUS_BAD_ARG, "%s: bad arguments", fn);
+    lp_csv_writer *w = calloc(1, sizeof *w);
+    if (!w) return lp_pred_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    size_t n = strlen(path);
+    w->path = malloc(n + 1);
+    w->tmp = malloc(n + 32);
+    if (!w->path || !w->tmp) {
+        lp_csv_writer_free(w);
+        return lp_pred_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    }
+    memcpy(w->path, path, n + 1);
+    snprintf(w->tmp, n + 32, "%s.tmp-%ld", path, (long)getpid());
+    w->f = fopen(w->tmp, "w");
+    if (!w->f) {
+        lp_status st = lp_pred_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->tmp,
+                                      strerror(errno));
+        lp_csv_writer_free(w);
+        return st;
+    }
+    w->kind = kind;
+    w->n_keypoints = n_keypoints;
+    w->with_set = with_set != 0;
+    FILE *f = w->f;
+    char def[32];
+#define NAME(k) (names && names[k] ? names[k] : (snprintf(def, sizeof def, "bodypart%d", (k)), def))
+    if (kind == LP_CSV_PREDICTIONS) {
+        fputs("scorer", f);
+        for (int32_t k = 0; k < 3 * n_keypoints; ++k) {
+            fputc(',', f);
+            put_field(f, scorer ? scorer : "");
+        }
+        if (w->with_set) fputs(",set", f);
+        fputs("\nbodyparts", f);
+        for (int32_t k = 0; k < n_keypoints; ++k)
+            for (int c = 0; c < 3; ++c) {
+                fputc(',', f);
+                put_field(f, NAME(k));
+            }
+        if (w->with_set) fputc(',', f);
+        fputs("\ncoords", f);
+        for (int32_t k = 0; k < n_keypoints; ++k) fputs(",x,y,likelihood", f);
+        if (w->with_set) fputc(',', f);
+        fputc('\n', f);
+    } else {
+        for (int32_t k = 0; k < n_keypoints; ++k) {
+            fputc(',', f);
+            put_field(f, NAME(k));
+        }
+        if (w->with_set) fputs(",set", f);
+        fputc('\n', f);
+    }
+#undef NAME
+    *out = w;
+    return LP_STATUS_OK;
+}
+
+lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const float *values,
+                                  const char *set) {
+    if (w == NULL || w->f == NULL || values == NULL)
+        return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_write_row: closed writer or NULL values");
+    FILE *f = w->f;
+    if (index)
+        put_field(f, index);
+    else
+        fprintf(f, "%lld", (long long)w->n_rows);
+    int32_t nv = w->kind == LP_CSV_PREDICTIONS ? 3 * w->n_keypoints : w->n_keypoints;
+    char buf[48];
+    for (int32_t i = 0; i < nv; ++i) {
+        fputc(',', f);
+        if (!isnan(values[i])) {
+            lp_format_double((double)values[i], sizeof buf, buf);
+            fputs(buf, f);
+        }
+    }
+    if (w->with_set) {
+        fputc(',', f);
+        put_field(f, set ? set : "");
+    }
+    fputc('\n', f);
+    ++w->n_rows;
+    return LP_STATUS_OK;
+}
+
+lp_status lp_csv_writer_close(lp_csv_writer *w) {
+    if (w == NULL || w->f == NULL) return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_close: not open");
+    int bad = ferror(w->f);
+    bad |= fclose(w->f) != 0;
+    w->f = NULL;
+    if (bad || rename(w->tmp, w->path) != 0) {
+        lp_status st = lp_pred_errorf(LP_STATUS_IO, "lp_csv_writer_close: cannot write '%s': %s",
+                                      w->path, strerror(errno));
+        unlink(w->tmp);
+        return st;
+    }
+    return LP_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- reader */
+
+/* Split a CSV line in place into fields (handles quoted fields). */
+static int split_fields(char *line, char **fields, int max) {
+    int n = 0;
+    char *s = line;
+    for (;;) {
+        if (n == max) return -1;
+        if (*s == '"') {
+            char *o = ++s;
+            fields[n++] = o;
+            for (;;) {
+                if (*s == '\0') break;
+                if (*s == '"') {
+                    if (s[1] == '"') {
+                        *o++ = '"';
+                        s += 2;
+                        continue;
+                    }
+                    ++s;
+                    break;
+                }
+                *o++ = *s++;
+            }
+            while (*s && *s != ',') ++s;
+            int end = *s == '\0';
+            *o = '\0';
+            if (end) return n;
+            ++s;
+        } else {
+            fields[n++] = s;
+            char *c = strchr(s, ',');
+            if (!c) return n;
+            *c = '\0';
+            s = c + 1;
+        }
+    }
+}
+
+struct lp_csv_rows {
+    FILE *f;
+    char *path;
+    char *line;
+    size_t cap;
+    char **fields;
+    int max_fields;
+    int32_t kind;
+    int32_t n_keypoints;
+    int32_t with_set;
+    char *scorer;
+    char **names;
+    int64_t lineno;
+    /* last row's strings */
+    char *index;
+    char *set;
+};
+
+void lp_csv_rows_free(lp_csv_rows *r) {
+    if (!r) return;
+    if (r->f) fclose(r->f);
+    free(r->path);
+    free(r->line);
+    free(r->fields);
+    free(r->scorer);
+    if (r->names)
+        for (int32_t k = 0; k < r->n_keypoints; ++k) free(r->names[k]);
+    free(r->names);
+    free(r->index);
+    free(r->set);
+    free(r);
+}
+
+static int read_line(lp_csv_rows *r) {
+    ssize_t n = getline(&r->line, &r->cap, r->f);
+    if (n < 0) return 0;
+    while (n > 0 && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r')) r->line[--n] = '\0';
+    ++r->lineno;
+    return 1;
+}
+
+static lp_status rows_fail(lp_csv_rows *r, const char *what) {
+    lp_status st = lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: %s", r->path,
+                                  (long long)r->lineno, what);
+    lp_csv_rows_free(r);
+    return st;
+}
+
+lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
+    *out = NULL;
+    lp_csv_rows *r = calloc(1, sizeof *r);
+    if (!r) return lp_set_error(LP_STATUS_OOM, "lp_csv_table_read: out of memory");
+    r->path = strdup(path);
+    r->f = fopen(path, "r");
+    if (!r->f) {
+        lp_status st = lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: cannot open '%s': %s",
+                                      path, strerror(errno));
+        lp_csv_rows_free(r);
+        return st;
+    }
+    if (!read_line(r)) return rows_fail(r, "empty file");
+    int maxf = 2;
+    for (const char *c = r->line; *c; ++c) maxf += *c == ',';
+    r->max_fields = maxf;
+    r->fields = malloc(sizeof(char *) * (size_t)maxf);
+    if (!r->fields) return rows_fail(r, "out of memory");
+    int n = split_fields(r->line, r->fields, maxf);
+    if (n < 2) return rows_fail(r, "not an lpose/LP output CSV");
+    r->with_set = strcmp(r->fields[n - 1], "set") == 0;
+    int nv = n - 1 - r->with_set;
+    if (strcmp(r->fields[0], "scorer") == 0) {
+        r->kind = LP_CSV_PREDICTIONS;
+        if (nv % 3 != 0 || nv == 0) return rows_fail(r, "the header must have 3 columns per keypoint");
+        r->n_keypoints = nv / 3;
+        r->scorer = strdup(r->fields[1]);
+        if (!read_line(r)) return rows_fail(r, "missing bodyparts row");
+        n = split_fields(r->line, r->fields, maxf);
+        if (n < 1 + nv || strcmp(r->fields[0], "bodyparts") != 0)
+            return rows_fail(r, "expected the bodyparts row");
+        r->names = calloc((size_t)r->n_keypoints, sizeof(char *));
+        for (int32_t k = 0; k < r->n_keypoints; ++k) r->names[k] = strdup(r->fields[1 + 3 * k]);
+        if (!read_line(r)) return rows_fail(r, "missing coords row");
+        n = split_fields(r->line, r->fields, maxf);
+        if (n < 1 + nv || strcmp(r->fields[0], "coords") != 0)
+            return rows_fail(r, "expected the coords row");
+    } else if (r->fields[0][0] == '\0') {
+        r->kind = LP_CSV_METRIC;
+        r->n_keypoints = nv;
+        r->scorer = strdup("");
+        r->names = calloc((size_t)nv, sizeof(char *));
+        for (int32_t k = 0; k < nv; ++k) r->names[k] = strdup(r->fields[1 + k]);
+    } else {
+        return rows_fail(r, "not an lpose/LP output CSV (first cell must be 'scorer' or empty)");
+    }
+    *out = r;
+    return LP_STATUS_OK;
+}
+
+int32_t lp_csv_rows_n_keypoints(const lp_csv_rows *r) { return r->n_keypoints; }
+int32_t lp_csv_rows_kind(const lp_csv_rows *r) { return r->kind; }
+
+lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
+    for (;;) {
+        if (!read_line(r)) return LP_STATUS_EOF;
+        if (r->line[0] != '\0') break;
+    }
+    int nv = r->kind == LP_CSV_PREDICTIONS ? 3 * r->n_keypoints : r->n_keypoints;
+    int n = split_fields(r->line, r->fields, r->max_fields);
+    if (n != 1 + nv + r->with_set)
+        return lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: expected %d fields, got %d",
+                              r->path, (long long)r->lineno, 1 + nv + r->with_set, n);
+    for (int i = 0; i < nv; ++i) {
+        const char *s = r->fields[1 + i];
+        if (*s == '\0' || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
+            vals[i] = NAN;
+            continue;
+        }
+        char *end;
+        vals[i] = strtod(s, &end);
+        if (*end != '\0')
+            return lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: column %d: '%s' is not a number",
+                                  r->path, (long long)r->lineno, 2 + i, s);
+    }
+    free(r->index);
+    r->index = strdup(r->fields[0]);
+    free(r->set);
+    r->set = r->with_set ? strdup(r->fields[n - 1]) : NULL;
+    return LP_STATUS_OK;
+}
+
+struct lp_csv_table {
+    int32_t kind, n_keypoints, with_set;
+    char *scorer;
+    char **names;
+    int64_t n_rows;
+    char **index;
+    char **set;
+    double *values;
+};
+
+void lp_csv_table_free(lp_csv_table *t) {
+    if (!t) return;
+    free(t->scorer);
+    if (t->names)
+        for (int32_t k = 0; k < t->n_keypoints; ++k) free(t->names[k]);
+    free(t->names);
+    for (int64_t i = 0; i < t->n_rows; ++i) {
+        free(t->index[i]);
+        if (t->set) free(t->set[i]);
+    }
+    free(t->index);
+    free(t->set);
+    free(t->values);
+    free(t);
+}
+
+lp_status lp_csv_table_read(const char *path, lp_csv_table **out) {
+    if (out) *out = NULL;
+    if (!path || !out) return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_table_read: NULL argument");
+    lp_csv_rows *r;
+    lp_status st = lp_csv_rows_open(path, &r);
+    if (st) return st;
+    lp_csv_table *t = calloc(1, sizeof *t);
+    int nv = r->kind == LP_CSV_PREDICTIONS ? 3 * r->n_keypoints : r->n_keypoints;
+    int64_t cap = 64;
+    t->kind = r->kind;
+    t->n_keypoints = r->n_keypoints;
+    t->with_set = r->with_set;
+    t->index = malloc(sizeof(char *) * (size_t)cap);
+    t->set = r->with_set ? malloc(sizeof(char *) * (size_t)cap) : NULL;
+    t->values = malloc(sizeof(double) * (size_t)(cap * nv));
+    for (;;) {
+        if (t->n_rows == cap) {
+            cap *= 2;
+            t->index = realloc(t->index, sizeof(char *) * (size_t)cap);
+            if (t->set) t->set = realloc(t->set, sizeof(char *) * (size_t)cap);
+            t->values = realloc(t->values, sizeof(double) * (size_t)(cap * nv));
+        }
+        st = lp_csv_rows_next(r, t->values + t->n_rows * nv);
+        if (st == LP_STATUS_EOF) break;
+        if (st) {
+            lp_csv_rows_free(r);
+            lp_csv_table_free(t);
+            return st;
+        }
+        t->index[t->n_rows] = r->index;
+        r->index = NULL;
+        if (t->set) {
+            t->set[t->n_rows] = r->set;
+            r->set = NULL;
+        }
+        ++t->n_rows;
+    }
+    t->scorer = r->scorer;
+    r->scorer = NULL;
+    t->names = r->names;
+    r->names = NULL;
+    lp_csv_rows_free(r);
+    *out = t;
+    return LP_STATUS_OK;
+}
+
+int32_t lp_csv_table_kind(const lp_csv_table *t) { return t ? t->kind : -1; }
+int64_t lp_csv_table_n_rows(const lp_csv_table *t) { return t ? t->n_rows : -1; }
+int32_t lp_csv_table_n_keypoints(const lp_csv_table *t) { return t ? t->n_keypoints : -1; }
+int32_t lp_csv_table_has_set(const lp_csv_table *t) { return t ? t->with_set : -1; }
+const char *lp_csv_table_scorer(const lp_csv_table *t) { return t ? t->scorer : NULL; }
+const char *lp_csv_table_keypoint_name(const lp_csv_table *t, int32_t i) {
+    return t && i >= 0 && i < t->n_keypoints ? t->names[i] : NULL;
+}
+const char *lp_csv_table_index(const lp_csv_table *t, int64_t row) {
+    return t && row >= 0 && row < t->n_rows ? t->index[row] : NULL;
+}
+const char *lp_csv_table_set(const lp_csv_table *t, int64_t row) {
+    return t && t->set && row >= 0 && row < t->n_rows ? t->set[row] : NULL;
+}
+const double *lp_csv_table_values(const lp_csv_table *t) { return t ? t->values : NULL; }

@@ -1,0 +1,51 @@
+/* predict_internal.h: helpers shared by the predict_*.c files (internal). */
+#ifndef LP_PREDICT_INTERNAL_H
+#define LP_PREDICT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "lpose.h"
+
+/* printf-style lp_set_error. */
+static inline lp_status lp_pred_errorf(lp_status status, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return lp_set_error(status, msg);
+}
+
+static inline double lp_pred_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Line-by-line reader of our CSVs (predict_csv.c), for streaming consumers. */
+typedef struct lp_csv_rows lp_csv_rows;
+/* Opens and parses the header; n_values per row: K*3 or K. */
+lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out);
+/* Next row: values (n_values doubles, NaN for empty) into out_values;
+ * LP_STATUS_EOF at the end. */
+lp_status lp_csv_rows_next(lp_csv_rows *rows, double *out_values);
+int32_t lp_csv_rows_n_keypoints(const lp_csv_rows *rows);
+int32_t lp_csv_rows_kind(const lp_csv_rows *rows);
+void lp_csv_rows_free(lp_csv_rows *rows);
+
+/* Background decode of windows (predict_prefetch.c). */
+typedef struct lp_prefetch lp_prefetch;
+/* Decodes frames [0, n_frames) of `video` in chunks: first `first` frames,
+ * then `step` at a time, resized to height x width. The video is owned by
+ * the prefetcher from now on. threaded == 0 decodes on the caller's thread. */
+lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_t height,
+                            int32_t width, int32_t threaded, lp_prefetch **out);
+/* Next chunk: a borrowed buffer of *out_n frames (n*3*h*w floats) valid
+ * until the next call; *out_n == 0 at the end (LP_STATUS_EOF). */
+lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
+                           const float **out_frames);
+void lp_prefetch_free(lp_prefetch *pf);
+
+#endif

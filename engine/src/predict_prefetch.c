@@ -1,0 +1,181 @@
+/* predict_prefetch.c: decode video windows on a background thread into a
+ * bounded queue (2 windows waiting + the one the caller is using). Errors
+ * of the worker are stored in the slot and returned by the next call on the
+ * caller's thread (design.md §4.4). The worker never touches Lua or
+ * libtorch: only lp_video_* (FFmpeg + plain C). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "predict_internal.h"
+
+enum { N_SLOTS = 3, SLOT_FREE = 0, SLOT_FULL = 1, SLOT_USED = 2 };
+
+typedef struct slot {
+    float *buf;
+    int64_t start, n;
+    int state;
+    lp_status status;
+    char msg[1024];
+} slot;
+
+struct lp_prefetch {
+    lp_video *video;
+    int64_t n_frames, first, step;
+    int32_t height, width;
+    int threaded;
+    slot slots[N_SLOTS];
+    int idx_put, idx_get;
+    int64_t next_start; /* next frame the producer decodes */
+    int stop;
+    int used; /* slot index held by the consumer, -1 none */
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static int64_t chunk_len(const lp_prefetch *pf, int64_t start) {
+    int64_t want = start == 0 ? pf->first : pf->step;
+    int64_t left = pf->n_frames - start;
+    return want < left ? want : left;
+}
+
+/* Decode the chunk at pf->next_start into s (no lock held for the decode). */
+static void decode_into(lp_prefetch *pf, slot *s, int64_t start) {
+    int64_t n = chunk_len(pf, start);
+    s->start = start;
+    s->n = n;
+    s->status = LP_STATUS_OK;
+    s->msg[0] = '\0';
+    if (n <= 0) return;
+    lp_status st = lp_video_read_batch_into(pf->video, start, n, pf->height, pf->width, s->buf);
+    if (st != LP_STATUS_OK) {
+        s->status = st;
+        snprintf(s->msg, sizeof s->msg, "%s", lp_last_error());
+    }
+}
+
+static void *worker(void *arg) {
+    lp_prefetch *pf = arg;
+    for (;;) {
+        pthread_mutex_lock(&pf->mu);
+        slot *s = &pf->slots[pf->idx_put];
+        while (!pf->stop && s->state != SLOT_FREE) pthread_cond_wait(&pf->cv, &pf->mu);
+        if (pf->stop) {
+            pthread_mutex_unlock(&pf->mu);
+            return NULL;
+        }
+        int64_t start = pf->next_start;
+        pthread_mutex_unlock(&pf->mu);
+
+        decode_into(pf, s, start);
+
+        pthread_mutex_lock(&pf->mu);
+        s->state = SLOT_FULL;
+        pf->idx_put = (pf->idx_put + 1) % N_SLOTS;
+        pf->next_start = start + s->n;
+        int done = s->n <= 0 || s->status != LP_STATUS_OK;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        if (done) return NULL; /* the end (n == 0) or an error: stored in the slot */
+    }
+}
+
+void lp_prefetch_free(lp_prefetch *pf) {
+    if (!pf) return;
+    if (pf->thread_started) {
+        pthread_mutex_lock(&pf->mu);
+        pf->stop = 1;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        pthread_join(pf->thread, NULL);
+    }
+    pthread_mutex_destroy(&pf->mu);
+    pthread_cond_destroy(&pf->cv);
+    for (int i = 0; i < N_SLOTS; ++i) free(pf->slots[i].buf);
+    lp_video_free(pf->video);
+    free(pf);
+}
+
+lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_t height,
+                            int32_t width, int32_t threaded, lp_prefetch **out) {
+    *out = NULL;
+    lp_prefetch *pf = calloc(1, sizeof *pf);
+    if (!pf) {
+        lp_video_free(video);
+        return lp_set_error(LP_STATUS_OOM, "lp_predict_stream_open: out of memory");
+    }
+    pf->video = video;
+    pf->n_frames = lp_video_n_frames(video);
+    pf->first = first;
+    pf->step = step;
+    pf->height = height;
+    pf->width = width;
+    pf->threaded = threaded != 0;
+    pf->used = -1;
+    pthread_mutex_init(&pf->mu, NULL);
+    pthread_cond_init(&pf->cv, NULL);
+    int64_t maxn = first > step ? first : step;
+    if (maxn > pf->n_frames) maxn = pf->n_frames;
+    if (maxn < 1) maxn = 1;
+    size_t bytes = sizeof(float) * (size_t)maxn * 3 * (size_t)height * (size_t)width;
+    for (int i = 0; i < (pf->threaded ? N_SLOTS : 1); ++i) {
+        pf->slots[i].buf = malloc(bytes);
+        if (!pf->slots[i].buf) {
+            lp_prefetch_free(pf);
+            return lp_pred_errorf(LP_STATUS_OOM, "lp_predict_stream_open: cannot allocate %zu bytes",
+                                  bytes);
+        }
+    }
+    if (pf->threaded) {
+        if (pthread_create(&pf->thread, NULL, worker, pf) != 0) {
+            lp_prefetch_free(pf);
+            return lp_set_error(LP_STATUS_INTERNAL, "lp_predict_stream_open: pthread_create failed");
+        }
+        pf->thread_started = 1;
+    }
+    *out = pf;
+    return LP_STATUS_OK;
+}
+
+lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
+                           const float **out_frames) {
+    *out_n = 0;
+    *out_frames = NULL;
+    *out_start = 0;
+    if (!pf->threaded) {
+        slot *s = &pf->slots[0];
+        if (pf->next_start >= pf->n_frames) return LP_STATUS_EOF;
+        decode_into(pf, s, pf->next_start);
+        if (s->status != LP_STATUS_OK) return lp_set_error(s->status, s->msg);
+        pf->next_start += s->n;
+        *out_start = s->start;
+        *out_n = s->n;
+        *out_frames = s->buf;
+        return LP_STATUS_OK;
+    }
+    pthread_mutex_lock(&pf->mu);
+    if (pf->used >= 0) { /* give back the previous window */
+        pf->slots[pf->used].state = SLOT_FREE;
+        pf->used = -1;
+        pthread_cond_broadcast(&pf->cv);
+    }
+    slot *s = &pf->slots[pf->idx_get];
+    while (s->state != SLOT_FULL) pthread_cond_wait(&pf->cv, &pf->mu);
+    lp_status st = s->status;
+    if (st != LP_STATUS_OK || s->n <= 0) {
+        /* leave the slot FULL: every later call reports the same end/error */
+        pthread_mutex_unlock(&pf->mu);
+        if (st != LP_STATUS_OK) return lp_set_error(st, s->msg);
+        return LP_STATUS_EOF;
+    }
+    s->state = SLOT_USED;
+    pf->used = pf->idx_get;
+    pf->idx_get = (pf->idx_get + 1) % N_SLOTS;
+    pthread_mutex_unlock(&pf->mu);
+    *out_start = s->start;
+    *out_n = s->n;
+    *out_frames = s->buf;
+    return LP_STATUS_OK;
+}

@@ -1,0 +1,219 @@
+-- lpose.cli.predict: `lpose predict MODEL_DIR VIDEO_OR_DIR...`, Lightning
+-- Pose's `litpose predict` (docs/reference/cli/predict.md).
+local M = {}
+
+M.help = [[
+Predict keypoints for videos (and labeled frames) with a trained model.
+
+usage: lpose predict MODEL_DIR VIDEO_OR_DIR... [--output DIR] [--label-video]
+                     [--device DEVICE] [--frames CSV] [--data-dir DIR]
+                     [--edge lp|pad] [--sequence-length T] [--no-metrics]
+
+MODEL_DIR holds config.yaml and a checkpoint: checkpoints/best.lpt of a
+training run, else model.lpt written by model:save (another single *.lpt
+file is accepted). Each video (a folder
+means every .mp4/.avi/.mov in it) is written, as Lightning Pose does, to
+OUTPUT/<stem>.csv with OUTPUT/<stem>_temporal_norm.csv, and with
+--label-video OUTPUT/<stem>_labeled.mp4. OUTPUT defaults to
+MODEL_DIR/video_preds.
+
+  --output DIR         where the files go
+  --label-video        also render <stem>_labeled.mp4
+  --device DEVICE      auto (default), cpu, cuda, cuda:N
+  --frames CSV         also predict the labeled frames of CSV (paths relative to
+                       --data-dir, default cfg data.data_dir or the CSV's folder)
+                       into MODEL_DIR/image_preds/<CSV name>/predictions.csv
+                       and predictions_pixel_error.csv
+  --edge lp|pad        first/last two frames: LP's rule (copy frame 2 / N-3;
+                       default) or predictions from replicate-padded stacks
+  --sequence-length T  frames per window (default cfg
+                       dali.context.predict.sequence_length, else 96)
+  --no-metrics         skip <stem>_temporal_norm.csv and the PCA metrics
+                       (<stem>_pca_singleview_error.csv, _pca_multiview_error.csv,
+                       written when data.columns_for_singleview_pca /
+                       data.mirrored_column_matches are set: the PCA is fitted on
+                       the train split of data.csv_file, as LP)
+
+Videos of any size are resized to the model input size, as LP does; a warning
+is printed when the aspect ratio differs from the model's by more than 10 %.]]
+
+local function is_dir(path)
+    local ok = os.execute("test -d '" .. path:gsub("'", "'\\''") .. "'")
+    return ok == 0 or ok == true
+end
+
+local function exists(path)
+    local f = io.open(path, 'rb')
+    if f then f:close() return true end
+    return false
+end
+
+local function list_dir(path, pattern)
+    local out = {}
+    local p = io.popen("ls -1 '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null")
+    if not p then return out end
+    for name in p:lines() do
+        if name:lower():match(pattern) then out[#out + 1] = path .. '/' .. name end
+    end
+    p:close()
+    table.sort(out)
+    return out
+end
+
+local flags = { ['label-video'] = true, ['no-metrics'] = true, help = true }
+local valued = { output = true, device = true, frames = true, ['data-dir'] = true, edge = true,
+                 ['sequence-length'] = true }
+
+local function parse(args)
+    local o, pos = {}, {}
+    local i = 1
+    while i <= #args do
+        local a = args[i]
+        local name, val = a:match('^%-%-([%w-]+)=(.*)$')
+        name = name or a:match('^%-%-([%w-]+)$')
+        if a == '-h' then name = 'help' end
+        if name then
+            if flags[name] then
+                o[name] = true
+            elseif valued[name] then
+                if val == nil then
+                    i = i + 1
+                    val = args[i]
+                    if val == nil then return nil, '--' .. name .. ' needs a value' end
+                end
+                o[name] = val
+            else
+                return nil, "unknown option '" .. a .. "'"
+            end
+        else
+            pos[#pos + 1] = a
+        end
+        i = i + 1
+    end
+    return o, pos
+end
+
+-- config.yaml + checkpoint of MODEL_DIR -> model, cfg | nil, err
+function M.load_model(dir, device)
+    if not is_dir(dir) then return nil, ("model directory '%s' does not exist"):format(dir) end
+    local cfg_path = dir .. '/config.yaml'
+    if not exists(cfg_path) then return nil, ("%s: no config.yaml"):format(dir) end
+    local ok, cfg = pcall(require('lpose.config').load, { file = cfg_path })
+    if not ok then return nil, ('%s: %s'):format(cfg_path, tostring(cfg)) end
+    -- a training run's best model, else model.lpt, else the only .lpt there
+    local ckpt = dir .. '/checkpoints/best.lpt'
+    if not exists(ckpt) then ckpt = dir .. '/model.lpt' end
+    if not exists(ckpt) then
+        local found = list_dir(dir, '%.lpt$')
+        if #found == 0 then
+            return nil, ("%s: no checkpoint (expected checkpoints/best.lpt or model.lpt)"):format(dir)
+        end
+        if #found > 1 then return nil, ("%s: several .lpt checkpoints, name one model.lpt"):format(dir) end
+        ckpt = found[1]
+    end
+    local models = require('lpose.models')
+    local model, err = models.load(ckpt)
+    if not model then return nil, ("cannot load checkpoint %s: %s"):format(ckpt, err) end
+    local conf = model:config()
+    local K = cfg.data and cfg.data.num_keypoints
+    if K and K ~= conf.num_keypoints then
+        return nil, ('%s: config.yaml has %d keypoints, the checkpoint %d'):format(dir, K, conf.num_keypoints)
+    end
+    model.cfg = cfg
+    model:eval()
+    if device and device ~= 'auto' then
+        local okd, derr = pcall(model.to, model, device)
+        if not okd then return nil, 'cannot use device ' .. device .. ': ' .. tostring(derr) end
+    elseif device == nil or device == 'auto' then
+        local lpose = require('lpose')
+        if lpose.cuda_device_count() > 0 then pcall(model.to, model, 'cuda') end
+    end
+    return model, cfg
+end
+
+-- LP computes the PCA metrics whenever the config names PCA columns: fit them on
+-- the train split of the training labels (as the losses do). nil when not configured.
+function M.fit_pca(cfg)
+    local d = cfg.data or {}
+    local cols, matches = d.columns_for_singleview_pca, d.mirrored_column_matches
+    local want = (type(cols) == 'table' and #cols > 0) or (type(matches) == 'table' and #matches > 0)
+    if not want then return nil end
+    local ok, res = pcall(function()
+        local ds = assert(require('lpose.dataset').open(cfg))
+        local tr = cfg.training or {}
+        local split = ds:split(tr.train_prob, tr.val_prob, tr.rng_seed_data_pt,
+            type(tr.train_frames) == 'number' and tr.train_frames or nil)
+        local rows = {}
+        for i, row in ipairs(split.train) do rows[i] = ds:get(row).keypoints end
+        ds:free()
+        return require('lpose.metrics').fit_pca(cfg, require('lpose.tensor').stack(rows, 1))
+    end)
+    if not ok then return nil, 'PCA metrics skipped: ' .. tostring(res) end
+    return res
+end
+
+function M.command(args)
+    local o, pos = parse(args)
+    if not o then return nil, 'predict: ' .. pos .. " (see 'lpose help predict')" end
+    if o.help then print(M.help) return true end
+    if #pos < 1 then return nil, "predict: missing MODEL_DIR (see 'lpose help predict')" end
+    if #pos < 2 and not o.frames then
+        return nil, "predict: missing VIDEO_OR_DIR (see 'lpose help predict')"
+    end
+    local T
+    if o['sequence-length'] then
+        T = tonumber(o['sequence-length'])
+        if not T or T % 1 ~= 0 or T < 1 then return nil, 'predict: --sequence-length must be a positive integer' end
+    end
+    if o.edge and o.edge ~= 'lp' and o.edge ~= 'pad' then return nil, "predict: --edge must be 'lp' or 'pad'" end
+    local model_dir = pos[1]:gsub('/+$', '')
+    local model, cfg = M.load_model(model_dir, o.device)
+    if not model then return nil, 'predict: ' .. cfg end
+    local predict = require('lpose.predict')
+
+    local videos = {}
+    for i = 2, #pos do
+        if is_dir(pos[i]) then
+            local found = list_dir(pos[i], '%.m[po][4v]$')
+            for _, v in ipairs(list_dir(pos[i], '%.avi$')) do found[#found + 1] = v end
+            if #found == 0 then return nil, ("predict: no videos in '%s'"):format(pos[i]) end
+            for _, v in ipairs(found) do videos[#videos + 1] = v end
+        elseif exists(pos[i]) then
+            videos[#videos + 1] = pos[i]
+        else
+            return nil, ("predict: '%s' does not exist"):format(pos[i])
+        end
+    end
+    local out_dir = o.output or (model_dir .. '/video_preds')
+    local pcas
+    if not o['no-metrics'] then
+        local perr
+        pcas, perr = M.fit_pca(cfg)
+        if perr then io.stderr:write('lpose: warning: ', perr, '\n') end
+    end
+    for _, v in ipairs(videos) do
+        local res, err = predict.video(model, v, {
+            output_dir = out_dir, sequence_length = T, edge = o.edge,
+            label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
+        })
+        if not res then return nil, 'predict: ' .. err end
+        for _, w in ipairs(res.warnings) do io.stderr:write('lpose: warning: ', w, '\n') end
+        print(('%s: %d frames, %.1f frames/s (model %.1f) -> %s'):format(v, res.n_frames, res.fps_total,
+            res.fps_model, res.csv))
+        if res.labeled_video then print('  labeled video: ' .. res.labeled_video) end
+    end
+    if o.frames then
+        local csv = o.frames
+        local data_dir = o['data-dir'] or (cfg.data and cfg.data.data_dir) or csv:match('^(.*)/[^/]*$') or '.'
+        local name = csv:match('([^/]+)$')
+        local res, err = predict.labeled(model, csv, data_dir, {
+            output_dir = o.output and (o.output .. '/' .. name) or (model_dir .. '/image_preds/' .. name),
+            pca = pcas,
+        })
+        if not res then return nil, 'predict: ' .. err end
+        print(('%s: %d frames, mean pixel error %.3f -> %s'):format(csv, res.n_frames, res.mean_pixel_error, res.csv))
+    end
+    return true
+end
+
+return M

@@ -1,0 +1,336 @@
+-- lpose.predict: video and labeled-frame prediction in Lightning Pose's output
+-- formats (lp-data-train.md §3.4-3.7). The work is done in C: a background
+-- thread decodes windows of T frames, the backbone runs once per frame (the
+-- TCN carries the last 4 frames' features into the next window) and CSV rows
+-- are written as they come, so memory does not grow with the video length.
+--
+--   local predict = require('lpose.predict')
+--   local res = assert(predict.video(model, 'videos/test.mp4', {output_dir = 'video_preds'}))
+--   print(res.csv, res.n_frames, res.fps_model)
+--
+-- Docs: docs/reference/lua/predict.md, docs/guides/prediction.md.
+local ffi = require('ffi')
+local lp = require('lpose.C')
+local tensor = require('lpose.tensor')
+
+local C, argerror = lp.lib, lp.argerror
+
+local M = {}
+
+local stats_out = ffi.new('lp_predict_stats[1]')
+local out1 = ffi.new('lp_tensor*[1]')
+local out2 = ffi.new('lp_tensor*[1]')
+
+M.edges = { lp = C.LP_PREDICT_EDGE_LP, pad = C.LP_PREDICT_EDGE_PAD }
+
+---------------------------------------------------------------------------- helpers
+
+--- lpose.predict.stem(path) -> file name without folder and extension
+function M.stem(path)
+    local base = path:match('([^/]+)$') or path
+    return (base:gsub('%.[^.]*$', ''))
+end
+
+local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+--- lpose.predict.mkdir(path) -> true | nil, err (mkdir -p)
+function M.mkdir(path)
+    local ok = os.execute('mkdir -p ' .. shell_quote(path) .. ' 2>/dev/null')
+    if ok == 0 or ok == true then return true end
+    return nil, ("cannot create directory '%s'"):format(path)
+end
+
+local function model_handle(model, fname)
+    local box = type(model) == 'table' and rawget(model, 'box')
+    if not box or box.h == nil then argerror(fname, 'expected an lpose model (lpose.models.new / load)') end
+    return box.h
+end
+
+local function cfg_get(cfg, ...)
+    local t = cfg
+    for i = 1, select('#', ...) do
+        if type(t) ~= 'table' then return nil end
+        t = t[select(i, ...)]
+    end
+    return t
+end
+
+-- K names as a const char*[] (kept alive by the returned anchor table).
+local function names_array(names, K, fname)
+    if names == nil then return nil, nil end
+    if type(names) ~= 'table' or #names ~= K then
+        argerror(fname, ('keypoint_names must be a list of %d names'):format(K))
+    end
+    local arr = ffi.new('const char*[?]', K)
+    for i = 1, K do arr[i - 1] = names[i] end
+    return arr, names
+end
+
+local function device_of(opts, model, fname)
+    if opts.device == nil or opts.device == 'auto' then return end
+    local ok, err = pcall(model.to, model, opts.device)
+    if not ok then argerror(fname, 'device: ' .. tostring(err)) end
+end
+
+local function file_exists(path)
+    local f = io.open(path, 'rb')
+    if f then f:close() return true end
+    return false
+end
+
+---------------------------------------------------------------------------- video
+
+--- lpose.predict.video(model, video_path, opts) -> result | nil, err
+-- Predict every frame of a video and write LP's files into opts.output_dir
+-- (default 'video_preds'): <stem>.csv (3-row header, one row per frame),
+-- <stem>_temporal_norm.csv (unless opts.metrics == false) and, with
+-- opts.label_video, <stem>_labeled.mp4.
+-- opts: output_dir, sequence_length (T; default cfg.dali.context.predict.sequence_length
+-- or 96), edge ('lp': frame i gets clamp(i, 2, N-3), LP's rule; 'pad': replicate the
+-- first/last frame), label_video, confidence_thresh (cfg.eval.confidence_thresh_for_vid
+-- or 0.9), keypoint_names (cfg.data.keypoint_names), device, prefetch (true),
+-- metrics (true), pca (from lpose.metrics.fit_pca: also write
+-- <stem>_pca_singleview_error.csv / <stem>_pca_multiview_error.csv).
+-- result = {csv=, temporal_norm=, pca_singleview=, pca_multiview=, labeled_video=, n_frames=, n_backbone_frames=,
+-- fps_model= (frames per second in the model), fps_total=, seconds=, seconds_model=,
+-- seconds_wait=, width=, height=, fps= (the video's), warnings = {...}}.
+-- Videos of any size are resized to the model input; a warning is added when the
+-- aspect ratio differs by more than 10 %. Videos shorter than 5 frames are
+-- predicted with edge = 'pad' (LP cannot predict them).
+function M.video(model, video_path, opts)
+    local fname = 'lpose.predict.video'
+    opts = opts or {}
+    if type(video_path) ~= 'string' then argerror(fname, 'expected a video path') end
+    if type(opts) ~= 'table' then argerror(fname, 'opts must be a table') end
+    local h = model_handle(model, fname)
+    device_of(opts, model, fname)
+    local cfg = model.cfg
+    local conf = model:config()
+    local K = conf.num_keypoints
+    local names_c, anchor = names_array(opts.keypoint_names or cfg_get(cfg, 'data', 'keypoint_names'), K, fname)
+    local p = ffi.new('lp_predict_params[1]', C.lp_predict_default_params())
+    local T = opts.sequence_length or cfg_get(cfg, 'dali', 'context', 'predict', 'sequence_length') or 96
+    if type(T) ~= 'number' or T % 1 ~= 0 then argerror(fname, 'sequence_length must be an integer') end
+    p[0].sequence_length = T
+    local edge = opts.edge or 'lp'
+    if M.edges[edge] == nil then argerror(fname, "edge must be 'lp' or 'pad'") end
+    p[0].edge = M.edges[edge]
+    p[0].prefetch = opts.prefetch == false and 0 or 1
+    local thresh = opts.confidence_thresh or cfg_get(cfg, 'eval', 'confidence_thresh_for_vid') or 0.9
+    if type(thresh) ~= 'number' then argerror(fname, 'confidence_thresh must be a number') end
+
+    if not file_exists(video_path) then
+        return nil, ("%s: cannot open video '%s': no such file"):format(fname, video_path)
+    end
+    local dir = opts.output_dir or 'video_preds'
+    local ok, err = M.mkdir(dir)
+    if not ok then return nil, fname .. ': ' .. err end
+    local stem = M.stem(video_path)
+    local res = {
+        csv = dir .. '/' .. stem .. '.csv',
+        temporal_norm = opts.metrics ~= false and (dir .. '/' .. stem .. '_temporal_norm.csv') or nil,
+        warnings = {},
+    }
+    local st = C.lp_predict_video(h, video_path, p, names_c, nil, res.csv, res.temporal_norm, stats_out)
+    local _ = anchor
+    if st ~= 0 then return nil, lp.last_error() end
+    local s = stats_out[0]
+    res.n_frames = tonumber(s.n_frames)
+    res.n_backbone_frames = tonumber(s.n_backbone_frames)
+    res.seconds, res.seconds_model, res.seconds_wait = s.seconds_total, s.seconds_model, s.seconds_wait
+    res.fps_model = res.seconds_model > 0 and res.n_frames / res.seconds_model or math.huge
+    res.fps_total = res.seconds > 0 and res.n_frames / res.seconds or math.huge
+    res.width, res.height, res.fps = s.width, s.height, s.fps
+    local ar_video = s.width / s.height
+    local ar_model = conf.image_width / conf.image_height
+    if math.abs(ar_video / ar_model - 1) > 0.1 then
+        res.warnings[#res.warnings + 1] = ("%s is %dx%d (aspect %.3f) but the model input is %dx%d (aspect %.3f): "
+            .. "frames were resized, keypoints may be less accurate"):format(video_path, s.width, s.height,
+            ar_video, conf.image_width, conf.image_height, ar_model)
+    end
+    if opts.pca and (opts.pca.singleview or opts.pca.multiview) then
+        local files, perr = require('lpose.metrics').pca_csvs(res.csv, opts.pca, dir .. '/' .. stem)
+        if not files then return nil, perr end
+        res.pca_singleview, res.pca_multiview = files.singleview, files.multiview
+    end
+    if opts.label_video then
+        res.labeled_video = dir .. '/' .. stem .. '_labeled.mp4'
+        if C.lp_predict_draw_video(video_path, res.csv, res.labeled_video, thresh) ~= 0 then
+            return nil, lp.last_error()
+        end
+    end
+    return res
+end
+
+--- lpose.predict.draw_video(video_path, csv_path, out_path [, confidence_thresh]) -> true | nil, err
+-- LP's labeled video: keypoints above the threshold (0.9) as filled circles
+-- (radius 4, matplotlib 'cool' colours); small videos are upsampled x2.5 / x2.
+function M.draw_video(video_path, csv_path, out_path, thresh)
+    for _, a in ipairs({ video_path, csv_path, out_path }) do
+        if type(a) ~= 'string' then argerror('lpose.predict.draw_video', 'expected paths') end
+    end
+    if C.lp_predict_draw_video(video_path, csv_path, out_path, thresh or 0.9) ~= 0 then
+        return nil, lp.last_error()
+    end
+    return true
+end
+
+---------------------------------------------------------------------------- streaming
+
+--- lpose.predict.stream(model, video_path_or_images, opts) -> iterator | nil, err
+-- `for start, keypoints, confidences in predict.stream(model, path, {sequence_length = 96}) do`
+-- keypoints: n K 2 (frame pixels), confidences: n K, for frames start .. start+n-1
+-- (0-based frame indices, every frame once and in order). images: N 3 H W (already
+-- resized and normalised), with opts.frame_height / frame_width. The iterator
+-- raises on a decode error in the middle of the video.
+function M.stream(model, src, opts)
+    local fname = 'lpose.predict.stream'
+    opts = opts or {}
+    local h = model_handle(model, fname)
+    local p = ffi.new('lp_predict_params[1]', C.lp_predict_default_params())
+    p[0].sequence_length = opts.sequence_length or 96
+    p[0].edge = M.edges[opts.edge or 'lp'] or argerror(fname, "edge must be 'lp' or 'pad'")
+    p[0].prefetch = opts.prefetch == false and 0 or 1
+    local sout = ffi.new('lp_predict_stream*[1]')
+    local st
+    if type(src) == 'string' then
+        st = C.lp_predict_stream_open(h, src, p, sout)
+    else
+        st = C.lp_predict_stream_open_frames(h, tensor.handle(src, fname), opts.frame_height or 0,
+            opts.frame_width or 0, p, sout)
+    end
+    if st ~= 0 then return nil, lp.last_error() end
+    local s = ffi.gc(sout[0], C.lp_predict_stream_free)
+    local start = ffi.new('int64_t[1]')
+    local iter = {}
+    function iter.n_backbone_frames() return tonumber(C.lp_predict_stream_n_backbone_frames(s)) end
+    function iter.n_frames() return tonumber(C.lp_predict_stream_n_frames(s)) end
+    return setmetatable(iter, { __call = function()
+        local r = C.lp_predict_stream_next(s, start, out1, out2)
+        if r == C.LP_STATUS_EOF then return nil end
+        lp.check(r)
+        return tonumber(start[0]), tensor.wrap(out1[0]), tensor.wrap(out2[0])
+    end })
+end
+
+---------------------------------------------------------------------------- labeled frames
+
+local function writer_open(path, kind, scorer, names_c, K, with_set)
+    local w = ffi.new('lp_csv_writer*[1]')
+    if C.lp_csv_writer_open(path, kind, scorer, K, names_c, with_set and 1 or 0, w) ~= 0 then
+        return nil, lp.last_error()
+    end
+    return ffi.gc(w[0], C.lp_csv_writer_free)
+end
+
+local function writer_close(w)
+    local st = C.lp_csv_writer_close(w)
+    ffi.gc(w, nil)
+    C.lp_csv_writer_free(w)
+    if st ~= 0 then return nil, lp.last_error() end
+    return true
+end
+
+--- lpose.predict.labeled(model, csv_path, data_dir, opts) -> result | nil, err
+-- Predict every image of a labeled CSV (TCN: its 5-frame context stack from disk,
+-- LP §1.3) and write opts.output_dir/predictions.csv (LP's header, the image path as
+-- index, a final `set` column) and predictions_pixel_error.csv (Euclidean distance to
+-- the label in original pixels, NaN where the label is missing).
+-- opts: output_dir (default '.'), sets (a list with one of 'train', 'validation',
+-- 'test', 'unused' per row; default empty), batch_size (8), device, keypoint_names
+-- (default: the CSV's), name ('predictions.csv'), pca (as predict.video).
+-- result = {csv=, pixel_error_csv=, n_frames=, mean_pixel_error=}
+function M.labeled(model, csv_path, data_dir, opts)
+    local fname = 'lpose.predict.labeled'
+    opts = opts or {}
+    if type(csv_path) ~= 'string' then argerror(fname, 'expected a CSV path') end
+    if data_dir ~= nil and type(data_dir) ~= 'string' then argerror(fname, 'data_dir must be a string') end
+    model_handle(model, fname)
+    device_of(opts, model, fname)
+    local data = require('lpose.data')
+    local metrics = require('lpose.metrics')
+    local labels, err = data.read_labels(csv_path, { data_dir = data_dir })
+    if not labels then return nil, err end
+    local conf = model:config()
+    local K = conf.num_keypoints
+    if labels.n_keypoints ~= K then
+        return nil, ('%s: %s has %d keypoints, the model %d'):format(fname, csv_path, labels.n_keypoints, K)
+    end
+    local names = opts.keypoint_names or labels:keypoint_names()
+    local names_c, anchor = names_array(names, K, fname)
+    local paths = labels:image_paths()
+    local truth = C.lp_labels_keypoints_data(labels.h)
+    local n = #paths
+    local sets = opts.sets
+    if sets ~= nil and (type(sets) ~= 'table' or #sets ~= n) then
+        argerror(fname, ('sets must be a list of %d set names'):format(n))
+    end
+    local dir = opts.output_dir or '.'
+    local ok, merr = M.mkdir(dir)
+    if not ok then return nil, fname .. ': ' .. merr end
+    local name = opts.name or 'predictions.csv'
+    local res = { csv = dir .. '/' .. name,
+                  pixel_error_csv = dir .. '/' .. name:gsub('%.csv$', '') .. '_pixel_error.csv' }
+    local scorer = conf.model_type .. '_tracker'
+    local wp, e1 = writer_open(res.csv, C.LP_CSV_PREDICTIONS, scorer, names_c, K, true)
+    if not wp then return nil, e1 end
+    local we, e2 = writer_open(res.pixel_error_csv, C.LP_CSV_METRIC, nil, names_c, K, true)
+    if not we then return nil, e2 end
+    local tcn = model:is_mhcrnn()
+    local H, W = conf.image_height, conf.image_width
+    local bs = opts.batch_size or 8
+    local row = ffi.new('float[?]', 3 * K)
+    local perr = ffi.new('float[?]', K)
+    local sum, cnt = 0, 0
+    local base = (data_dir and data_dir ~= '') and (data_dir .. '/') or ''
+    for b0 = 1, n, bs do
+        local imgs, origs = {}, {}
+        for i = b0, math.min(n, b0 + bs - 1) do
+            local path = base .. paths[i]
+            local img, orig
+            if tcn then
+                img, orig = data.load_context_stack(path, { height = H, width = W })
+            else
+                img, orig = data.load_image(path, { height = H, width = W })
+            end
+            if not img then return nil, orig end
+            imgs[#imgs + 1], origs[#origs + 1] = img, orig
+        end
+        local batch = tensor.stack(imgs, 1)
+        if model:device() ~= 'cpu' then batch = batch:to(model:device()) end
+        local kp, cf = model:predict(batch)
+        kp, cf = kp:to('cpu'):totable(), cf:to('cpu'):totable()
+        for j = 1, #imgs do
+            local i = b0 + j - 1
+            local sx, sy = origs[j].width / W, origs[j].height / H
+            for k = 1, K do
+                local x = ffi.new('float', kp[j][k][1] * ffi.new('float', sx))
+                local y = ffi.new('float', kp[j][k][2] * ffi.new('float', sy))
+                row[3 * (k - 1)], row[3 * (k - 1) + 1], row[3 * (k - 1) + 2] = x, y, cf[j][k]
+                local tx, ty = truth[((i - 1) * K + (k - 1)) * 2], truth[((i - 1) * K + (k - 1)) * 2 + 1]
+                local d = metrics.distance(tonumber(x), tonumber(y), tx, ty)
+                perr[k - 1] = d
+                if d == d then sum, cnt = sum + d, cnt + 1 end
+            end
+            local set = sets and sets[i] or nil
+            if C.lp_csv_writer_write_row(wp, paths[i], row, set) ~= 0 then return nil, lp.last_error() end
+            if C.lp_csv_writer_write_row(we, paths[i], perr, set) ~= 0 then return nil, lp.last_error() end
+        end
+    end
+    local _ = anchor
+    local okc, ce = writer_close(wp)
+    if not okc then return nil, ce end
+    okc, ce = writer_close(we)
+    if not okc then return nil, ce end
+    if opts.pca and (opts.pca.singleview or opts.pca.multiview) then
+        local files, pcerr = metrics.pca_csvs(res.csv, opts.pca, dir .. '/' .. name:gsub('%.csv$', ''))
+        if not files then return nil, pcerr end
+        res.pca_singleview, res.pca_multiview = files.singleview, files.multiview
+    end
+    res.n_frames = n
+    res.mean_pixel_error = cnt > 0 and sum / cnt or 0 / 0
+    labels:free()
+    return res
+end
+
+return M
