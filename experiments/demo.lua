@@ -23,8 +23,8 @@ local cfg, info = experiment.config({ ... }, {
     overrides = {
         'model.model_type=heatmap_mhcrnn', 'model.losses_to_use=[temporal]',
         -- the demo's budget: about 5 minutes of training on 2 CPU cores
-        'training.max_epochs=24', 'training.min_epochs=24', 'training.check_val_every_n_epoch=4',
-        'training.unfreezing_epoch=2', 'training.lr_scheduler_params.multisteplr.milestones=[16,20]',
+        'training.max_epochs=32', 'training.min_epochs=32', 'training.check_val_every_n_epoch=4',
+        'training.unfreezing_epoch=2', 'training.lr_scheduler_params.multisteplr.milestones=[22,28]',
         'callbacks.anneal_weight.freeze_until_epoch=4',
         'eval.predict_vids_after_training=true', 'eval.save_vids_after_training=true',
     },
