@@ -30,7 +30,9 @@ for _, v in ipairs(variants) do
     local overrides = {}
     for _, o in ipairs(common) do overrides[#overrides + 1] = o end
     for _, o in ipairs(v.overrides) do overrides[#overrides + 1] = o end
-    local cfg = experiment.config({ ... }, { overrides = overrides })
+    -- the demo's synthetic dataset: 8 labeled videos and one held out
+    local cfg = experiment.config({ ... }, { overrides = overrides,
+        synth = { n_videos = 9, n_test_videos = 1, n_labeled_per_video = 10 } })
     print(('== %s'):format(v.name))
     local run = lpose.train.run(cfg)
     local summary = report.after_training(run)
