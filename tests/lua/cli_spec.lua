@@ -1,35 +1,13 @@
 -- The lpose executable's command line, driven as a subprocess
 -- (lua/lpose/cli/*.lua, engine/main/lpose.c). $LPOSE_TEST_BUILD names
 -- the build directory (default: build).
-local function exe_path()
-    local build = os.getenv('LPOSE_TEST_BUILD')
-    if build and build ~= '' then return build .. '/lpose' end
-    local ok, host = pcall(require, 'lpose.cli.host')
-    return ok and host.executable or 'build/lpose'
-end
+local support = dofile('tests/lua/support.lua')
+local EXE, q, write = support.exe(), support.q, support.write
 
-local EXE = exe_path()
+local tmp = support.mktemp('cli_spec')
 
-local function q(s)
-    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local function slurp(path) return support.slurp(path) or '' end
 
-local tmp = io.popen('mktemp -d /tmp/lpose_cli_spec.XXXXXX'):read('*l')
-
-local function slurp(path)
-    local f = io.open(path)
-    if not f then return '' end
-    local s = f:read('*a')
-    f:close()
-    return s
-end
-
-local function write(path, text)
-    local f = assert(io.open(path, 'w'))
-    f:write(text)
-    f:close()
-    return path
-end
 
 -- Run lpose with `args` (a shell-quoted list), optional stdin text;
 -- returns exit code, stdout, stderr.

@@ -3,31 +3,11 @@
 -- on a small synthetic video.
 local synth = require('lpose.synth')
 
-local function exe_path()
-    local build = os.getenv('LPOSE_TEST_BUILD')
-    if build and build ~= '' then return build .. '/lpose' end
-    local ok, host = pcall(require, 'lpose.cli.host')
-    return ok and host.executable or 'build/lpose'
-end
-local EXE = exe_path()
+local support = dofile('tests/lua/support.lua')
+local EXE, q, slurp = support.exe(), support.q, support.slurp
+local write = support.write
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(path)
-    local f = io.open(path, 'rb')
-    if not f then return nil end
-    local s = f:read('*a')
-    f:close()
-    return s
-end
-
-local function write(path, text)
-    local f = assert(io.open(path, 'wb'))
-    f:write(text)
-    f:close()
-end
-
-local tmp = io.popen('mktemp -d /tmp/lpose_frames_spec.XXXXXX'):read('*l')
+local tmp = support.mktemp('frames_spec')
 
 local function lpose(args)
     local quoted = {}

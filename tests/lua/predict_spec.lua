@@ -7,15 +7,10 @@ local models = require('lpose.models')
 local video = require('lpose.video')
 local tensor = require('lpose.tensor')
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local support = dofile('tests/lua/support.lua')
+local q, exe_path, slurp, write = support.q, support.exe, support.slurp, support.write
 
-local function exe_path()
-    local build = os.getenv('LPOSE_TEST_BUILD')
-    if build and build ~= '' then return build .. '/lpose' end
-    return 'build/lpose'
-end
-
-local tmp = io.popen('mktemp -d /tmp/lpose_predict_spec.XXXXXX'):read('*l')
+local tmp = support.mktemp('predict_spec')
 local have_ffmpeg = os.execute('ffmpeg -version >/dev/null 2>&1') == 0
 
 local function gen(name, n, w, h)
@@ -24,20 +19,7 @@ local function gen(name, n, w, h)
     return os.execute(cmd) == 0 and (tmp .. '/' .. name) or nil
 end
 
-local function slurp(path)
-    local f = io.open(path)
-    if not f then return nil end
-    local s = f:read('*a')
-    f:close()
-    return s
-end
 
-local function write(path, text)
-    local f = assert(io.open(path, 'w'))
-    f:write(text)
-    f:close()
-    return path
-end
 
 local function cfg_for(model_type)
     return {

@@ -1,36 +1,14 @@
 -- The REPL (lua/lpose/cli/repl.lua), fed through a pipe with `lpose -i`
 -- and once through a pseudo-terminal for the libedit path.
 -- $LPOSE_TEST_BUILD names the build directory (default: build).
-local function exe_path()
-    local build = os.getenv('LPOSE_TEST_BUILD')
-    if build and build ~= '' then return build .. '/lpose' end
-    local ok, host = pcall(require, 'lpose.cli.host')
-    return ok and host.executable or 'build/lpose'
-end
+local support = dofile('tests/lua/support.lua')
+local EXE, q, write = support.exe(), support.q, support.write
+local slurp = support.slurp
 
-local EXE = exe_path()
-
-local function q(s)
-    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local tmp = io.popen('mktemp -d /tmp/lpose_repl_spec.XXXXXX'):read('*l')
+local tmp = support.mktemp('repl_spec')
 local HISTORY = tmp .. '/history'
 
-local function slurp(path)
-    local f = io.open(path)
-    if not f then return nil end
-    local s = f:read('*a')
-    f:close()
-    return s
-end
 
-local function write(path, text)
-    local f = assert(io.open(path, 'w'))
-    f:write(text)
-    f:close()
-    return path
-end
 
 -- Run `lpose ARGS` with `input` on stdin; returns exit code, stdout, stderr.
 local function lpose(args, input)

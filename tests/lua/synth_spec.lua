@@ -2,25 +2,10 @@
 -- projects (2 videos x 40 frames at 64x64) keep them fast.
 local synth = require('lpose.synth')
 
-local function exe_path()
-    local build = os.getenv('LPOSE_TEST_BUILD')
-    if build and build ~= '' then return build .. '/lpose' end
-    local ok, host = pcall(require, 'lpose.cli.host')
-    return ok and host.executable or 'build/lpose'
-end
-local EXE = exe_path()
+local support = dofile('tests/lua/support.lua')
+local EXE, q, slurp = support.exe(), support.q, support.slurp
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(path)
-    local f = io.open(path, 'rb')
-    if not f then return nil end
-    local s = f:read('*a')
-    f:close()
-    return s
-end
-
-local tmp = io.popen('mktemp -d /tmp/lpose_synth_spec.XXXXXX'):read('*l')
+local tmp = support.mktemp('synth_spec')
 
 local SMALL = { n_videos = 2, n_frames = 40, width = 64, height = 64, n_labeled_per_video = 6, seed = 11 }
 

@@ -1,0 +1,40 @@
+-- tests/lua/support.lua: what the specs that drive the lpose executable
+-- share (loaded with dofile, not a spec itself).
+local M = {}
+
+--- The executable under test: $LPOSE_TEST_BUILD/lpose (set by tests/run_all.sh).
+function M.exe()
+    local build = os.getenv('LPOSE_TEST_BUILD')
+    if build and build ~= '' then return build .. '/lpose' end
+    return 'build/lpose'
+end
+
+--- Shell-quote one argument.
+function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+--- The contents of a file, or nil when it cannot be read.
+function M.slurp(path)
+    local f = io.open(path, 'rb')
+    if not f then return nil end
+    local s = f:read('*a')
+    f:close()
+    return s
+end
+
+--- Write `text` to `path`; returns the path.
+function M.write(path, text)
+    local f = assert(io.open(path, 'wb'))
+    f:write(text)
+    f:close()
+    return path
+end
+
+--- A fresh temporary directory named after the spec.
+function M.mktemp(name)
+    local p = io.popen('mktemp -d /tmp/lpose_' .. name .. '.XXXXXX')
+    local dir = p:read('*l')
+    p:close()
+    return dir
+end
+
+return M
