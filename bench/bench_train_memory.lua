@@ -49,7 +49,8 @@ local function child(kind, steps, threads)
     local loss
     if what == 'train' then
         for _ = 1, steps do
-            local images = model:is_mhcrnn() and lpose.randn(BATCH, 5, 3, SIZE, SIZE) or lpose.randn(BATCH, 3, SIZE, SIZE)
+            local images = model:is_mhcrnn() and lpose.randn(BATCH, 5, 3, SIZE, SIZE)
+                or lpose.randn(BATCH, 3, SIZE, SIZE)
             local hm = lpose.rand(BATCH, k, SIZE / 4, SIZE / 4)
             local s = hm:sum({ 3, 4 }, true)
             local batch = { images = images, heatmaps = hm / s, keypoints = lpose.rand(BATCH, k, 2) * SIZE }
