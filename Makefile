@@ -160,6 +160,8 @@ install: all
 	install -m 644 engine/include/lpose.h $(DESTDIR)$(INST_INCDIR)/
 	install -m 644 engine/include/lpose/*.h $(DESTDIR)$(INST_INCDIR)/lpose/
 	cd lua && find lpose -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
+	install -d $(DESTDIR)$(INST_LUADIR)/lpose/configs
+	install -m 644 configs/*.yaml $(DESTDIR)$(INST_LUADIR)/lpose/configs/
 
 clean:
 	rm -rf $(BUILD) build-asan
