@@ -255,3 +255,32 @@ describe('lpose.losses.combine', function()
         losses.unregister('broken')
     end)
 end)
+
+describe('unimodal losses', function()
+    local lpose = require('lpose')
+    local cfg = { data = { image_resize_dims = { height = 64, width = 64 }, downsample_factor = 2 } }
+    local kp = lpose.tensor({ { { 20.3, 30.7 }, { 40.0, 12.5 } } })          -- 1 row, 2 keypoints
+    local ideal = lpose.dataset.heatmaps(kp:clone(), { height = 64, width = 64 })
+
+    it('is zero when the predicted heatmaps are the ideal Gaussians at the predicted keypoints', function()
+        for _, name in ipairs({ 'unimodal_mse', 'unimodal_kl' }) do
+            local loss = losses.new(name, cfg)
+            local ctx = { cfg = cfg, unlabeled = { keypoints_pred_model = kp, heatmaps_pred = ideal,
+                confidences = lpose.ones(1, 2) } }
+            assert.is_true(math.abs(loss:compute(ctx):item()) < 1e-6, name)
+        end
+    end)
+
+    it('is positive for another heatmap, drops low-confidence pairs, and has a gradient', function()
+        local pred = lpose.full({ 1, 2, 16, 16 }, 1 / 256, { requires_grad = true })
+        local loss = losses.new('unimodal_mse', cfg, nil, { prob_threshold = 0.5 })
+        local ctx = { cfg = cfg, unlabeled = { keypoints_pred_model = kp, heatmaps_pred = pred,
+            confidences = lpose.tensor({ { 0.9, 0.1 } }) } }
+        local l = loss:compute(ctx)
+        assert.is_true(l:item() > 0)
+        l:backward()
+        local g = pred:grad()
+        assert.is_true(g:select(2, 1):abs():sum():item() > 0)  -- kept pair
+        assert.equal(0, g:select(2, 2):abs():sum():item())     -- dropped pair
+    end)
+end)

@@ -117,4 +117,43 @@ end
 M.pca_singleview = pca_loss(false)
 M.pca_multiview = pca_loss(true)
 
+-- unimodal_mse / unimodal_kl: LP's definition from before their removal
+-- upstream (lp-model.md §4.7; the issue asks for them): ideal Gaussian
+-- heatmaps (sigma 1.25) rendered at the predicted keypoints, detached, in
+-- model-input pixels; (row, keypoint) pairs whose confidence is below
+-- prob_threshold are dropped; then MSE without LP's area factor, or
+-- KL(ideal || predicted), against the predicted heatmaps.
+local function unimodal(kind)
+    local name = 'unimodal_' .. kind
+    return {
+        kind = 'unsupervised',
+        defaults = { log_weight = 5.0, prob_threshold = 0.0 },
+        compute = function(ctx, loss)
+            local u = ctx.unlabeled
+            if not u or not u.keypoints_pred_model or not u.heatmaps_pred then return nil end
+            local data = ctx.cfg and ctx.cfg.data or {}
+            local dims = data.image_resize_dims or {}
+            local pred = u.heatmaps_pred
+            local kp = u.keypoints_pred_model:detach():to('f32', 'cpu'):contiguous()
+            local ideal = require('lpose.dataset').heatmaps(kp, { height = dims.height, width = dims.width,
+                downsample_factor = data.downsample_factor or 2 })
+            local target = ideal:to(pred:dtype(), pred:device())
+            if u.confidences then -- zero targets are the pairs the loss ignores
+                local keep = u.confidences:detach():ge(loss.params.prob_threshold):to(pred:dtype())
+                target = target * keep:unsqueeze(3):unsqueeze(4)
+            end
+            if kind == 'kl' then
+                check(C.lp_loss_heatmap_kl(tensor.handle(pred, name), tensor.handle(target, name), out1))
+                return tensor.wrap(out1[0])
+            end
+            local valid = target:sum({ 3, 4 }):gt(0):to(pred:dtype())      -- rows num_keypoints
+            local per_pair = (target - pred):square():mean({ 3, 4 })       -- rows num_keypoints
+            return (per_pair * valid):sum() / math.max(valid:sum():item(), 1)
+        end,
+    }
+end
+
+M.unimodal_mse = unimodal('mse')
+M.unimodal_kl = unimodal('kl')
+
 return M

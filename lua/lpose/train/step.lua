@@ -74,9 +74,8 @@ function M.unlabeled_forward(run, frames, info)
     end
     local dims = run.cfg.data.image_resize_dims
     local kp_frame = to_frame_pixels(kp, info.width / dims.width, info.height / dims.height)
-    kp:free()
     return { keypoints_pred = kp_frame, confidences = conf, heatmaps_pred = both_heads(sf, mf),
-             heatmaps_sf = sf, heatmaps_mf = mf, video = info.path, start = info.start }
+             keypoints_pred_model = kp, heatmaps_sf = sf, heatmaps_mf = mf, video = info.path, start = info.start }
 end
 
 -- Keypoint RMSE in original pixels (LP's *_supervised_rmse: ||Δ||/√2 averaged
