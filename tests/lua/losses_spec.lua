@@ -257,7 +257,6 @@ describe('lpose.losses.combine', function()
 end)
 
 describe('unimodal losses', function()
-    local lpose = require('lpose')
     local cfg = { data = { image_resize_dims = { height = 64, width = 64 }, downsample_factor = 2 } }
     local kp = lpose.tensor({ { { 20.3, 30.7 }, { 40.0, 12.5 } } })          -- 1 row, 2 keypoints
     local ideal = lpose.dataset.heatmaps(kp:clone(), { height = 64, width = 64 })
