@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data_util.h"
 #include "predict_internal.h"
 
 /* 3x5 digits, one row per 3 bits (MSB = left). */
@@ -154,13 +155,5 @@ fail:
     free(big);
     free(vals);
     free(colors);
-    if (st) {
-        const char *msg = lp_last_error();
-        if (strncmp(msg, fn, strlen(fn)) != 0) {
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s: %s", fn, msg);
-            lp_set_error(st, buf);
-        }
-    }
-    return st;
+    return lp_error_prefix(st, fn);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data_util.h"
 #include "predict_internal.h"
 
 lp_status lp_predict_video(lp_model *model, const char *video_path,
@@ -123,13 +124,5 @@ fail:
     free(row);
     free(prev);
     free(tn);
-    if (st) {
-        const char *msg = lp_last_error();
-        if (strncmp(msg, fn, strlen(fn)) != 0) {
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s: %s", fn, msg);
-            lp_set_error(st, buf);
-        }
-    }
-    return st;
+    return lp_error_prefix(st, fn);
 }
