@@ -95,7 +95,7 @@ $(EXE): $(MAIN_OBJ) $(LIB)
 	  $(LDFLAGS) $(LUAJIT_LIBS) $(EDIT_LIBS) -lm -ldl
 
 # ---------------------------------------------------------------- tests
-$(BUILD)/tests/%: tests/c/%.c tests/c/lp_test.h $(LIB)
+$(BUILD)/tests/%: tests/c/%.c tests/c/lp_test.h tests/c/lp_fixtures.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< -L$(BUILD) -llpose -Wl,-rpath,'$$ORIGIN/..' -lm -lpthread
 

@@ -4,40 +4,14 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include "lp_fixtures.h"
 #include "lp_test.h"
 
-static lp_tensor_list *load_fixture(const char *name) {
-    char path[2 * PATH_MAX];
-    const char *dir = getenv("LPOSE_FIXTURES");
-    lp_tensor_list *l = NULL;
-    if (dir) {
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (lp_tensor_list_load(path, &l) == LP_STATUS_OK) return l;
-    }
-    snprintf(path, sizeof path, "tests/fixtures/shim/%s", name);
-    if (lp_tensor_list_load(path, &l) == LP_STATUS_OK) return l;
-    /* from build/tests/<exe> to the source tree */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-        snprintf(path, sizeof path, "%s/../../tests/fixtures/shim/%s", exe, name);
-        if (lp_tensor_list_load(path, &l) == LP_STATUS_OK) return l;
-    }
-    printf("# cannot load fixture %s: %s\n", name, lp_last_error());
-    return NULL;
-}
+static lp_tensor_list *load_fixture(const char *name) { return lp_fixture_load("shim", name); }
 
 static lp_tensor_list *g_fx;
 
-static lp_tensor *fx(const char *name) {
-    lp_tensor *t = NULL;
-    int32_t i = lp_tensor_list_find(g_fx, name);
-    if (i < 0 || lp_tensor_list_get(g_fx, i, &t) != LP_STATUS_OK) printf("# fixture tensor %s missing\n", name);
-    return t;
-}
+static lp_tensor *fx(const char *name) { return lp_fixture_tensor(g_fx, name); }
 
 /* max |a - b|, or INFINITY when the shapes differ or a is missing */
 static double maxdiff(const lp_tensor *a, const lp_tensor *b) {
