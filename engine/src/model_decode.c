@@ -215,14 +215,10 @@ static lp_status scale_keypoints(lp_tensor *kp, double sx, double sy) {
     return st;
 }
 
-static lp_status predict(lp_model *model, const lp_tensor *images, int32_t window, double fh,
-                         double fw, lp_tensor **out_kp, lp_tensor **out_conf) {
-    lp_tensor *sf = NULL, *mf = NULL, *kp_sf = NULL, *c_sf = NULL, *kp_mf = NULL, *c_mf = NULL;
-    lp_tensor *kp = NULL, *conf = NULL;
-    const int32_t ds = model->cfg.downsample_factor;
-    lp_status st = window ? lp_model_forward_window(model, images, &sf, &mf)
-                          : lp_model_forward(model, images, &sf, &mf);
-    if (st) goto fail;
+lp_status lpm_decode_heads(const lp_tensor *sf, const lp_tensor *mf, int32_t ds, double sx, double sy,
+                           lp_tensor **out_kp, lp_tensor **out_conf) {
+    lp_tensor *kp_sf = NULL, *c_sf = NULL, *kp_mf = NULL, *c_mf = NULL, *kp = NULL, *conf = NULL;
+    lp_status st;
     if ((st = lp_heatmaps_decode(sf, ds, &kp_sf, &c_sf))) goto fail;
     if (mf) {
         if ((st = lp_heatmaps_decode(mf, ds, &kp_mf, &c_mf))) goto fail;
@@ -232,22 +228,33 @@ static lp_status predict(lp_model *model, const lp_tensor *images, int32_t windo
         conf = c_sf;
         kp_sf = c_sf = NULL;
     }
-    if (fh > 0 && fw > 0 &&
-        (st = scale_keypoints(kp, fw / (double)lp_tensor_size(images, -1),
-                              fh / (double)lp_tensor_size(images, -2))))
-        goto fail;
+    if (sx > 0 && sy > 0 && (st = scale_keypoints(kp, sx, sy))) goto fail;
     *out_kp = kp;
     *out_conf = conf;
     kp = conf = NULL;
 fail:
-    lp_tensor_free(sf);
-    lp_tensor_free(mf);
     lp_tensor_free(kp_sf);
     lp_tensor_free(c_sf);
     lp_tensor_free(kp_mf);
     lp_tensor_free(c_mf);
     lp_tensor_free(kp);
     lp_tensor_free(conf);
+    return st;
+}
+
+static lp_status predict(lp_model *model, const lp_tensor *images, int32_t window, double fh,
+                         double fw, lp_tensor **out_kp, lp_tensor **out_conf) {
+    lp_tensor *sf = NULL, *mf = NULL;
+    lp_status st = window ? lp_model_forward_window(model, images, &sf, &mf)
+                          : lp_model_forward(model, images, &sf, &mf);
+    if (!st) {
+        int scale = fh > 0 && fw > 0;
+        st = lpm_decode_heads(sf, mf, model->cfg.downsample_factor,
+                              scale ? fw / (double)lp_tensor_size(images, -1) : 0,
+                              scale ? fh / (double)lp_tensor_size(images, -2) : 0, out_kp, out_conf);
+    }
+    lp_tensor_free(sf);
+    lp_tensor_free(mf);
     return st;
 }
 

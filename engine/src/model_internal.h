@@ -123,6 +123,11 @@ struct lp_model {
 
 /* Check the config; fn names the caller in the message. */
 lp_status lpm_check_params(const lp_model_params *p, const char *fn);
+/* Decode SF (and MF, may be NULL) heatmaps, merge the TCN's heads by
+ * confidence, and scale model-input pixels by (sx, sy) (not when either is
+ * <= 0): the end of lp_model_predict, shared with streaming prediction. */
+lp_status lpm_decode_heads(const lp_tensor *sf, const lp_tensor *mf, int32_t ds, double sx, double sy,
+                           lp_tensor **out_kp, lp_tensor **out_conf);
 /* Build a model; init_weights == 0 leaves zeros (BN weight and running_var
  * ones) and draws no random numbers (for loading). */
 lp_status lpm_model_create(const lp_model_params *p, int32_t init_weights, lp_model **out);

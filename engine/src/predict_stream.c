@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model_internal.h"
 #include "predict_internal.h"
 
 struct lp_predict_stream {
@@ -215,33 +216,16 @@ static lp_status repeat_row(const lp_tensor *t, int64_t row, int64_t n, lp_tenso
     return st;
 }
 
-/* Heads + decode + merge + scale, to CPU. features: (n, C, h, w) for the
- * heatmap model or stacks (n, 5, C, h, w) for the TCN. */
+/* Heads + decode + merge + scale (lp_model_predict's own lpm_decode_heads),
+ * to CPU. features: (n, C, h, w) for the heatmap model or window features for
+ * the TCN. */
 static lp_status run_heads(lp_predict_stream *s, const lp_tensor *features, lp_tensor **out_kp,
                            lp_tensor **out_conf) {
-    lp_tensor *sf = NULL, *mf = NULL, *kp_sf = NULL, *c_sf = NULL, *kp_mf = NULL, *c_mf = NULL;
-    lp_tensor *kp = NULL, *conf = NULL, *scale_cpu = NULL, *scale = NULL;
+    lp_tensor *sf = NULL, *mf = NULL, *kp = NULL, *conf = NULL;
     lp_status st;
     if ((st = lp_model_forward_heads(s->model, features, &sf, s->is_tcn ? &mf : NULL))) goto fail;
-    if ((st = lp_heatmaps_decode(sf, s->ds, &kp_sf, &c_sf))) goto fail;
-    if (mf) {
-        if ((st = lp_heatmaps_decode(mf, s->ds, &kp_mf, &c_mf))) goto fail;
-        if ((st = lp_keypoints_choose(kp_sf, c_sf, kp_mf, c_mf, &kp, &conf))) goto fail;
-    } else {
-        kp = kp_sf;
-        conf = c_sf;
-        kp_sf = c_sf = NULL;
-    }
-    {
-        /* the same float32 scale as lp_model_predict */
-        const float f[2] = {(float)(s->fw / (double)s->W), (float)(s->fh / (double)s->H)};
-        const int64_t shape[1] = {2};
-        if ((st = lp_tensor_from_buffer(f, LP_DTYPE_F32, shape, 1, &scale_cpu))) goto fail;
-        if ((st = lp_tensor_to(scale_cpu, (lp_dtype)lp_tensor_dtype(kp), lp_tensor_device(kp),
-                               &scale)))
-            goto fail;
-        if ((st = lp_tensor_binary_(LP_BINARY_MUL, kp, scale))) goto fail;
-    }
+    if ((st = lpm_decode_heads(sf, mf, s->ds, s->fw / (double)s->W, s->fh / (double)s->H, &kp, &conf)))
+        goto fail;
     if ((st = lp_tensor_to(kp, LP_DTYPE_F32, LP_DEVICE_CPU, out_kp))) goto fail;
     if ((st = lp_tensor_to(conf, LP_DTYPE_F32, LP_DEVICE_CPU, out_conf))) {
         lp_tensor_free(*out_kp);
@@ -250,14 +234,8 @@ static lp_status run_heads(lp_predict_stream *s, const lp_tensor *features, lp_t
 fail:
     lp_tensor_free(sf);
     lp_tensor_free(mf);
-    lp_tensor_free(kp_sf);
-    lp_tensor_free(c_sf);
-    lp_tensor_free(kp_mf);
-    lp_tensor_free(c_mf);
     lp_tensor_free(kp);
     lp_tensor_free(conf);
-    lp_tensor_free(scale_cpu);
-    lp_tensor_free(scale);
     return st;
 }
 

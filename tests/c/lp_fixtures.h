@@ -36,6 +36,20 @@ static inline lp_tensor_list *lp_fixture_load(const char *subdir, const char *na
     return NULL;
 }
 
+/* Make the repository root the working directory when `probe` (a path
+ * relative to it) is not reachable from here: argv0 is build/tests/<exe>.
+ * Returns 0 on success, -1 when the root cannot be found. */
+static inline int lp_fixture_chdir_root(const char *argv0, const char *probe) {
+    if (access(probe, R_OK) == 0) return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", argv0);
+    for (int up = 0; up < 3; ++up) {
+        char *s = strrchr(dir, '/');
+        if (s) *s = '\0'; else snprintf(dir, sizeof dir, ".");
+    }
+    return chdir(dir) == 0 ? 0 : -1;
+}
+
 /* New reference to the fixture tensor `name`, or NULL (and a note). */
 static inline lp_tensor *lp_fixture_tensor(const lp_tensor_list *list, const char *name) {
     lp_tensor *t = NULL;

@@ -2,6 +2,7 @@
  * (engine/src/context.c). Runs from the repository root. */
 #include <unistd.h>
 
+#include "lp_fixtures.h"
 #include "lp_test.h"
 
 #define FIX "tests/fixtures/data"
@@ -213,15 +214,8 @@ static void test_mirror_mouse(void) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    if (access(FIX, R_OK) != 0) { /* started outside the repository root */
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", argv[0]);
-        for (int up = 0; up < 3; ++up) {
-            char *s = strrchr(dir, '/');
-            if (s) *s = '\0'; else snprintf(dir, sizeof dir, ".");
-        }
-        if (chdir(dir) != 0) LP_SKIP_ALL("cannot find the repository root");
-    }
+    /* run from the repository root even when started elsewhere */
+    if (lp_fixture_chdir_root(argv[0], FIX) != 0) LP_SKIP_ALL("cannot find the repository root");
     test_context_paths();
     test_decode();
     test_load();

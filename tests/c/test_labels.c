@@ -4,6 +4,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "lp_fixtures.h"
 #include "lp_test.h"
 
 #define FIX "tests/fixtures/data"
@@ -173,15 +174,7 @@ static void test_mirror_mouse(void) {
 int main(int argc, char **argv) {
     (void)argc;
     /* run from the repository root even when started elsewhere */
-    if (access(FIX, R_OK) != 0) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", argv[0]);
-        for (int up = 0; up < 3; ++up) {
-            char *s = strrchr(dir, '/');
-            if (s) *s = '\0'; else snprintf(dir, sizeof dir, ".");
-        }
-        if (chdir(dir) != 0) LP_SKIP_ALL("cannot find the repository root");
-    }
+    if (lp_fixture_chdir_root(argv[0], FIX) != 0) LP_SKIP_ALL("cannot find the repository root");
     test_ok();
     test_variants();
     test_visibility();
