@@ -91,6 +91,10 @@ lp_status lp_video_writer_open(const char *path, int32_t width, int32_t height, 
     if (codec->id == AV_CODEC_ID_H264) {
         av_opt_set(w->enc->priv_data, "preset", "fast", 0);
         av_opt_set(w->enc->priv_data, "crf", "18", 0);
+        /* One thread was not enough: x264's macroblock-tree rate control made
+         * the bytes depend on what the process encoded before (see
+         * synth_encode.c); without it the same frames give the same file. */
+        av_opt_set(w->enc->priv_data, "x264-params", "mbtree=0", 0);
     } else { /* mpeg4: near-transparent fixed quality */
         w->enc->flags |= AV_CODEC_FLAG_QSCALE;
         w->enc->global_quality = FF_QP2LAMBDA * 2;
