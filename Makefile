@@ -40,9 +40,13 @@ EDIT_LIBS     ?= $(shell pkg-config --libs libedit 2>/dev/null)
 AV_CFLAGS     ?= $(shell pkg-config --cflags libavformat libavcodec libswscale libavutil 2>/dev/null)
 AV_LIBS       ?= $(shell pkg-config --libs libavformat libavcodec libswscale libavutil 2>/dev/null)
 
+# c10d process groups (engine/shim/dist.cpp): Gloo always; NCCL=1 with a CUDA
+# libtorch that has NCCL (nccl.h on the include path).
+DIST_FLAGS := -DUSE_C10D_GLOO $(if $(NCCL),-DUSE_C10D_NCCL)
+
 WARN        := -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SANITIZE) -Iengine/include -Iengine/src $(AV_CFLAGS) $(CFLAGS)
-ALL_CXXFLAGS:= -std=c++17 -fPIC $(OPT) $(WARN) $(SANITIZE) -fvisibility=hidden -Iengine/include -Iengine/src $(TORCH_INC) $(CXXFLAGS)
+ALL_CXXFLAGS:= -std=c++17 -fPIC $(OPT) $(WARN) $(SANITIZE) -fvisibility=hidden -Iengine/include -Iengine/src $(TORCH_INC) $(DIST_FLAGS) $(CXXFLAGS)
 
 HEADERS  := $(wildcard engine/include/*.h engine/include/lpose/*.h)
 SHIM_SRC := $(sort $(wildcard engine/shim/*.cpp))
@@ -67,7 +71,7 @@ all: deps $(LIB) $(EXE)
 DEB_PACKAGES := build-essential pkg-config libtorch-dev libopenblas0-openmp \
   luajit libluajit-5.1-dev lua-cjson lua-yaml lua-argparse lua-busted lua-check \
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
-  libyaml-dev libedit-dev
+  libyaml-dev libedit-dev libgloo-dev
 
 deps:
 	@./tools/deps.sh $(DEB_PACKAGES)
@@ -87,7 +91,7 @@ $(BUILD)/obj/engine/main/%.o: engine/main/%.c $(HEADERS) $(wildcard engine/main/
 	  -DLPOSE_SOURCE_LUA='"$(CURDIR)/lua"' -c $< -o $@
 
 $(LIB): $(SHIM_OBJ) $(CORE_OBJ)
-	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) -lpthread -lm
+	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) -lgloo -lpthread -lm
 
 # -Wl,-E exports the executable's symbols for ffi.C; liblpose.so is found next to it.
 $(EXE): $(MAIN_OBJ) $(LIB)

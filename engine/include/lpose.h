@@ -501,5 +501,6 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out);
 #include "lpose/synth.h"
 #include "lpose/dataset.h"
 #include "lpose/predict.h"
+#include "lpose/dist.h"
 
 #endif /* LPOSE_H */

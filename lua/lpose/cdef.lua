@@ -600,4 +600,39 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
                            const char *temporal_norm_path, lp_predict_stats *out);
 lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
                                 const char *out_path, double confidence_thresh);
+typedef struct lp_dist lp_dist;
+typedef enum lp_dist_backend {
+    LP_DIST_GLOO = 0,
+    LP_DIST_NCCL = 1
+} lp_dist_backend;
+typedef enum lp_dist_op {
+    LP_DIST_SUM = 0,
+    LP_DIST_AVG = 1,
+    LP_DIST_MAX = 2,
+    LP_DIST_MIN = 3
+} lp_dist_op;
+typedef struct lp_dist_params {
+    int32_t backend;
+    int32_t rank;
+    int32_t world_size;
+    const char *master_addr;
+    int32_t master_port;
+    const char *store_path;
+    const char *gloo_interface;
+    int64_t timeout_ms;
+} lp_dist_params;
+lp_dist_params lp_dist_default_params(void);
+int32_t lp_dist_backend_available(int32_t backend);
+lp_status lp_dist_init(const lp_dist_params *params, lp_dist **out);
+void lp_dist_free(lp_dist *group);
+int32_t lp_dist_rank(const lp_dist *group);
+int32_t lp_dist_world_size(const lp_dist *group);
+lp_status lp_dist_all_reduce(lp_dist *group, lp_tensor *const *tensors, int32_t n, int32_t op,
+                             int64_t bucket_bytes);
+lp_status lp_dist_broadcast(lp_dist *group, lp_tensor *const *tensors, int32_t n, int32_t root);
+lp_status lp_dist_barrier(lp_dist *group);
+lp_status lp_process_spawn(const char *const *argv, const char *const *env_set, int64_t *pid);
+lp_status lp_process_wait(int64_t pid, int32_t block, int32_t *ended, int32_t *code);
+lp_status lp_process_kill(int64_t pid, int32_t signal);
+lp_status lp_free_tcp_port(int32_t *port);
 ]]

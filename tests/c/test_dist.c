@@ -1,0 +1,198 @@
+/* test_dist.c: c10d process groups (lpose/dist.h) with real processes over
+ * loopback. The test starts copies of itself as workers (lp_process_spawn)
+ * and checks their exit codes; each worker checks its own results and
+ * exits 0 only if all were right. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lp_test.h"
+#include "lpose.h"
+
+enum { WORKER_OK = 0, WORKER_WRONG = 3, WORKER_ERROR = 4, WORKER_NO_ERROR = 5 };
+
+static lp_dist *join(const char *store, int rank, int world, int64_t timeout_ms) {
+    lp_dist_params p = lp_dist_default_params();
+    p.rank = rank;
+    p.world_size = world;
+    p.store_path = store;
+    p.timeout_ms = timeout_ms;
+    lp_dist *g = NULL;
+    if (lp_dist_init(&p, &g)) {
+        fprintf(stderr, "rank %d: %s\n", rank, lp_last_error());
+        exit(WORKER_ERROR);
+    }
+    return g;
+}
+
+static lp_tensor *filled(int64_t n, int32_t dtype, double value) {
+    lp_tensor *t = NULL;
+    int64_t shape[1] = {n};
+    if (lp_tensor_full(shape, 1, value, dtype, LP_DEVICE_CPU, &t)) exit(WORKER_ERROR);
+    return t;
+}
+
+static int all_equal(lp_tensor *t, double want) {
+    lp_tensor *c = NULL;
+    void *p = NULL;
+    int ok = lp_tensor_to(t, LP_DTYPE_F64, LP_DEVICE_CPU, &c) == 0 && lp_tensor_data_ptr(c, &p) == 0;
+    for (int64_t i = 0; ok && i < lp_tensor_numel(c); ++i) ok = ((double *)p)[i] == want;
+    lp_tensor_free(c);
+    return ok;
+}
+
+/* Collectives with known answers: rank r contributes r + 1. Several
+ * tensors, two dtypes, and a bucket size that forces several buckets. */
+static int worker_collectives(const char *store, int rank, int world) {
+    lp_dist *g = join(store, rank, world, 60000);
+    int ok = lp_dist_rank(g) == rank && lp_dist_world_size(g) == world;
+    lp_tensor *t[4] = {filled(1000, LP_DTYPE_F32, rank + 1), filled(7, LP_DTYPE_F32, rank + 1),
+                       filled(3000, LP_DTYPE_F32, rank + 1), filled(5, LP_DTYPE_I64, rank + 1)};
+    double sum = world * (world + 1) / 2.0;
+    if (lp_dist_all_reduce(g, t, 4, LP_DIST_SUM, 4096)) return WORKER_ERROR;
+    for (int i = 0; i < 4; ++i) ok = ok && all_equal(t[i], sum);
+    if (lp_dist_all_reduce(g, t, 3, LP_DIST_AVG, 0)) return WORKER_ERROR;
+    for (int i = 0; i < 3; ++i) ok = ok && all_equal(t[i], sum);
+    lp_tensor *m = filled(3, LP_DTYPE_F32, rank + 1);
+    if (lp_dist_all_reduce(g, &m, 1, LP_DIST_MAX, 0)) return WORKER_ERROR;
+    ok = ok && all_equal(m, world);
+    lp_tensor *b[2] = {filled(10, LP_DTYPE_F32, rank + 1), filled(3, LP_DTYPE_I64, 10 * (rank + 1))};
+    if (lp_dist_broadcast(g, b, 2, world - 1)) return WORKER_ERROR;
+    ok = ok && all_equal(b[0], world) && all_equal(b[1], 10 * world);
+    if (lp_dist_barrier(g)) return WORKER_ERROR;
+    for (int i = 0; i < 4; ++i) lp_tensor_free(t[i]);
+    lp_tensor_free(m), lp_tensor_free(b[0]), lp_tensor_free(b[1]);
+    lp_dist_free(g);
+    return ok ? WORKER_OK : WORKER_WRONG;
+}
+
+/* Rank 1 dies after joining; rank 0's next collective must fail, not hang:
+ * exits WORKER_OK only when the error came and names the failure. */
+static int worker_peer_dies(const char *store, int rank, int world) {
+    lp_dist *g = join(store, rank, world, 20000);
+    if (rank == 1) _exit(9); /* no goodbye, as in a crash */
+    lp_tensor *t = filled(100, LP_DTYPE_F32, 1);
+    lp_status st = lp_dist_all_reduce(g, &t, 1, LP_DIST_SUM, 0);
+    if (st == LP_STATUS_OK) return WORKER_NO_ERROR;
+    fprintf(stderr, "rank 0 got: %s\n", lp_last_error());
+    return strstr(lp_last_error(), "communication with the other ranks failed") ? WORKER_OK : WORKER_WRONG;
+}
+
+static void run_workers(const char *self, const char *mode, int world, int codes[], double *seconds) {
+    char dir[] = "/tmp/lpose_test_dist_XXXXXX";
+    if (!mkdtemp(dir)) exit(1);
+    char store[128], world_s[16];
+    snprintf(store, sizeof store, "%s/store", dir);
+    snprintf(world_s, sizeof world_s, "%d", world);
+    int64_t pids[8];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int r = 0; r < world; ++r) {
+        char rank_s[16];
+        snprintf(rank_s, sizeof rank_s, "%d", r);
+        const char *argv[] = {self, "--worker", mode, store, rank_s, world_s, NULL};
+        const char *env[] = {"LPOSE_TEST_DIST_WORKER=1", NULL};
+        if (lp_process_spawn(argv, env, &pids[r])) {
+            fprintf(stderr, "%s\n", lp_last_error());
+            exit(1);
+        }
+    }
+    for (int r = 0; r < world; ++r) {
+        int32_t ended = 0, code = 0;
+        if (lp_process_wait(pids[r], 1, &ended, &code)) code = -1;
+        codes[r] = code;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    unlink(store);
+    rmdir(dir);
+}
+
+static void test_in_process(void) {
+    /* world 1: collectives are the identity; argument errors are clear */
+    char dir[] = "/tmp/lpose_test_dist_XXXXXX";
+    LP_CHECK(mkdtemp(dir) != NULL);
+    char store[128];
+    snprintf(store, sizeof store, "%s/store", dir);
+    lp_dist_params p = lp_dist_default_params();
+    p.store_path = store;
+    p.rank = 1;
+    lp_dist *g = NULL;
+    LP_CHECK_FAILS(lp_dist_init(&p, &g), LP_STATUS_BAD_ARG, "lp_dist_init");
+    LP_CHECK(strstr(lp_last_error(), "rank must be in 0..0") != NULL);
+    p.rank = 0;
+    p.backend = LP_DIST_NCCL;
+    if (!lp_dist_backend_available(LP_DIST_NCCL))
+        LP_CHECK_FAILS(lp_dist_init(&p, &g), LP_STATUS_UNSUPPORTED, "lp_dist_init");
+    p.backend = LP_DIST_GLOO;
+    LP_CHECK_OK(lp_dist_init(&p, &g));
+    LP_CHECK(lp_dist_rank(g) == 0 && lp_dist_world_size(g) == 1);
+    lp_tensor *t = filled(4, LP_DTYPE_F32, 2.5);
+    LP_CHECK_OK(lp_dist_all_reduce(g, &t, 1, LP_DIST_AVG, 0));
+    LP_CHECK(all_equal(t, 2.5));
+    LP_CHECK_FAILS(lp_dist_all_reduce(g, &t, 1, 42, 0), LP_STATUS_BAD_ARG, "lp_dist_all_reduce");
+    LP_CHECK_FAILS(lp_dist_broadcast(g, &t, 1, 1), LP_STATUS_BAD_ARG, "lp_dist_broadcast");
+    lp_tensor *i = filled(4, LP_DTYPE_I64, 2);
+    LP_CHECK_FAILS(lp_dist_all_reduce(g, &i, 1, LP_DIST_AVG, 0), LP_STATUS_BAD_ARG, "lp_dist_all_reduce");
+    LP_CHECK_OK(lp_dist_barrier(g));
+    lp_tensor_free(t), lp_tensor_free(i);
+    lp_dist_free(g);
+    LP_CHECK_FAILS(lp_dist_barrier(NULL), LP_STATUS_BAD_ARG, "lp_dist_barrier");
+    unlink(store);
+    rmdir(dir);
+}
+
+static void test_process_helpers(void) {
+    int64_t pid = 0;
+    int32_t ended = 0, code = 0;
+    const char *argv[] = {"sh", "-c", "exit $LPOSE_TEST_CODE", NULL};
+    const char *env[] = {"LPOSE_TEST_CODE=7", NULL};
+    LP_CHECK_OK(lp_process_spawn(argv, env, &pid));
+    LP_CHECK_OK(lp_process_wait(pid, 1, &ended, &code));
+    LP_CHECK(ended == 1 && code == 7);
+    const char *sleeper[] = {"sleep", "30", NULL};
+    LP_CHECK_OK(lp_process_spawn(sleeper, NULL, &pid));
+    LP_CHECK_OK(lp_process_wait(pid, 0, &ended, &code));
+    LP_CHECK(ended == 0);
+    LP_CHECK_OK(lp_process_kill(pid, SIGTERM));
+    LP_CHECK_OK(lp_process_wait(pid, 1, &ended, &code));
+    LP_CHECK(ended == 1 && code == 128 + SIGTERM);
+    const char *missing[] = {"/nonexistent/lpose-worker", NULL};
+    LP_CHECK_FAILS(lp_process_spawn(missing, NULL, &pid), LP_STATUS_IO, "lp_process_spawn");
+    const char *bad_env[] = {"NOEQUALS", NULL};
+    LP_CHECK_FAILS(lp_process_spawn(argv, bad_env, &pid), LP_STATUS_BAD_ARG, "lp_process_spawn");
+    int32_t port = 0;
+    LP_CHECK_OK(lp_free_tcp_port(&port));
+    LP_CHECK(port > 0 && port < 65536);
+}
+
+int main(int argc, char **argv) {
+    /* Workers carry LPOSE_TEST_DIST_WORKER: one that does not parse its
+     * arguments must exit, never run the tests (which start workers). */
+    if (getenv("LPOSE_TEST_DIST_WORKER")) {
+        if (argc != 6 || strcmp(argv[1], "--worker") != 0) return WORKER_ERROR;
+        int rank = atoi(argv[4]), world = atoi(argv[5]);
+        if (strcmp(argv[2], "collectives") == 0) return worker_collectives(argv[3], rank, world);
+        return worker_peer_dies(argv[3], rank, world);
+    }
+    test_in_process();
+    test_process_helpers();
+
+    int codes[8];
+    double seconds = 0;
+    for (int world = 2; world <= 3; ++world) {
+        run_workers("/proc/self/exe", "collectives", world, codes, &seconds);
+        for (int r = 0; r < world; ++r) {
+            if (codes[r] != WORKER_OK) printf("# world %d rank %d exited %d\n", world, r, codes[r]);
+            LP_CHECK(codes[r] == WORKER_OK);
+        }
+    }
+    run_workers("/proc/self/exe", "peer_dies", 2, codes, &seconds);
+    printf("# peer died: rank 0 exited %d after %.1f s (timeout 20 s)\n", codes[0], seconds);
+    LP_CHECK(codes[0] == WORKER_OK);
+    LP_CHECK(codes[1] == 9);
+    LP_DONE();
+}
