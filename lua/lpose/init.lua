@@ -43,7 +43,7 @@ local lazy = {
     data = 'lpose.data', video = 'lpose.video', models = 'lpose.models',
     config = 'lpose.config', losses = 'lpose.losses', train = 'lpose.train',
     predict = 'lpose.predict', dataset = 'lpose.dataset', synth = 'lpose.synth',
-    metrics = 'lpose.metrics', experiment = 'lpose.experiment',
+    metrics = 'lpose.metrics', experiment = 'lpose.experiment', dist = 'lpose.dist',
 }
 
 return setmetatable(M, {

@@ -11,7 +11,7 @@ local M = {}
 M.help = [[
 Run a Lua script inside lpose.
 
-usage: lpose run SCRIPT [key=value ...] [-- ARGS...]
+usage: lpose run [--nproc N] SCRIPT [key=value ...] [-- ARGS...]
 
 The script sees the global `arg` (arg[0] = SCRIPT, arg[1..] = the other
 arguments, verbatim) and receives the same arguments as `...`, as with
@@ -19,6 +19,12 @@ arguments, verbatim) and receives the same arguments as `...`, as with
 (Hydra style: training.train_batch_size=8, +new.key=1, ++key=v, ~key):
 scripts read them with require('lpose.cli.run').overrides. SCRIPT `-` reads stdin. A first
 line starting with # is skipped, so `lpose run /usr/bin/busted` works.
+
+--nproc N starts N processes running SCRIPT as one distributed job on this
+machine (data-parallel training: docs/guides/multi-gpu.md). They get
+torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
+MASTER_ADDR, MASTER_PORT) and share the cores (LPOSE_NUM_THREADS) unless
+set; if one fails, the others are stopped and its status is returned.
 
 Exit status: 0 on success, 1 if the script is missing, does not compile or
 raises a string error (message and traceback go to stderr), 130 after
@@ -82,14 +88,44 @@ function M.run_file(path, args, prefix)
     return M.call(chunk, args)
 end
 
+-- `--nproc N` / `--nproc=N` before SCRIPT: N, the remaining arguments
+local function take_nproc(args)
+    local first = args[1]
+    local n, skip
+    if first == '--nproc' then
+        n, skip = args[2], 2
+    elseif type(first) == 'string' and first:match('^%-%-nproc=') then
+        n, skip = first:match('^%-%-nproc=(.*)$'), 1
+    else
+        return nil, args
+    end
+    local count = tonumber(n)
+    if not count or count < 1 or count ~= math.floor(count) then
+        return false, ("--nproc needs a positive integer, got '%s'"):format(tostring(n))
+    end
+    local rest = {}
+    for i = skip + 1, #args do rest[#rest + 1] = args[i] end
+    return count, rest
+end
+
 function M.command(args)
+    local nproc, rest_or_err = take_nproc(args)
+    if nproc == false then return nil, rest_or_err, 1 end
+    if nproc then
+        if rest_or_err[1] == nil then
+            return nil, "missing SCRIPT: usage: lpose run --nproc N SCRIPT [key=value ...]", 1
+        end
+        local status = require('lpose.launch').run(nproc, rest_or_err)
+        if status == 0 then return true end
+        return nil, nil, status
+    end
     local script = args[1]
     if script == '-h' or script == '--help' then
         print(M.help)
         return true
     end
     if script == nil then
-        return nil, "missing SCRIPT: usage: lpose run SCRIPT [key=value ...] [-- ARGS...]", 1
+        return nil, "missing SCRIPT: usage: lpose run [--nproc N] SCRIPT [key=value ...] [-- ARGS...]", 1
     end
     local rest = {}
     for i = 2, #args do rest[#rest + 1] = args[i] end
