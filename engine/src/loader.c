@@ -42,6 +42,7 @@ lp_loader_params lp_loader_default_params(void) {
     p.augment = 1;
     p.n_workers = 2;
     p.prefetch = 4;
+    p.shard_count = 1;
     return p;
 }
 
@@ -66,10 +67,22 @@ static void free_slot_tensors(slot *s) {
     s->images = s->keypoints = s->heatmaps = s->indices = s->bbox = NULL;
 }
 
+/* Positions [*start, *start + *count) of the epoch's order form batch b of
+ * this shard (lp_loader_params: sharding). Unsharded: b*B .. b*B+B-1. */
+static void batch_span(const lp_loader *L, int64_t b, int64_t *start, int64_t *count) {
+    int64_t W = L->p.shard_count, r = L->p.shard_index, B = L->p.batch_size;
+    int64_t g0 = b * B * W, R = L->n - g0;
+    if (R > B * W) R = B * W;
+    int64_t base = R / W, extra = R % W;
+    *count = base + (r < extra);
+    *start = g0 + r * base + (r < extra ? r : extra);
+    if (*count == 0) *count = 1, *start = g0 + r % R;
+}
+
 static lp_status fill_batch(lp_loader *L, int64_t b, int64_t epoch, lpd_scratch *scr, slot *s) {
     const lp_dataset *ds = L->ds;
-    int64_t start = b * L->p.batch_size, B = L->n - start;
-    if (B > L->p.batch_size) B = L->p.batch_size;
+    int64_t start, B;
+    batch_span(L, b, &start, &B);
     int32_t nf = lpd_n_frames(ds), K = lp_dataset_n_keypoints(ds), hh, wh;
     lpd_heatmap_size(ds, &hh, &wh);
     lp_dataset_params dp;
@@ -163,6 +176,10 @@ lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, cons
     if (p.n_workers <= 0) p.n_workers = 2;
     if (p.n_workers > 64) p.n_workers = 64;
     if (p.prefetch <= 0) p.prefetch = 2 * p.n_workers;
+    if (p.shard_count <= 1) p.shard_count = 1, p.shard_index = 0;
+    if (p.shard_index < 0 || p.shard_index >= p.shard_count)
+        return lp_errorf(LP_STATUS_BAD_ARG, "%s: shard_index must be in 0..%d, got %d", fn, (int)p.shard_count - 1,
+                         (int)p.shard_index);
     for (int64_t i = 0; i < n; ++i)
         if (indices[i] < 0 || indices[i] >= lp_dataset_n_frames(ds))
             return lp_errorf(LP_STATUS_BAD_ARG, "%s: indices[%lld] = %lld is out of range [0, %lld)", fn, (long long)i,
@@ -172,7 +189,8 @@ lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, cons
     L->ds = ds;
     L->p = p;
     L->n = n;
-    L->n_batches = p.drop_last ? n / p.batch_size : (n + p.batch_size - 1) / p.batch_size;
+    int64_t global_batch = p.batch_size * p.shard_count;
+    L->n_batches = p.drop_last ? n / global_batch : (n + global_batch - 1) / global_batch;
     L->n_slots = p.prefetch;
     L->indices = malloc(sizeof(int64_t) * (size_t)(n + 1));
     L->order = malloc(sizeof(int64_t) * (size_t)(n + 1));

@@ -521,6 +521,8 @@ typedef struct lp_loader_params {
     int32_t prefetch;
     int32_t drop_last;
     int64_t seed;
+    int32_t shard_index;
+    int32_t shard_count;
 } lp_loader_params;
 lp_loader_params lp_loader_default_params(void);
 lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, const lp_loader_params *params,

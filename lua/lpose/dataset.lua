@@ -212,9 +212,11 @@ local LoaderBox = ffi.metatype('lp_loader_box', {
 })
 
 --- ds:loader{indices=, batch_size=16, shuffle=true, augment=true, seed=0, workers=2, prefetch=2*workers,
----           drop_last=false} -> loader
+---           drop_last=false, shard={index=0, count=1}} -> loader
 -- indices: a list of 0-based rows (default: all rows in order). augment=false gives
--- LP's val/test pipeline (resize only, no flip).
+-- LP's val/test pipeline (resize only, no flip). shard: this rank's part of
+-- each global batch of count * batch_size samples in data-parallel training
+-- (engine/include/lpose/dataset.h, lp_loader_params).
 function Dataset:loader(opts)
     local fname = 'dataset:loader'
     local h = dataset_handle(self, fname)
@@ -245,6 +247,10 @@ function Dataset:loader(opts)
     p.augment = (opts.augment == nil or opts.augment) and 1 or 0
     p.drop_last = opts.drop_last and 1 or 0
     p.seed = opts.seed or 0
+    if opts.shard then
+        check_type(fname, 'shard', opts.shard, 'table')
+        p.shard_index, p.shard_count = opts.shard.index or 0, opts.shard.count or 1
+    end
     lp.check(C.lp_loader_open(h, buf, n, p, loader_out))
     local loader = LoaderBox(loader_out[0])
     anchors[loader] = self

@@ -79,11 +79,12 @@ function M.env()
 end
 
 --- dist.init{backend=, rank=, world_size=, local_rank=, master_addr=, master_port=,
--- store_path=, interface=, timeout=1800} -> true
+-- store_path=, interface=, timeout=} -> true
 -- Joins the group; blocks until every rank has joined. Fields not given come
 -- from dist.env(). backend: 'gloo' (CPU tensors, the default) or 'nccl' (CUDA
--- tensors). timeout (seconds) bounds the rendezvous and every collective: a
--- rank that dies or hangs makes the others fail with an error. interface:
+-- tensors). timeout (seconds; default LPOSE_DIST_TIMEOUT, else 1800) bounds
+-- the rendezvous and every collective: a rank that hangs makes the others
+-- fail with an error after it (one that dies, at once). interface:
 -- Gloo's network interface (default GLOO_SOCKET_IFNAME, then see lpose/dist.h).
 function M.init(opts)
     opts = opts or {}
@@ -107,7 +108,7 @@ function M.init(opts)
     if store then p.store_path = keep[2] end
     if iface and iface ~= '' then p.gloo_interface = keep[3] end
     p.master_port = opts.master_port or e.master_port or 29500
-    p.timeout_ms = (opts.timeout or 1800) * 1000
+    p.timeout_ms = (opts.timeout or env_int('LPOSE_DIST_TIMEOUT') or 1800) * 1000
     local out = ffi.new('lp_dist*[1]')
     check(C.lp_dist_init(p, out))
     group = ffi.gc(out[0], C.lp_dist_free)

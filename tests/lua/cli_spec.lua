@@ -112,7 +112,7 @@ print(table.concat(run.overrides, ' '))
         assert.are.equal(out, out2)
         local rc3, out3 = lpose({ 'help', 'run' })
         assert.are.equal(0, rc3)
-        assert.truthy(out3:find('usage: lpose run SCRIPT', 1, true))
+        assert.truthy(out3:find('usage: lpose run [--nproc N] SCRIPT', 1, true))
     end)
 
     it('an unknown command or option exits 1', function()

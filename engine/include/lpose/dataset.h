@@ -141,9 +141,18 @@ typedef struct lp_loader_params {
     int32_t prefetch;  /* batches queued ahead; <= 0 means 2 * n_workers */
     int32_t drop_last;
     int64_t seed;      /* shuffle order and augmentation draws */
+    /* Data-parallel sharding: shard_count ranks share each epoch's order
+     * (same seed everywhere); global batch b is the next shard_count *
+     * batch_size positions and shard shard_index takes its contiguous part,
+     * so the ranks' batches together are one process's batch of that size.
+     * A short last batch is split evenly; a shard left empty repeats one
+     * sample (every rank must take the step). Augmentation draws depend on
+     * the position, not the shard: any sharding sees the same samples. */
+    int32_t shard_index; /* 0 .. shard_count-1 */
+    int32_t shard_count; /* <= 1: no sharding */
 } lp_loader_params;
 
-/* batch 16, shuffle, augment, 2 workers, prefetch 4, keep last, seed 0. nothrow */
+/* batch 16, shuffle, augment, 2 workers, prefetch 4, keep last, seed 0, no sharding. nothrow */
 lp_loader_params lp_loader_default_params(void);
 
 /* A loader over rows indices[0..n-1] of ds (copied); ds must outlive it.

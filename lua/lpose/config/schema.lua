@@ -108,6 +108,8 @@ local keys = {
     { 'training.device', 'string', opt = true, lpose = true },
     { 'training.num_threads', 'int?', opt = true, lpose = true },
     { 'training.resume_from', 'string?', opt = true, lpose = true },
+    { 'training.num_nodes', 'int', opt = true, lpose = true },
+    { 'training.freeze_batchnorm', 'bool', opt = true, lpose = true },
     -- model
     { 'model.losses_to_use', 'list<string>?' },
     { 'model.backbone', 'string', values = M.backbones },

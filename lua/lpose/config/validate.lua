@@ -316,8 +316,6 @@ function M.unsupported(cfg)
     end
     if val(cfg, 'training.imgaug_3d') == true then add('training.imgaug_3d: 3D augmentation is not supported yet') end
     if val(cfg, 'training.patch_mask') ~= nil then add('training.patch_mask: only for the multiview transformer') end
-    local ng = val(cfg, 'training.num_gpus')
-    if type(ng) == 'number' and ng > 1 then add('training.num_gpus %s: lpose trains on one device', show(ng)) end
     if val(cfg, 'training.profiler') ~= nil then add('training.profiler: not supported (use bench/)') end
     if val(cfg, 'training.imgaug') == 'dlc-mv' then
         add("training.imgaug 'dlc-mv': multiview preset, not supported yet")

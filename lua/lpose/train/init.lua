@@ -21,9 +21,10 @@ local checkpoint = require('lpose.train.checkpoint')
 local logger_mod = require('lpose.train.logger')
 local unlabeled = require('lpose.train.unlabeled')
 local files = require('lpose.train.files')
+local parallel = require('lpose.train.parallel')
 
 local M = {}
-M.step, M.schedule, M.checkpoint = step, schedule, checkpoint
+M.step, M.schedule, M.checkpoint, M.parallel = step, schedule, checkpoint, parallel
 
 local function null(v) return v == nil or v == config.null end
 
@@ -51,7 +52,7 @@ local function build_data(run)
     workers = null(workers) and 2 or workers
     run.workers = workers
     M.open_train_loader(run)
-    if #run.split.val > 0 then
+    if #run.split.val > 0 and run.is_main then -- rank 0 alone validates
         run.val_loader = ds:loader({ indices = run.split.val, batch_size = cfg.training.val_batch_size,
             shuffle = false, augment = false, workers = workers })
     end
@@ -72,11 +73,16 @@ end
 --- train.open_train_loader(run): the labeled train loader of epoch run.epoch.
 -- Its shuffle and augmentation draws are seeded with rng_seed_data_pt + epoch,
 -- so an epoch's batches do not depend on how many epochs ran in this process:
--- a resumed run sees exactly the batches of an uninterrupted one.
+-- a resumed run sees exactly the batches of an uninterrupted one. In a
+-- data-parallel job each rank loads its shard of every batch (LP's per-GPU
+-- batch, ceil(train_batch_size / world size)).
 function M.open_train_loader(run)
     if run.train_loader then run.train_loader:free() end
     local t = run.cfg.training
-    run.train_loader = run.dataset:loader({ indices = run.split.train, batch_size = t.train_batch_size,
+    local world = run.world_size or 1
+    run.train_loader = run.dataset:loader({ indices = run.split.train,
+        batch_size = parallel.per_rank_batch(t.train_batch_size, world),
+        shard = { index = run.rank or 0, count = world },
         shuffle = true, augment = true, seed = (t.rng_seed_data_pt or 0) + run.epoch, workers = run.workers })
     run.train_loader_epoch = run.epoch
 end
@@ -113,6 +119,13 @@ local function fit_data(run)
     return run.labels_keypoints:index_select(1, rows)
 end
 
+-- train_status.json (rank 0 only)
+local function write_status(run, status)
+    if not run.is_main then return end
+    files.write_json(run.model_dir .. '/train_status.json', { status = status,
+        progress = { completed = run.epoch, total = run.max_epochs } })
+end
+
 --- train.setup(cfg [, {model_dir=, quiet=}]) -> run
 -- cfg: a loaded config (lpose.config.load). Creates the model directory,
 -- writes config.yaml, builds data, model, optimizer and losses.
@@ -122,9 +135,13 @@ function M.setup(cfg, opts)
     if not null(cfg.training.num_threads) then lpose.set_num_threads(cfg.training.num_threads) end
     lpose.manual_seed(0) -- LP seeds torch with 0 before anything else
     run.device = dtypes.resolve_device(cfg.training.device)
-    run.model_dir = opts.model_dir or config.model_dir(cfg, { create = true })
-    files.mkdir_p(run.model_dir)
-    files.mkdir_p(run.model_dir .. '/checkpoints')
+    parallel.setup(run) -- joins a data-parallel job if the environment describes one
+    -- every rank names the same directory (rank 0's clock); only rank 0 writes there
+    run.model_dir = opts.model_dir or config.model_dir(cfg, { time = parallel.broadcast_number(os.time()) })
+    if run.is_main then
+        files.mkdir_p(run.model_dir)
+        files.mkdir_p(run.model_dir .. '/checkpoints')
+    end
     run.schedule = schedule.from_config(cfg)
 
     run.model = models.new(cfg)
@@ -134,7 +151,8 @@ function M.setup(cfg, opts)
         run.weights_report = report
     end
     run.model:to(run.device)
-    run.model:train()
+    parallel.broadcast_model(run.model)
+    step.train_mode(run)
     build_data(run)
     build_optimizer(run)
     run.loss_supervised = losses.supervised(cfg)
@@ -143,8 +161,12 @@ function M.setup(cfg, opts)
     if run.semi_supervised then
         local dims = cfg.data.image_resize_dims
         local n = run.model:is_mhcrnn() and cfg.dali.context.train.batch_size or cfg.dali.base.train.sequence_length
+        n = parallel.per_rank_window(n, run.world_size, run.model:is_mhcrnn())
+        -- each rank draws its own windows (LP: seed + LOCAL_RANK; the global
+        -- rank here, so that machines of a multi-node job differ too)
+        local seed = (cfg.dali.general and cfg.dali.general.seed or 123456) + run.rank
         local stream, err = unlabeled.open({ dir = cfg.data.video_dir, n_frames = n, height = dims.height,
-            width = dims.width, seed = cfg.dali.general and cfg.dali.general.seed or 123456 })
+            width = dims.width, seed = seed })
         if not stream then error(err, 0) end
         run.unlabeled = stream
     end
@@ -167,20 +189,27 @@ function M.setup(cfg, opts)
         run.resumed_from = cfg.training.resume_from
     end
 
-    config.save(cfg, run.model_dir .. '/config.yaml')
-    local csv = files.join(cfg.data.data_dir, cfg.data.csv_file)
-    files.copy(csv, run.model_dir .. '/' .. files.basename(csv))
-    run.logger = logger_mod.new({ dir = run.model_dir, total_steps = run.steps_per_epoch * run.max_epochs,
-        every = cfg.training.log_every_n_steps or 10, quiet = opts.quiet, append = run.resumed_from ~= nil })
-    files.write_json(run.model_dir .. '/train_status.json', { status = 'TRAINING',
-        progress = { completed = run.epoch, total = run.max_epochs } })
+    run.logger = logger_mod.new({ dir = run.is_main and run.model_dir or nil,
+        total_steps = run.steps_per_epoch * run.max_epochs, every = cfg.training.log_every_n_steps or 10,
+        quiet = opts.quiet or not run.is_main, append = run.resumed_from ~= nil })
+    if run.is_main then
+        config.save(cfg, run.model_dir .. '/config.yaml')
+        local csv = files.join(cfg.data.data_dir, cfg.data.csv_file)
+        files.copy(csv, run.model_dir .. '/' .. files.basename(csv))
+        write_status(run, 'TRAINING')
+        if run.world_size > 1 then
+            run.logger:message(('data-parallel: %d processes, labeled batch %d per process'):format(
+                run.world_size, parallel.per_rank_batch(cfg.training.train_batch_size, run.world_size)))
+        end
+    end
     return run
 end
 
 -- ------------------------------------------------------------------ epochs
 
---- train.save_checkpoint(run): checkpoints/last.lpt (resume) atomically
+--- train.save_checkpoint(run): checkpoints/last.lpt (resume) atomically; rank 0 only
 function M.save_checkpoint(run)
+    if run.is_main == false then return end
     local ok, err = checkpoint.save(run.model_dir .. '/checkpoints/last.lpt', run.model, run.optimizer, {
         epoch = run.epoch, step = run.step, best_val = run.best_val, best_epoch = run.best_epoch })
     if not ok then error(err, 0) end
@@ -216,7 +245,7 @@ function M.epoch(run)
             frames, info = run.unlabeled:next()
             if not frames then error(info, 0) end
         end
-        local logs = step.train_step(run, batch, frames, info)
+        local logs = parallel.average_logs(step.train_step(run, batch, frames, info))
         step.free_all(batch)
         if frames then frames:free() end
         run.step = run.step + 1
@@ -241,6 +270,13 @@ local function is_val_epoch(run)
     return (run.epoch + 1) % every == 0 or run.epoch + 1 == run.max_epochs
 end
 
+-- checkpoints/best.lpt (rank 0 only)
+local function save_best(run)
+    if run.is_main == false then return end
+    local saved, serr = run.model:save(run.model_dir .. '/checkpoints/best.lpt')
+    if not saved then error(serr, 0) end
+end
+
 --- train.fit(run): epochs from run.epoch to max_epochs, validation every
 -- check_val_every_n_epoch, best model by val_supervised_loss, early stopping,
 -- last checkpoint after every epoch. Ctrl-C saves a checkpoint and returns.
@@ -252,13 +288,12 @@ function M.fit(run)
             M.epoch(run)
             local val = {}
             if is_val_epoch(run) then
-                val = step.validate(run)
+                val = parallel.share_validation(run.is_main and step.validate(run) or {})
                 run.logger:log(run.step, run.epoch, 'val', val)
                 local v = val.val_supervised_loss
                 if v and (run.best_val ~= run.best_val or v < run.best_val) then
                     run.best_val, run.best_epoch = v, run.epoch
-                    local saved, serr = run.model:save(run.model_dir .. '/checkpoints/best.lpt')
-                    if not saved then error(serr, 0) end
+                    save_best(run)
                     bad_checks = 0
                 elseif v then
                     bad_checks = bad_checks + 1
@@ -269,8 +304,7 @@ function M.fit(run)
             end
             run.epoch = run.epoch + 1
             M.save_checkpoint(run)
-            files.write_json(run.model_dir .. '/train_status.json', { status = 'TRAINING',
-                progress = { completed = run.epoch, total = run.max_epochs } })
+            write_status(run, 'TRAINING')
             call_callbacks(run, 'on_epoch_end', val)
             if run.cfg.training.early_stopping and bad_checks >= patience and run.epoch >= run.min_epochs then
                 run.logger:message(('early stopping after %d validations without improvement'):format(bad_checks))
@@ -291,20 +325,16 @@ function M.fit(run)
         end
     end
     -- no validation ever ran (e.g. no val split): the final weights are the best we have
-    if run.best_epoch < 0 then
-        local saved, serr = run.model:save(run.model_dir .. '/checkpoints/best.lpt')
-        if not saved then error(serr, 0) end
-    end
+    if run.best_epoch < 0 then save_best(run) end
     return run
 end
 
 --- train.finish(run): loss curve, status file, and releases loaders/readers.
 function M.finish(run)
     local plot = require('lpose.train.plot')
-    pcall(plot.loss_curves, run.logger, run.model_dir .. '/loss_curves.png')
+    if run.is_main then pcall(plot.loss_curves, run.logger, run.model_dir .. '/loss_curves.png') end
     run.logger:close()
-    files.write_json(run.model_dir .. '/train_status.json', { status = run.interrupted and 'INTERRUPTED' or 'COMPLETED',
-        progress = { completed = run.epoch, total = run.max_epochs } })
+    write_status(run, run.interrupted and 'INTERRUPTED' or 'COMPLETED')
     if run.unlabeled then run.unlabeled:close() end
 end
 

@@ -109,12 +109,19 @@ function M.train_step(run, batch, frames, info)
     local total, logs = losses.combine(ctx, run.loss_supervised, run.losses_unsupervised)
     run.optimizer:zero_grad()
     total:backward()
+    require('lpose.train.parallel').average_gradients(run.model) -- no-op in a single process
     run.optimizer:step()
     logs.train_supervised_rmse = supervised_rmse(run, ctx.labeled)
     total:free()
     free_all(ctx.labeled)
     if ctx.unlabeled then free_all(ctx.unlabeled) end
     return logs
+end
+
+--- step.train_mode(run): the model in training mode: batch statistics in
+-- batch norm, or the running ones with training.freeze_batchnorm
+function M.train_mode(run)
+    if run.cfg.training.freeze_batchnorm then run.model:eval() else run.model:train() end
 end
 
 --- step.validate(run) -> logs: val_supervised_loss (mean over batches), val_supervised_rmse, ...
@@ -140,7 +147,7 @@ function M.validate(run)
             free_all(batch)
         end
     end)
-    run.model:train()
+    M.train_mode(run)
     local logs = {}
     for k, v in pairs(sums) do logs[k] = v / counts[k] end
     return logs

@@ -1,0 +1,196 @@
+-- Specs for lpose.dist, the loader's sharding and data-parallel training
+-- with real processes over Gloo on loopback: 2 processes end with the
+-- parameters of 1 process on the combined batch; a killed or hung worker
+-- makes the other exit non-zero; rank 0 alone writes the model directory.
+local lpose = require('lpose')
+local dist = require('lpose.dist')
+local S = dofile('tests/lua/support.lua')
+
+local exe, q = S.exe(), S.q
+local SCRIPT = 'tests/lua/scripts/dist_train.lua'
+
+-- Run a shell command; returns exit status, combined output, seconds.
+local function sh(cmd)
+    local t0 = os.time()
+    local p = io.popen(cmd .. ' 2>&1; echo "::status=$?"')
+    local out = p:read('*a')
+    p:close()
+    local status = tonumber(out:match('::status=(%d+)%s*$'))
+    return status, out, os.time() - t0
+end
+
+-- The largest |a - b| over the f32 model tensors of two checkpoints.
+local function max_param_diff(path_a, path_b)
+    local a, b = assert(lpose.load(path_a)), assert(lpose.load(path_b))
+    local worst, n = 0, 0
+    for name, t in pairs(a) do
+        if name:sub(1, 6) == 'model.' and t:dtype() == 'f32' then
+            worst = math.max(worst, (t - b[name]):abs():max():item())
+            n = n + 1
+        end
+    end
+    assert.is_true(n > 100, 'expected the TCN model tensors in ' .. path_a)
+    return worst
+end
+
+local function losses(model_dir)
+    local out = {}
+    for line in io.lines(model_dir .. '/metrics.csv') do
+        local step, v = line:match('^(%d+),%d+,train,train_supervised_loss,(.+)$')
+        if step then out[#out + 1] = tonumber(v) end
+    end
+    return out
+end
+
+describe('lpose.dist without a group', function()
+    it('acts as a world of one', function()
+        assert.is_false(dist.is_initialized())
+        assert.equal(0, dist.rank())
+        assert.equal(1, dist.world_size())
+        assert.is_true(dist.is_main())
+        local t = lpose.tensor({ 1, 2 })
+        dist.all_reduce(t, 'avg')
+        dist.broadcast({ t }, 0)
+        dist.barrier()
+        assert.same({ 1, 2 }, t:totable())
+        assert.has_error(function() dist.all_reduce(t, 'median') end,
+            "lpose.dist.all_reduce: op must be 'sum', 'avg', 'max' or 'min', got 'median'")
+    end)
+
+    it('finds the first host of a Slurm node list', function()
+        assert.equal('gpu07', dist.first_host('gpu[07-09,12],cpu1'))
+        assert.equal('node3', dist.first_host('node3,node4'))
+        assert.equal('a1', dist.first_host('a[1,3]'))
+        assert.equal('solo', dist.first_host('solo'))
+    end)
+
+    it('reads torchrun and Slurm variables', function()
+        local code = 'local e = lpose.dist.env() '
+            .. 'print(e.rank, e.world_size, e.local_rank, e.master_addr, e.master_port)'
+        local _, out = sh(('RANK=3 WORLD_SIZE=8 LOCAL_RANK=1 MASTER_ADDR=h0 MASTER_PORT=1234 %s -e %s'):format(exe,
+            q(code)))
+        assert.equal('3\t8\t1\th0\t1234', out:match('^[^\n]*'))
+        _, out = sh(('env -u RANK -u WORLD_SIZE -u MASTER_ADDR SLURM_PROCID=5 SLURM_NTASKS=8 SLURM_LOCALID=1 '
+            .. "SLURM_JOB_NODELIST='gpu[07-09]' MASTER_PORT=29500 %s -e %s"):format(exe, q(code)))
+        assert.equal('5\t8\t1\tgpu07\t29500', out:match('^[^\n]*'))
+        local status
+        status, out = sh(('RANK=x WORLD_SIZE=2 %s -e %s'):format(exe, q(code)))
+        assert.equal(1, status)
+        assert.truthy(out:find('environment variable RANK=x is not an integer', 1, true))
+    end)
+end)
+
+describe('data-parallel training', function()
+    local dir, project
+    setup(function()
+        dir = S.mktemp('dist')
+        project = dir .. '/project'
+        assert(lpose.synth.generate(project, { n_videos = 3, n_test_videos = 1, n_frames = 40, width = 64,
+            height = 64, n_labeled_per_video = 8, seed = 5 }))
+    end)
+    teardown(function() os.execute('rm -rf ' .. q(dir)) end)
+
+    it('shards each batch so the ranks together load one batch of the combined size', function()
+        local ds = assert(lpose.dataset.open({ data_dir = project, csv_file = 'CollectedData.csv', height = 64,
+            width = 64, context = false, imgaug = 'dlc' }))
+        local rows = {}
+        for i = 1, 13 do rows[i] = i - 1 end -- batches of 8 and 5: the short one splits 3 + 2
+        local function loader(batch, shard)
+            return ds:loader({ indices = rows, batch_size = batch, seed = 3, workers = 1, shard = shard })
+        end
+        local whole = loader(8)
+        local parts = { loader(4, { index = 0, count = 2 }), loader(4, { index = 1, count = 2 }) }
+        assert.equal(2, #whole)
+        assert.equal(2, #parts[1])
+        for b = 1, 2 do
+            local w = whole:next()
+            local p0, p1 = parts[1]:next(), parts[2]:next()
+            local joined = lpose.cat({ p0.indices, p1.indices }, 1)
+            assert.same(w.indices:totable(), joined:totable())
+            -- the same augmentation draws as the unsharded loader
+            local imgs = lpose.cat({ p0.images, p1.images }, 1)
+            assert.equal(0, (imgs - w.images):abs():max():item())
+            if b == 2 then assert.same({ 3, 2 }, { p0.indices:size(1), p1.indices:size(1) }) end
+        end
+    end)
+
+    it('2 processes end with the parameters of 1 process on the combined batch', function()
+        local status, out = sh(('%s run %s %s %s'):format(exe, SCRIPT, q(project), q(dir .. '/one')))
+        assert.equal(0, status, out)
+        status, out = sh(('%s run --nproc 2 %s %s %s'):format(exe, SCRIPT, q(project), q(dir .. '/two')))
+        assert.equal(0, status, out)
+        assert.truthy(out:find('rank 1 of 2: 4 steps done', 1, true), out)
+        local diff = max_param_diff(dir .. '/one/checkpoints/last.lpt', dir .. '/two/checkpoints/last.lpt')
+        print(('# 2 processes vs 1 on the combined batch, 4 Adam steps: max |param diff| %.3g'):format(diff))
+        assert.is_true(diff < 1e-5, 'max |diff| ' .. diff)
+        -- the check can tell: half the batch in one process lands far away
+        status, out = sh(('%s run %s %s %s training.train_batch_size=4'):format(exe, SCRIPT, q(project),
+            q(dir .. '/half')))
+        assert.equal(0, status, out)
+        local half = max_param_diff(dir .. '/one/checkpoints/last.lpt', dir .. '/half/checkpoints/last.lpt')
+        assert.is_true(half > 100 * math.max(diff, 1e-7), ('half batch %.3g vs 2 processes %.3g'):format(half, diff))
+        -- the logged losses are the mean over the ranks: the combined batch's
+        local l1, l2 = losses(dir .. '/one'), losses(dir .. '/two')
+        assert.equal(4, #l2)
+        for i = 1, 4 do assert.is_true(math.abs(l1[i] - l2[i]) <= 1e-6 * l1[i], l1[i] .. ' vs ' .. l2[i]) end
+    end)
+
+    it('writes the model directory once, from rank 0', function()
+        local files = S.slurp(dir .. '/two/metrics.csv')
+        local _, rows = files:gsub('\n', '')
+        local _, rows_one = S.slurp(dir .. '/one/metrics.csv'):gsub('\n', '')
+        assert.equal(rows_one, rows) -- no rows from rank 1
+        for _, f in ipairs({ 'checkpoints/last.lpt', 'checkpoints/best.lpt', 'config.yaml', 'train_status.json' }) do
+            assert.truthy(S.slurp(dir .. '/two/' .. f), f)
+        end
+        local p = io.popen('ls -A ' .. q(dir .. '/two/checkpoints'))
+        local listing = p:read('*a')
+        p:close()
+        assert.equal('best.lpt\nlast.lpt\n', listing) -- no temporary or per-rank files
+    end)
+
+    -- Two ranks started by hand (as torchrun would), rank 1 killed or stopped at step 2.
+    local function two_ranks(name, extra_env)
+        local port = 20000 + math.random(0, 9999)
+        local base = ('%s WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=%d'):format(extra_env, port)
+        local cmd1 = ('%s RANK=1 %s run %s %s %s 2 >/dev/null 2>&1'):format(base, exe, SCRIPT, q(project),
+            q(dir .. '/' .. name))
+        local p1 = io.popen(cmd1 .. ' & echo $!')
+        local pid1 = p1:read('*l')
+        p1:close()
+        local status, out, seconds = sh(('%s RANK=0 %s run %s %s %s 2'):format(base, exe, SCRIPT, q(project),
+            q(dir .. '/' .. name)))
+        os.execute('kill -KILL ' .. pid1 .. ' 2>/dev/null')
+        return status, out, seconds
+    end
+
+    it('a killed worker makes the other exit non-zero, naming the failure', function()
+        local status, out = two_ranks('killed', '')
+        assert.equal(1, status, out)
+        assert.truthy(out:find('rank 0 of 2: communication with the other ranks failed', 1, true), out)
+    end)
+
+    it('a hung worker makes the other exit non-zero after the timeout', function()
+        local status, out, seconds = two_ranks('hung', 'LPOSE_TEST_STOP=1 LPOSE_DIST_TIMEOUT=4')
+        assert.equal(1, status, out)
+        assert.truthy(out:find('stuck for longer than the 4 s timeout', 1, true), out)
+        assert.is_true(seconds < 120, 'took ' .. seconds .. ' s')
+    end)
+
+    it('lpose run --nproc stops the job when a rank dies and returns its status', function()
+        local status, out = sh(('%s run --nproc 2 %s %s %s 2 training.max_epochs=4'):format(exe, SCRIPT,
+            q(project), q(dir .. '/launcher')))
+        assert.equal(137, status, out)
+        assert.truthy(out:find('rank 1 exited with status 137; stopping the other ranks', 1, true), out)
+        status, out = sh(('%s run --nproc 0 %s'):format(exe, SCRIPT))
+        assert.equal(1, status)
+        assert.truthy(out:find("--nproc needs a positive integer, got '0'", 1, true), out)
+    end)
+
+    it('refuses a num_gpus that does not match the job', function()
+        local status, out = sh(('%s run %s %s %s training.num_gpus=2'):format(exe, SCRIPT, q(project), q(dir .. '/ng')))
+        assert.equal(1, status)
+        assert.truthy(out:find('training.num_gpus=2 x training.num_nodes=1 asks for 2 processes, but this job has 1',
+            1, true), out)
+    end)
+end)
