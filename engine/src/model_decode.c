@@ -9,26 +9,91 @@
 
 #include "model_internal.h"
 
-/* The 5x5 binomial blur ([1,4,6,4,1] outer itself / 256) with zero padding,
- * as kornia's filter2d runs it: a conv2d with one group per keypoint.
- * (libtorch's CPU conv2d with a single channel is ~4x slower, and shifted
- * adds lose at full resolution.) x (N, K, H, W). */
-static lp_status blur(const lp_tensor *x, lp_tensor **out) {
-    static const float b[5] = {1, 4, 6, 4, 1};
-    int64_t K = lp_tensor_size(x, 1);
-    float *k = malloc((size_t)K * 25 * sizeof *k);
-    if (!k) return nnu_error(LP_STATUS_OOM, "blur", "out of memory");
-    for (int64_t c = 0; c < K; ++c)
-        for (int i = 0; i < 5; ++i)
-            for (int j = 0; j < 5; ++j) k[c * 25 + i * 5 + j] = b[i] * b[j] / 256.0f;
-    const int64_t shape[4] = {K, 1, 5, 5};
-    lp_tensor *cpu = NULL, *w = NULL;
-    lp_status st = lp_tensor_from_buffer(k, LP_DTYPE_F32, shape, 4, &cpu);
-    free(k);
-    if (!st) st = lp_tensor_to(cpu, (lp_dtype)lp_tensor_dtype(x), lp_tensor_device(x), &w);
-    if (!st) st = nnu_conv2d(x, w, NULL, 1, 2, K, out);
-    lp_tensor_free(cpu);
-    lp_tensor_free(w);
+/* LP upsamples the heatmaps ds times by 2 (bicubic) and blurs each time
+ * with kornia's 5x5 binomial filter ([1,4,6,4,1] outer itself / 256, zero
+ * padding). Every step is linear and separable (bicubic weights are a
+ * product of per-axis weights with clamped indices), so the whole chain is
+ * Z = A_h X A_w^T with one (n << ds, n) matrix per axis: two matmuls per
+ * map instead of 2 ds interpolations and grouped convolutions. */
+
+/* The (2n, n) bicubic x2 matrix, taken from lp_nn_interpolate itself so
+ * the weights are libtorch's: resize an identity's height only (the width
+ * keeps exact identity weights). f64. */
+static lp_status upsample_matrix(int64_t n, lp_tensor **out) {
+    double *eye = calloc((size_t)(n * n), sizeof *eye);
+    if (!eye) return nnu_error(LP_STATUS_OOM, "upsample_matrix", "out of memory");
+    for (int64_t i = 0; i < n; ++i) eye[i * n + i] = 1.0;
+    const int64_t s4[4] = {1, 1, n, n}, size[2] = {2 * n, n}, s2[2] = {2 * n, n};
+    lp_tensor *e = NULL, *up = NULL;
+    lp_status st = lp_tensor_from_buffer(eye, LP_DTYPE_F64, s4, 4, &e);
+    free(eye);
+    if (!st) st = lp_nn_interpolate(e, size, LP_INTERP_BICUBIC, 0, &up);
+    if (!st) st = lp_tensor_reshape(up, s2, 2, out);
+    lp_tensor_free(e);
+    lp_tensor_free(up);
+    return st;
+}
+
+/* The (n, n) matrix of the 1-D [1,4,6,4,1]/16 blur with zero padding. f64. */
+static lp_status blur_matrix(int64_t n, lp_tensor **out) {
+    static const double b[5] = {1, 4, 6, 4, 1};
+    double *m = calloc((size_t)(n * n), sizeof *m);
+    if (!m) return nnu_error(LP_STATUS_OOM, "blur_matrix", "out of memory");
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t d = -2; d <= 2; ++d)
+            if (i + d >= 0 && i + d < n) m[i * n + i + d] = b[d + 2] / 16.0;
+    const int64_t s2[2] = {n, n};
+    lp_status st = lp_tensor_from_buffer(m, LP_DTYPE_F64, s2, 2, out);
+    free(m);
+    return st;
+}
+
+/* scale * (blur . upsample)^ds as an (n << ds, n) matrix of like's dtype
+ * and device. */
+static lp_status chain_matrix(int64_t n, int32_t ds, double scale, const lp_tensor *like,
+                              lp_tensor **out) {
+    lp_tensor *a = NULL, *up = NULL, *bl = NULL, *next = NULL;
+    lp_status st = upsample_matrix(n, &a); /* the first step is the matrix itself */
+    for (int32_t i = 0; i < ds && !st; ++i, n *= 2) {
+        if (i > 0) {
+            if ((st = upsample_matrix(n, &up))) break;
+            if ((st = lp_tensor_matmul(up, a, &next))) break;
+            nnu_replace(&a, next);
+            nnu_replace(&up, NULL);
+        }
+        if ((st = blur_matrix(2 * n, &bl))) break;
+        if ((st = lp_tensor_matmul(bl, a, &next))) break;
+        nnu_replace(&a, next);
+        nnu_replace(&bl, NULL);
+    }
+    if (!st) st = lp_tensor_binary_scalar_(LP_BINARY_MUL, a, scale);
+    if (!st) st = lp_tensor_to(a, (lp_dtype)lp_tensor_dtype(like), lp_tensor_device(like), out);
+    lp_tensor_free(a);
+    lp_tensor_free(up);
+    lp_tensor_free(bl);
+    return st;
+}
+
+/* x (N, K, h, w) -> scale * upsampled-and-blurred maps (N*K, H, W), ds >= 1.
+ * The large product is one (N*K*H, w) x (w, W) matrix multiply. */
+static lp_status upsample_blur(const lp_tensor *x, int32_t ds, double scale, lp_tensor **out) {
+    int64_t s[LP_MAX_DIMS];
+    lp_tensor_shape(x, s);
+    const int64_t s3[3] = {s[0] * s[1], s[2], s[3]};
+    lp_tensor *ah = NULL, *aw = NULL, *awt = NULL, *x3 = NULL, *y = NULL;
+    lp_status st;
+    if ((st = chain_matrix(s[2], ds, scale, x, &ah))) goto fail;
+    if ((st = chain_matrix(s[3], ds, 1.0, x, &aw))) goto fail;
+    if ((st = lp_tensor_transpose(aw, 0, 1, &awt))) goto fail;
+    if ((st = lp_tensor_reshape(x, s3, 3, &x3))) goto fail;
+    if ((st = lp_tensor_matmul(ah, x3, &y))) goto fail;
+    st = lp_tensor_matmul(y, awt, out);
+fail:
+    lp_tensor_free(ah);
+    lp_tensor_free(aw);
+    lp_tensor_free(awt);
+    lp_tensor_free(x3);
+    lp_tensor_free(y);
     return st;
 }
 
@@ -52,47 +117,81 @@ fail:
     return st;
 }
 
-/* 5x5 window sums of p (M, H, W) at (floor(y), floor(x)) with zero padding:
- * gather the 25 values from the padded maps instead of box-filtering all. */
+/* Window positions f + d along one axis (f (M) floored coordinates, d the
+ * 25 offsets (1, 25)), clamped into 0..n-1, and whether each was inside. */
+static lp_status window_axis(const lp_tensor *f, const lp_tensor *d, int64_t n, lp_tensor **out_c,
+                             lp_tensor **out_in) {
+    const int64_t col[2] = {lp_tensor_size(f, 0), 1};
+    lp_tensor *f2 = NULL, *lo = NULL, *hi = NULL;
+    lp_status st;
+    if ((st = lp_tensor_reshape(f, col, 2, &f2))) goto fail;
+    if ((st = lp_tensor_binary(LP_BINARY_ADD, f2, d, out_c))) goto fail;
+    if ((st = lp_tensor_binary_scalar(LP_BINARY_GE, *out_c, 0, 0, &lo))) goto fail;
+    if ((st = lp_tensor_binary_scalar(LP_BINARY_LE, *out_c, (double)(n - 1), 0, &hi))) goto fail;
+    if ((st = lp_tensor_binary(LP_BINARY_LOGICAL_AND, lo, hi, out_in))) goto fail;
+    st = lp_tensor_clamp_(*out_c, 0, (double)(n - 1));
+fail:
+    if (st) {
+        nnu_replace(out_c, NULL);
+        nnu_replace(out_in, NULL);
+    }
+    lp_tensor_free(f2);
+    lp_tensor_free(lo);
+    lp_tensor_free(hi);
+    return st;
+}
+
+/* The 25 window offsets along x (along_x) or y, (1, 25), like's dtype/device. */
+static lp_status window_offsets(int along_x, const lp_tensor *like, lp_tensor **out) {
+    float v[25];
+    for (int i = 0; i < 25; ++i) v[i] = (float)((along_x ? i % 5 : i / 5) - 2);
+    const int64_t shape[2] = {1, 25};
+    lp_tensor *cpu = NULL;
+    lp_status st = lp_tensor_from_buffer(v, LP_DTYPE_F32, shape, 2, &cpu);
+    if (!st) st = lp_tensor_to(cpu, (lp_dtype)lp_tensor_dtype(like), lp_tensor_device(like), out);
+    lp_tensor_free(cpu);
+    return st;
+}
+
+/* 5x5 window sums of p (M, H, W) centred on (floor(y), floor(x)) with zero
+ * padding: gather the 25 values, zeroing those outside the map (no padded
+ * copy of all maps, no box filter). */
 static lp_status window_confidence(const lp_tensor *p, const lp_tensor *ex, const lp_tensor *ey,
                                    lp_tensor **out) {
     int64_t M = lp_tensor_size(p, 0), H = lp_tensor_size(p, 1), W = lp_tensor_size(p, 2);
-    const int64_t Wp = W + 4, pads[4] = {2, 2, 2, 2};
-    int64_t offs[25];
-    for (int dy = 0; dy < 5; ++dy)
-        for (int dx = 0; dx < 5; ++dx) offs[dy * 5 + dx] = dy * Wp + dx;
-    lp_tensor *padded = NULL, *flat = NULL, *fx = NULL, *fy = NULL, *lin = NULL, *base = NULL;
-    lp_tensor *base2 = NULL, *off_cpu = NULL, *off = NULL, *idx = NULL, *vals = NULL;
+    const int64_t s2[2] = {M, H * W}, last = -1;
+    lp_tensor *flat = NULL, *fx = NULL, *fy = NULL, *dx = NULL, *dy = NULL, *cx = NULL, *cy = NULL;
+    lp_tensor *in_x = NULL, *in_y = NULL, *inside = NULL, *lin = NULL, *idx = NULL, *vals = NULL;
     lp_status st;
-    const int64_t s2[2] = {M, (H + 4) * Wp}, sc[2] = {M, 1}, so[2] = {1, 25};
-    const int64_t last = -1;
-    if ((st = lp_nn_pad(p, pads, 4, LP_PAD_CONSTANT, 0.0, &padded))) goto fail;
-    if ((st = lp_tensor_reshape(padded, s2, 2, &flat))) goto fail;
-    /* LP casts to int64 (truncation); coordinates are >= 0, so floor. In
-     * padded coordinates the window's top-left corner is (floor y, floor x). */
+    if ((st = lp_tensor_reshape(p, s2, 2, &flat))) goto fail;
+    /* LP casts to int64 (truncation); coordinates are >= 0, so floor */
     if ((st = lp_tensor_unary(LP_UNARY_FLOOR, ex, &fx))) goto fail;
     if ((st = lp_tensor_unary(LP_UNARY_FLOOR, ey, &fy))) goto fail;
     if ((st = lp_tensor_clamp_(fx, 0, (double)(W - 1)))) goto fail;
     if ((st = lp_tensor_clamp_(fy, 0, (double)(H - 1)))) goto fail;
-    if ((st = lp_tensor_binary_scalar_(LP_BINARY_MUL, fy, (double)Wp))) goto fail;
-    if ((st = lp_tensor_binary(LP_BINARY_ADD, fy, fx, &lin))) goto fail;
-    if ((st = lp_tensor_to(lin, LP_DTYPE_I64, lp_tensor_device(p), &base))) goto fail;
-    if ((st = lp_tensor_reshape(base, sc, 2, &base2))) goto fail;
-    if ((st = lp_tensor_from_buffer(offs, LP_DTYPE_I64, so, 2, &off_cpu))) goto fail;
-    if ((st = lp_tensor_to(off_cpu, LP_DTYPE_I64, lp_tensor_device(p), &off))) goto fail;
-    if ((st = lp_tensor_binary(LP_BINARY_ADD, base2, off, &idx))) goto fail;
+    if ((st = window_offsets(1, ex, &dx))) goto fail;
+    if ((st = window_offsets(0, ex, &dy))) goto fail;
+    if ((st = window_axis(fx, dx, W, &cx, &in_x))) goto fail;
+    if ((st = window_axis(fy, dy, H, &cy, &in_y))) goto fail;
+    if ((st = lp_tensor_binary(LP_BINARY_LOGICAL_AND, in_x, in_y, &inside))) goto fail;
+    if ((st = lp_tensor_binary_scalar_(LP_BINARY_MUL, cy, (double)W))) goto fail;
+    if ((st = lp_tensor_binary(LP_BINARY_ADD, cy, cx, &lin))) goto fail;
+    if ((st = lp_tensor_to(lin, LP_DTYPE_I64, lp_tensor_device(p), &idx))) goto fail;
     if ((st = lp_tensor_gather(flat, 1, idx, &vals))) goto fail;
+    if ((st = lp_tensor_binary_(LP_BINARY_MUL, vals, inside))) goto fail;
     st = lp_tensor_reduce(LP_REDUCE_SUM, vals, &last, 1, 0, out);
 fail:
-    lp_tensor_free(padded);
     lp_tensor_free(flat);
     lp_tensor_free(fx);
     lp_tensor_free(fy);
+    lp_tensor_free(dx);
+    lp_tensor_free(dy);
+    lp_tensor_free(cx);
+    lp_tensor_free(cy);
+    lp_tensor_free(in_x);
+    lp_tensor_free(in_y);
+    lp_tensor_free(inside);
     lp_tensor_free(lin);
-    lp_tensor_free(base);
-    lp_tensor_free(base2);
-    lp_tensor_free(off_cpu);
-    lp_tensor_free(off);
     lp_tensor_free(idx);
     lp_tensor_free(vals);
     return st;
@@ -102,32 +201,19 @@ static lp_status decode(const lp_tensor *heatmaps, int32_t ds, lp_tensor **out_k
                         lp_tensor **out_conf) {
     int64_t s[LP_MAX_DIMS];
     lp_tensor_shape(heatmaps, s);
-    const int64_t N = s[0], K = s[1];
-    int64_t H = s[2], W = s[3];
-    lp_tensor *x = NULL, *next = NULL, *flat = NULL, *p = NULL, *p3 = NULL;
+    const int64_t N = s[0], K = s[1], H = s[2] << ds, W = s[3] << ds;
+    const int64_t sf[2] = {N * K, H * W}, s3[3] = {N * K, H, W};
+    lp_tensor *x = NULL, *flat = NULL, *p = NULL, *p3 = NULL;
     lp_tensor *ex = NULL, *ey = NULL, *xy = NULL, *conf = NULL;
     lp_status st;
-    if ((st = lp_tensor_contiguous(heatmaps, &x))) goto fail;
-    for (int32_t i = 0; i < ds; ++i) {
-        H *= 2;
-        W *= 2;
-        const int64_t size[2] = {H, W};
-        if ((st = lp_nn_interpolate(x, size, LP_INTERP_BICUBIC, 0, &next))) goto fail;
-        nnu_replace(&x, next);
-        if ((st = blur(x, &next))) goto fail;
-        nnu_replace(&x, next);
-    }
-    {
-        const int64_t sf[2] = {N * K, H * W}, s3[3] = {N * K, H, W};
-        lp_tensor *scaled = NULL;
-        if ((st = lp_tensor_reshape(x, sf, 2, &flat))) goto fail;
-        /* not in place: with ds = 0, x may share the caller's storage */
-        if ((st = lp_tensor_binary_scalar(LP_BINARY_MUL, flat, 1000.0, 0, &scaled))) goto fail;
-        st = lp_nn_softmax(scaled, -1, &p);
-        lp_tensor_free(scaled);
-        if (st) goto fail;
-        if ((st = lp_tensor_reshape(p, s3, 3, &p3))) goto fail;
-    }
+    /* LP's softmax(1000 * maps); the 1000 rides on A_h (or, without
+     * upsampling, on a copy: x may share the caller's storage) */
+    if (ds > 0) st = upsample_blur(heatmaps, ds, 1000.0, &x);
+    else st = lp_tensor_binary_scalar(LP_BINARY_MUL, heatmaps, 1000.0, 0, &x);
+    if (st) goto fail;
+    if ((st = lp_tensor_reshape(x, sf, 2, &flat))) goto fail;
+    if ((st = lp_nn_softmax(flat, -1, &p))) goto fail;
+    if ((st = lp_tensor_reshape(p, s3, 3, &p3))) goto fail;
     if ((st = expectation(p3, 2, &ex))) goto fail;
     if ((st = expectation(p3, 1, &ey))) goto fail;
     if ((st = window_confidence(p3, ex, ey, &conf))) goto fail;

@@ -105,7 +105,9 @@ lp_status lpm_crnn_head_init(lpm_crnn_head *head, lpm_params *reg, int64_t in_ch
 lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg,
                                 const lp_tensor *stacks, lp_tensor **out);
 /* window features (T, C, h, w) -> heatmaps (T-4, K, Hh, Wh) for centre frames
- * 2..T-3. Each frame's W_pre, W_f and W_b terms are computed once. */
+ * 2..T-3. Each frame's W_pre, W_f and W_b terms are computed once, and H
+ * runs folded into one 4x4 map per keypoint and 2x2 patch (equal to
+ * lpm_crnn_head_forward's two grouped convolutions up to rounding). */
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out);
 

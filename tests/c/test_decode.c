@@ -70,6 +70,98 @@ static void test_flat_and_sharp(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
 }
 
+/* LP's chain step by step: ds x (bicubic x2, 5x5 binomial blur as a grouped
+ * conv2d with zero padding); lp_heatmaps_decode folds it into two matmuls. */
+static lp_tensor *reference_upsample(const lp_tensor *hm, int32_t ds) {
+    int64_t K = lp_tensor_size(hm, 1), H = lp_tensor_size(hm, 2), W = lp_tensor_size(hm, 3);
+    static const float b[5] = {1, 4, 6, 4, 1};
+    float *k = malloc((size_t)K * 25 * sizeof *k);
+    for (int64_t c = 0; c < K; ++c)
+        for (int i = 0; i < 25; ++i) k[c * 25 + i] = b[i / 5] * b[i % 5] / 256.0f;
+    const int64_t ks[4] = {K, 1, 5, 5}, one[2] = {1, 1}, two[2] = {2, 2};
+    lp_tensor *w = NULL, *x = NULL, *next = NULL;
+    lp_tensor_from_buffer(k, LP_DTYPE_F32, ks, 4, &w);
+    free(k);
+    lp_tensor_ref(hm, &x);
+    for (int32_t i = 0; i < ds && x; ++i) {
+        H *= 2;
+        W *= 2;
+        const int64_t size[2] = {H, W};
+        next = NULL;
+        lp_nn_interpolate(x, size, LP_INTERP_BICUBIC, 0, &next);
+        lp_tensor_free(x);
+        x = NULL;
+        if (next) lp_nn_conv2d(next, w, NULL, one, two, one, K, &x);
+        lp_tensor_free(next);
+    }
+    lp_tensor_free(w);
+    return x;
+}
+
+/* Subpixel maxima of 1000 * z (M maps of h x w) in double: expectations and
+ * LP's 5x5 window confidence (zero padded). */
+static void reference_maxima(const float *z, int64_t M, int64_t h, int64_t w, double *ex,
+                             double *ey, double *conf) {
+    double *p = malloc(sizeof *p * (size_t)(h * w));
+    for (int64_t m = 0; m < M; ++m) {
+        const float *zm = z + m * h * w;
+        double mx = -INFINITY, total = 0, sx = 0, sy = 0, c = 0;
+        for (int64_t i = 0; i < h * w; ++i) mx = fmax(mx, 1000.0 * zm[i]);
+        for (int64_t i = 0; i < h * w; ++i) total += p[i] = exp(1000.0 * zm[i] - mx);
+        for (int64_t i = 0; i < h * w; ++i) {
+            p[i] /= total;
+            sx += p[i] * (double)(i % w);
+            sy += p[i] * (double)(i / w);
+        }
+        int64_t fx = (int64_t)floor(sx), fy = (int64_t)floor(sy);
+        for (int64_t y = fy - 2; y <= fy + 2; ++y)
+            for (int64_t x = fx - 2; x <= fx + 2; ++x)
+                if (y >= 0 && y < h && x >= 0 && x < w) c += p[y * w + x];
+        ex[m] = sx;
+        ey[m] = sy;
+        conf[m] = c;
+    }
+    free(p);
+}
+
+/* Peaked random maps (a softmax of scaled noise, as a head gives) decode as
+ * LP's step-by-step chain does, for every downsample factor. */
+static void test_matches_reference(void) {
+    enum { N = 3, K = 5, H = 16, W = 24, M = N * K };
+    const int64_t shape[4] = {N, K, H, W}, fshape[3] = {N, K, H * W};
+    lp_tensor *noise = NULL, *flat = NULL, *soft = NULL, *hm = NULL;
+    LP_CHECK_OK(lp_tensor_randn(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 11, &noise));
+    LP_CHECK_OK(lp_tensor_binary_scalar_(LP_BINARY_MUL, noise, 3.0));
+    LP_CHECK_OK(lp_tensor_reshape(noise, fshape, 3, &flat));
+    LP_CHECK_OK(lp_nn_softmax(flat, -1, &soft));
+    LP_CHECK_OK(lp_tensor_reshape(soft, shape, 4, &hm));
+    for (int32_t ds = 0; ds <= 3; ++ds) {
+        const int64_t hu = (int64_t)H << ds, wu = (int64_t)W << ds;
+        lp_tensor *kp = NULL, *conf = NULL, *up = reference_upsample(hm, ds);
+        float *z = malloc(sizeof *z * (size_t)(M * hu * wu)), got_kp[M * 2], got_c[M];
+        double ex[M], ey[M], c[M], dk = 0, dc = 0, offset = ldexp(1.0, ds - 1) - 0.5;
+        LP_CHECK_OK(lp_heatmaps_decode(hm, ds, &kp, &conf));
+        LP_CHECK_OK(lp_tensor_to_buffer(up, z, (int64_t)sizeof *z * M * hu * wu));
+        LP_CHECK_OK(lp_tensor_to_buffer(kp, got_kp, (int64_t)sizeof got_kp));
+        LP_CHECK_OK(lp_tensor_to_buffer(conf, got_c, (int64_t)sizeof got_c));
+        reference_maxima(z, M, hu, wu, ex, ey, c);
+        for (int m = 0; m < M; ++m) {
+            dk = fmax(dk, fmax(fabs(got_kp[2 * m] - (ex[m] - offset)),
+                               fabs(got_kp[2 * m + 1] - (ey[m] - offset))));
+            dc = fmax(dc, fabs(got_c[m] - c[m]) / c[m]);
+        }
+        printf("# ds %d vs the step-by-step chain: keypoints %.3g px, confidences %.3g relative\n",
+               ds, dk, dc);
+        LP_CHECK(dk < 1e-3 && dc < 1e-4);
+        free(z);
+        lp_tensor_free(kp);
+        lp_tensor_free(conf);
+        lp_tensor_free(up);
+    }
+    lp_tensor *all[] = {noise, flat, soft, hm};
+    for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+}
+
 static void test_choose(void) {
     /* 1 frame, 3 keypoints: MF wins only where strictly more confident */
     const float ksf[6] = {1, 1, 2, 2, 3, 3}, kmf[6] = {10, 10, 20, 20, 30, 30};
@@ -93,6 +185,7 @@ int main(void) {
     lp_runtime_init(0);
     test_gaussians();
     test_flat_and_sharp();
+    test_matches_reference();
     test_choose();
     LP_DONE();
 }

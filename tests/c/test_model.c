@@ -1,6 +1,7 @@
 /* test_model.c: ResNet backbones and LP's heads: parameter names and counts
  * (lp-model.md §8), output shapes for both model types, BN train/eval,
  * gradients to every parameter, window forward, device moves, save/load. */
+#include <string.h>
 #include <unistd.h>
 
 #include "lp_test.h"
@@ -207,6 +208,47 @@ static void test_window(void) {
     lp_model_free(m);
 }
 
+/* Draw every head_mf parameter, biases included (init zeroes them), from
+ * U(-0.5, 0.5) so the folded H's bias term is exercised. Grad must be off. */
+static void randomize_mf_head(lp_model *m) {
+    int32_t n = lp_model_n_tensors(m);
+    for (int32_t i = 0; i < n; ++i) {
+        if (strncmp(lp_model_tensor_name(m, i), "head_mf.", 8) != 0) continue;
+        lp_tensor *t = NULL;
+        LP_CHECK_OK(lp_model_tensor(m, i, &t));
+        if (t) lp_tensor_uniform_(t, -0.5, 0.5, 100 + i);
+        lp_tensor_free(t);
+    }
+}
+
+/* The window path folds H = ConvT(Conv(s)) into a 4x4 map per 2x2 patch;
+ * the stacks path runs the two grouped convolutions. Same heatmaps. */
+static void test_folded_h(void) {
+    lp_model *m = make(LP_MODEL_TYPE_HEATMAP_MHCRNN, LP_BACKBONE_RESNET18, 3, 64, 96);
+    if (!m) return;
+    lp_model_set_training(m, 0);
+    lp_grad_set_enabled(0);
+    randomize_mf_head(m);
+    const int64_t sw[4] = {8, 3, 64, 96};
+    lp_tensor *x = randn(sw, 4, 5), *feat = NULL, *stacks = NULL;
+    lp_tensor *st_sf = NULL, *st_mf = NULL, *w_sf = NULL, *w_mf = NULL, *g_sf = NULL, *g_mf = NULL;
+    LP_CHECK_OK(lp_model_forward_backbone(m, x, &feat));
+    LP_CHECK_OK(lp_model_context_stack(feat, &stacks));
+    LP_CHECK_OK(lp_model_forward_heads(m, stacks, &st_sf, &st_mf));
+    LP_CHECK_OK(lp_model_forward_heads(m, feat, &w_sf, &w_mf));
+    LP_CHECK(has_shape(w_mf, 4, 3, 16, 24) && has_shape(st_mf, 4, 3, 16, 24));
+    double peak = scalar(LP_REDUCE_AMAX, st_mf), d = max_abs_diff(st_mf, w_mf);
+    printf("# folded H: max |diff| %.3g, peak %.3g\n", d, peak);
+    LP_CHECK(d <= 1e-5 * peak);
+    /* with grad on, the folded matrices are built from the live parameters */
+    lp_grad_set_enabled(1);
+    LP_CHECK_OK(lp_model_forward_heads(m, feat, &g_sf, &g_mf));
+    LP_CHECK(max_abs_diff(g_mf, st_mf) <= 1e-5 * peak);
+    lp_tensor *all[] = {x, feat, stacks, st_sf, st_mf, w_sf, w_mf, g_sf, g_mf};
+    for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+    lp_model_free(m);
+}
+
 static void test_grad_and_bn(void) {
     lp_model *m = make(LP_MODEL_TYPE_HEATMAP_MHCRNN, LP_BACKBONE_RESNET18, 3, 64, 64);
     if (!m) return;
@@ -339,6 +381,7 @@ int main(void) {
     check_shapes(LP_MODEL_TYPE_HEATMAP_MHCRNN, 128, 256);
     test_downsample_factors();
     test_window();
+    test_folded_h();
     test_grad_and_bn();
     test_save_load();
     test_errors_and_devices();
