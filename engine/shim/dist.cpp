@@ -6,6 +6,7 @@
 #include "shim.hpp"
 
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
@@ -176,13 +177,15 @@ LP_EXPORT lp_status lp_dist_init(const lp_dist_params *params, lp_dist **out) {
         } else {
             c10d::TCPStoreOptions o;
             o.port = (std::uint16_t)p.master_port;
-            o.isServer = p.rank == 0;
+            o.isServer = p.rank == 0 && !p.store_served;
             o.numWorkers = (size_t)p.world_size;
             o.waitWorkers = true;
             o.timeout = g->timeout;
             g->store = c10::make_intrusive<c10d::TCPStore>(master, o);
         }
         g->store->setTimeout(g->timeout);
+        // our keys under "lpose/", clear of a launcher's own keys in a shared store
+        g->store = c10::make_intrusive<c10d::PrefixStore>("lpose", g->store);
         if (p.backend == LP_DIST_GLOO) {
             auto opts = c10d::ProcessGroupGloo::Options::create(g->timeout);
             opts->devices.push_back(gloo_device(p, master));

@@ -622,6 +622,7 @@ typedef struct lp_dist_params {
     const char *store_path;
     const char *gloo_interface;
     int64_t timeout_ms;
+    int32_t store_served;
 } lp_dist_params;
 lp_dist_params lp_dist_default_params(void);
 int32_t lp_dist_backend_available(int32_t backend);

@@ -109,6 +109,8 @@ function M.init(opts)
     if iface and iface ~= '' then p.gloo_interface = keep[3] end
     p.master_port = opts.master_port or e.master_port or 29500
     p.timeout_ms = (opts.timeout or env_int('LPOSE_DIST_TIMEOUT') or 1800) * 1000
+    -- torchrun (TORCHELASTIC_USE_AGENT_STORE=True) serves the store on MASTER_PORT itself
+    p.store_served = os.getenv('TORCHELASTIC_USE_AGENT_STORE') == 'True' and 1 or 0
     local out = ffi.new('lp_dist*[1]')
     check(C.lp_dist_init(p, out))
     group = ffi.gc(out[0], C.lp_dist_free)

@@ -41,6 +41,8 @@ typedef struct lp_dist_params {
     const char *store_path;     /* non-NULL, non-empty: FileStore instead of TCP */
     const char *gloo_interface; /* Gloo's network interface, e.g. "eth0" (NULL: see below) */
     int64_t timeout_ms;         /* rendezvous and every collective (<= 0: 30 min) */
+    int32_t store_served;       /* 1: a launcher already serves the TCPStore (torchrun's
+                                   agent store): rank 0 connects as a client too */
 } lp_dist_params;
 
 /* Gloo binds to gloo_interface if given, else to 127.0.0.1 when master_addr is
