@@ -5,6 +5,7 @@
 // say a peer failed instead of a Gloo socket message.
 #include "shim.hpp"
 
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -270,5 +271,115 @@ LP_EXPORT lp_status lp_dist_barrier(lp_dist *group) {
     } catch (const std::exception &e) {
         peer_failure(g, e);
     }
+    LP_CATCH
+}
+
+// ==========================================================================
+// Synchronised batch norm
+// ==========================================================================
+
+namespace {
+
+// Sums over every dim but the channel dim 1, per channel.
+at::Tensor channel_sum(const at::Tensor &t) {
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < t.dim(); ++d) dims.push_back(d);
+    return t.sum(dims);
+}
+
+// x's shape for broadcasting a (C,) per-channel vector: (1, C, 1, ...)
+at::Tensor per_channel(const at::Tensor &v, const at::Tensor &x) {
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[1] = v.size(0);
+    return v.view(shape);
+}
+
+void all_reduce_sum(lp_dist *g, at::Tensor &t) {
+    std::vector<at::Tensor> one{t};
+    c10d::AllreduceOptions opts;
+    opts.timeout = g->timeout;
+    try {
+        g->pg->allreduce(one, opts)->wait(g->timeout);
+    } catch (const std::exception &e) {
+        peer_failure(g, e);
+    }
+}
+
+// y = (x - mean) * invstd * w + b with the global mean and invstd given
+// (constants to autograd); backward all-reduces the two per-channel sums
+// the input gradient needs, as torch.nn.SyncBatchNorm does. Weight and
+// bias gradients stay local: data-parallel averaging sums them up.
+struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x,
+                              const at::Tensor &w, const at::Tensor &b, const at::Tensor &mean,
+                              const at::Tensor &invstd, int64_t group, double count) {
+        ctx->save_for_backward({x, w, mean, invstd});
+        ctx->saved_data["group"] = group;
+        ctx->saved_data["count"] = count;
+        return (x - per_channel(mean, x)) * per_channel(invstd * w, x) + per_channel(b, x);
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                   torch::autograd::variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        const at::Tensor &x = saved[0], &w = saved[1], &mean = saved[2], &invstd = saved[3];
+        auto *g = reinterpret_cast<lp_dist *>(ctx->saved_data["group"].toInt());
+        double count = ctx->saved_data["count"].toDouble();
+        at::Tensor dy = grads[0];
+        at::Tensor xmu = x - per_channel(mean, x);
+        at::Tensor sum_dy = channel_sum(dy), sum_dy_xmu = channel_sum(dy * xmu);
+        at::Tensor grad_w = sum_dy_xmu * invstd, grad_b = sum_dy;
+        int64_t c = sum_dy.size(0);
+        at::Tensor both = at::cat({sum_dy, sum_dy_xmu});
+        all_reduce_sum(g, both);
+        at::Tensor mean_dy = both.narrow(0, 0, c) / count, mean_dy_xmu = both.narrow(0, c, c) / count;
+        at::Tensor dx = (dy - per_channel(mean_dy, x) - xmu * per_channel(invstd * invstd * mean_dy_xmu, x)) *
+                        per_channel(invstd * w, x);
+        return {dx, grad_w, grad_b, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+};
+
+} // namespace
+
+LP_EXPORT lp_status lp_nn_sync_batch_norm(lp_dist *group, const lp_tensor *x, const lp_tensor *weight,
+                                          const lp_tensor *bias, lp_tensor *running_mean,
+                                          lp_tensor *running_var, double momentum, double eps,
+                                          lp_tensor **out) {
+    LP_TRY
+    lp::check_out(out);
+    lp_dist *g = check_group(group);
+    const at::Tensor &xx = lp::ref(x, "x");
+    if (xx.dim() < 2) lp::fail(LP_STATUS_BAD_ARG, "x must have a channel dim 1, got shape %s",
+                               lp::shape_str(xx.sizes()).c_str());
+    const int64_t c = xx.size(1);
+    const at::Tensor &w = lp::ref(weight, "weight"), &b = lp::ref(bias, "bias");
+    at::Tensor &rm = lp::mut(running_mean, "running_mean"), &rv = lp::mut(running_var, "running_var");
+    for (const at::Tensor *t : {&w, &b, &static_cast<const at::Tensor &>(rm), &static_cast<const at::Tensor &>(rv)})
+        if (t->dim() != 1 || t->size(0) != c)
+            lp::fail(LP_STATUS_BAD_ARG, "weight, bias and running stats must have shape [%lld] for x of shape %s",
+                     (long long)c, lp::shape_str(xx.sizes()).c_str());
+    at::Tensor mean, invstd;
+    double count = 0;
+    {
+        // global statistics: per-rank count, sum and sum of squares, in f64
+        // (each rank's own are accurate; only the combination is new)
+        at::NoGradGuard no_grad;
+        at::Tensor xd = xx.detach();
+        double n_local = (double)(xd.numel() / std::max<int64_t>(c, 1));
+        auto vm = at::var_mean(xd.transpose(0, 1).reshape({c, -1}), 1, /*unbiased=*/false);
+        at::Tensor var_l = std::get<0>(vm).to(at::kDouble), mean_l = std::get<1>(vm).to(at::kDouble);
+        at::Tensor stats = at::cat({mean_l * n_local, (var_l + mean_l * mean_l) * n_local,
+                                    at::full({1}, n_local, mean_l.options())});
+        all_reduce_sum(g, stats);
+        count = stats[2 * c].item<double>();
+        if (count <= 1) lp::fail(LP_STATUS_BAD_ARG, "expected more than 1 value per channel over all ranks");
+        at::Tensor mean_d = stats.narrow(0, 0, c) / count;
+        at::Tensor var_d = (stats.narrow(0, c, c) / count - mean_d * mean_d).clamp_min(0);
+        mean = mean_d.to(xx.scalar_type());
+        invstd = (var_d + eps).rsqrt().to(xx.scalar_type());
+        rm.mul_(1 - momentum).add_(mean_d.to(rm.scalar_type()), momentum);
+        rv.mul_(1 - momentum).add_((var_d * (count / (count - 1))).to(rv.scalar_type()), momentum);
+    }
+    *out = lp::new_handle(SyncBatchNormFn::apply(xx, w, b, mean, invstd, (int64_t) reinterpret_cast<intptr_t>(g), count));
     LP_CATCH
 }

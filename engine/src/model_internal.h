@@ -20,6 +20,7 @@ typedef struct lpm_params {
     lpm_entry *v;
     int32_t n, cap;
     int32_t init; /* draw random init values (0 when the weights will be loaded) */
+    lp_dist *sync_bn; /* non-NULL: batch norm in training mode uses this group's statistics */
 } lpm_params;
 
 /* Add a zero tensor (f32, CPU) called printf(fmt, ...); *out_id = its index. */
@@ -130,6 +131,14 @@ lp_status lpm_check_params(const lp_model_params *p, const char *fn);
  * <= 0): the end of lp_model_predict, shared with streaming prediction. */
 lp_status lpm_decode_heads(const lp_tensor *sf, const lp_tensor *mf, int32_t ds, double sx, double sy,
                            lp_tensor **out_kp, lp_tensor **out_conf);
+/* decode_sparse.c: LP's subpixel maxima of M maps x (M, h, w), float32,
+ * with ah (h << ds, h) = 1000 x the chain matrix and aw (w << ds, w) the
+ * chain matrix (model_decode.c), computing the upsampled map only where its
+ * softmax weight is visible in float32. Needs ds >= 1 and (w << ds) % 8 == 0.
+ * Writes keypoints out_kp (M, 2) (LP's offset subtracted) and out_conf (M). */
+lp_status lpm_decode_sparse(const float *x, int64_t M, int64_t h, int64_t w, int32_t ds,
+                            const float *ah, const float *aw, int32_t n_threads, float *out_kp,
+                            float *out_conf);
 /* Build a model; init_weights == 0 leaves zeros (BN weight and running_var
  * ones) and draws no random numbers (for loading). */
 lp_status lpm_model_create(const lp_model_params *p, int32_t init_weights, lp_model **out);

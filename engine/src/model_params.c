@@ -115,9 +115,13 @@ lp_status lpm_add_bn(lpm_params *reg, const char *prefix, int64_t ch, lpm_bn *ou
 
 lp_status lpm_bn_forward(const lpm_params *reg, const lpm_bn *bn, const lp_tensor *x,
                          int32_t training, lp_tensor **out) {
-    lp_status st = lp_nn_batch_norm(x, lpm_params_at(reg, bn->w), lpm_params_at(reg, bn->b),
-                                    lpm_params_at(reg, bn->mean), lpm_params_at(reg, bn->var),
-                                    training, 0.1, 1e-5, out);
+    lp_status st = training && reg->sync_bn
+                       ? lp_nn_sync_batch_norm(reg->sync_bn, x, lpm_params_at(reg, bn->w),
+                                               lpm_params_at(reg, bn->b), lpm_params_at(reg, bn->mean),
+                                               lpm_params_at(reg, bn->var), 0.1, 1e-5, out)
+                       : lp_nn_batch_norm(x, lpm_params_at(reg, bn->w), lpm_params_at(reg, bn->b),
+                                          lpm_params_at(reg, bn->mean), lpm_params_at(reg, bn->var),
+                                          training, 0.1, 1e-5, out);
     if (st || !training) return st;
     /* num_batches_tracked += 1 on an i64 tensor (a double scalar would make
      * the shim's in-place add Float -> Long, which libtorch rejects) */

@@ -153,6 +153,12 @@ lp_status lp_model_set_training(lp_model *model, int32_t training) {
 }
 int32_t lp_model_is_training(const lp_model *m) { return m ? m->training : 0; }
 
+lp_status lp_model_set_sync_batchnorm(lp_model *model, lp_dist *group) {
+    CHECK_MODEL("lp_model_set_sync_batchnorm");
+    model->reg.sync_bn = group;
+    return LP_STATUS_OK;
+}
+
 lp_status lp_model_to(lp_model *model, lp_device device) {
     CHECK_MODEL("lp_model_to");
     if (device == model->device) return LP_STATUS_OK;

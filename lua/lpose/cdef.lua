@@ -634,6 +634,11 @@ lp_status lp_dist_all_reduce(lp_dist *group, lp_tensor *const *tensors, int32_t 
                              int64_t bucket_bytes);
 lp_status lp_dist_broadcast(lp_dist *group, lp_tensor *const *tensors, int32_t n, int32_t root);
 lp_status lp_dist_barrier(lp_dist *group);
+lp_status lp_nn_sync_batch_norm(lp_dist *group, const lp_tensor *x, const lp_tensor *weight,
+                                const lp_tensor *bias, lp_tensor *running_mean,
+                                lp_tensor *running_var, double momentum, double eps,
+                                lp_tensor **out);
+lp_status lp_model_set_sync_batchnorm(lp_model *model, lp_dist *group);
 lp_status lp_process_spawn(const char *const *argv, const char *const *env_set, int64_t *pid);
 lp_status lp_process_wait(int64_t pid, int32_t block, int32_t *ended, int32_t *code);
 lp_status lp_process_kill(int64_t pid, int32_t signal);

@@ -178,6 +178,10 @@ function M.broadcast(t, root)
     return t
 end
 
+-- The lp_dist* of this process (nil before init), for engine calls such as
+-- lp_model_set_sync_batchnorm.
+function M._group() return group end
+
 --- dist.barrier(): returns when every rank has called it
 function M.barrier()
     if group then check(C.lp_dist_barrier(group)) end

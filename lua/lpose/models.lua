@@ -310,6 +310,18 @@ end
 --- model:eval() -> model (BN uses running statistics)
 function HeatmapTracker:eval() return self:train(false) end
 
+--- model:set_sync_batchnorm(on) -> model
+-- on = true: batch norm in training mode uses the statistics of the batches
+-- of every process of the lpose.dist group together (LP's sync_batchnorm;
+-- docs/guides/multi-gpu.md). Every process must then run the same forward
+-- and backward passes. false: each process its own batch. No group: no-op.
+function HeatmapTracker:set_sync_batchnorm(on)
+    local group = on and require('lpose.dist')._group() or nil
+    check(C.lp_model_set_sync_batchnorm(handle(self, 'model:set_sync_batchnorm'), group))
+    rawset(self, '_sync_group', group) -- the model refers to the group: keep it alive
+    return self
+end
+
 --- model:is_training() -> boolean
 function HeatmapTracker:is_training() return C.lp_model_is_training(handle(self, 'model:is_training')) ~= 0 end
 

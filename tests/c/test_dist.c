@@ -69,6 +69,72 @@ static int worker_collectives(const char *store, int rank, int world) {
     return ok ? WORKER_OK : WORKER_WRONG;
 }
 
+/* max |a - b| (0 when equal; exits the worker on an engine error) */
+static double max_diff(const lp_tensor *a, const lp_tensor *b) {
+    lp_tensor *d = NULL, *ad = NULL, *m = NULL;
+    double v = -1;
+    if (lp_tensor_binary(LP_BINARY_SUB, a, b, &d) || lp_tensor_unary(LP_UNARY_ABS, d, &ad) ||
+        lp_tensor_reduce(LP_REDUCE_AMAX, ad, NULL, 0, 0, &m) || lp_tensor_item(m, &v))
+        exit(WORKER_ERROR);
+    lp_tensor_free(d), lp_tensor_free(ad), lp_tensor_free(m);
+    return v;
+}
+
+/* y = batch_norm(x), loss = sum(y * r); returns y, dx, dw, db. */
+static void bn_forward_backward(lp_dist *g, const lp_tensor *x_in, const lp_tensor *r, lp_tensor *rm,
+                                lp_tensor *rv, lp_tensor *out[4]) {
+    const int64_t c1[1] = {3};
+    lp_tensor *x = NULL, *w = NULL, *b = NULL, *yr = NULL, *loss = NULL;
+    if (lp_tensor_clone(x_in, &x) || lp_tensor_set_requires_grad(x, 1) ||
+        lp_tensor_full(c1, 1, 1.5, LP_DTYPE_F32, LP_DEVICE_CPU, &w) || lp_tensor_set_requires_grad(w, 1) ||
+        lp_tensor_full(c1, 1, 0.25, LP_DTYPE_F32, LP_DEVICE_CPU, &b) || lp_tensor_set_requires_grad(b, 1))
+        exit(WORKER_ERROR);
+    lp_status st = g ? lp_nn_sync_batch_norm(g, x, w, b, rm, rv, 0.1, 1e-5, &out[0])
+                     : lp_nn_batch_norm(x, w, b, rm, rv, 1, 0.1, 1e-5, &out[0]);
+    if (st || lp_tensor_binary(LP_BINARY_MUL, out[0], r, &yr) || lp_tensor_reduce(LP_REDUCE_SUM, yr, NULL, 0, 0, &loss) ||
+        lp_tensor_backward(loss, NULL, 0) || lp_tensor_grad(x, &out[1]) || lp_tensor_grad(w, &out[2]) ||
+        lp_tensor_grad(b, &out[3])) {
+        fprintf(stderr, "%s\n", lp_last_error());
+        exit(WORKER_ERROR);
+    }
+    lp_tensor_free(x), lp_tensor_free(w), lp_tensor_free(b), lp_tensor_free(yr), lp_tensor_free(loss);
+}
+
+/* Synchronised batch norm on each rank's rows of one batch equals plain
+ * batch norm on the whole batch (each rank computes that reference
+ * itself): outputs, input gradients, running statistics, and the weight
+ * and bias gradients summed over the ranks. Rank r holds rows
+ * [r * 4, r * 4 + 4) of an (4 * world, 3, 5, 6) batch. */
+static int worker_sync_bn(const char *store, int rank, int world) {
+    lp_dist *g = join(store, rank, world, 60000);
+    const int64_t shape[4] = {4 * world, 3, 5, 6}, c1[1] = {3};
+    lp_tensor *x = NULL, *r = NULL, *xs = NULL, *rs = NULL, *rm[2] = {0}, *rv[2] = {0};
+    lp_tensor *ref[4] = {0}, *got[4] = {0}, *ref_rows[2] = {0};
+    if (lp_tensor_randn(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 7, &x) ||
+        lp_tensor_randn(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 8, &r) || lp_tensor_narrow(x, 0, 4 * rank, 4, &xs) ||
+        lp_tensor_narrow(r, 0, 4 * rank, 4, &rs))
+        return WORKER_ERROR;
+    for (int i = 0; i < 2; ++i)
+        if (lp_tensor_full(c1, 1, 0.0, LP_DTYPE_F32, LP_DEVICE_CPU, &rm[i]) ||
+            lp_tensor_full(c1, 1, 1.0, LP_DTYPE_F32, LP_DEVICE_CPU, &rv[i]))
+            return WORKER_ERROR;
+    bn_forward_backward(NULL, x, r, rm[0], rv[0], ref);
+    bn_forward_backward(g, xs, rs, rm[1], rv[1], got);
+    if (lp_tensor_narrow(ref[0], 0, 4 * rank, 4, &ref_rows[0]) || lp_tensor_narrow(ref[1], 0, 4 * rank, 4, &ref_rows[1]))
+        return WORKER_ERROR;
+    lp_tensor *sums[2] = {got[2], got[3]};
+    if (lp_dist_all_reduce(g, sums, 2, LP_DIST_SUM, 0)) return WORKER_ERROR;
+    double d[6] = {max_diff(got[0], ref_rows[0]), max_diff(got[1], ref_rows[1]), max_diff(got[2], ref[2]),
+                   max_diff(got[3], ref[3]), max_diff(rm[1], rm[0]), max_diff(rv[1], rv[0])};
+    int ok = 1;
+    for (int i = 0; i < 6; ++i) ok = ok && d[i] >= 0 && d[i] < 1e-5;
+    if (rank == 0)
+        fprintf(stderr, "sync BN vs whole-batch BN, max |diff|: y %.2g dx %.2g dw %.2g db %.2g mean %.2g var %.2g\n",
+                d[0], d[1], d[2], d[3], d[4], d[5]);
+    lp_dist_free(g);
+    return ok ? WORKER_OK : WORKER_WRONG;
+}
+
 /* Rank 1 dies after joining; rank 0's next collective must fail, not hang:
  * exits WORKER_OK only when the error came and names the failure. */
 static int worker_peer_dies(const char *store, int rank, int world) {
@@ -176,6 +242,7 @@ int main(int argc, char **argv) {
         if (argc != 6 || strcmp(argv[1], "--worker") != 0) return WORKER_ERROR;
         int rank = atoi(argv[4]), world = atoi(argv[5]);
         if (strcmp(argv[2], "collectives") == 0) return worker_collectives(argv[3], rank, world);
+        if (strcmp(argv[2], "sync_bn") == 0) return worker_sync_bn(argv[3], rank, world);
         return worker_peer_dies(argv[3], rank, world);
     }
     test_in_process();
@@ -187,6 +254,13 @@ int main(int argc, char **argv) {
         run_workers("/proc/self/exe", "collectives", world, codes, &seconds);
         for (int r = 0; r < world; ++r) {
             if (codes[r] != WORKER_OK) printf("# world %d rank %d exited %d\n", world, r, codes[r]);
+            LP_CHECK(codes[r] == WORKER_OK);
+        }
+    }
+    for (int world = 2; world <= 3; ++world) {
+        run_workers("/proc/self/exe", "sync_bn", world, codes, &seconds);
+        for (int r = 0; r < world; ++r) {
+            if (codes[r] != WORKER_OK) printf("# sync BN, world %d rank %d exited %d\n", world, r, codes[r]);
             LP_CHECK(codes[r] == WORKER_OK);
         }
     }

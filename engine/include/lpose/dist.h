@@ -75,6 +75,21 @@ lp_status lp_dist_broadcast(lp_dist *group, lp_tensor *const *tensors, int32_t n
 /* Returns when every rank has called it. */
 lp_status lp_dist_barrier(lp_dist *group);
 
+/* Synchronised batch norm (LP trains with sync_batchnorm=True): training-mode
+ * batch norm whose mean and variance are those of the batches of all ranks
+ * together (two all-reduces per call: statistics forward, gradient sums
+ * backward), so N ranks normalise exactly as one process on the combined
+ * batch. Running statistics are updated with the global values. Every rank
+ * must make the same calls in the same order. x (N, C, ...). */
+lp_status lp_nn_sync_batch_norm(lp_dist *group, const lp_tensor *x, const lp_tensor *weight,
+                                const lp_tensor *bias, lp_tensor *running_mean,
+                                lp_tensor *running_var, double momentum, double eps,
+                                lp_tensor **out);
+/* Batch norm of `model` in training mode synchronised over `group` (NULL:
+ * off, each process uses its own batch). The group must outlive the
+ * setting. */
+lp_status lp_model_set_sync_batchnorm(lp_model *model, lp_dist *group);
+
 /* ------------------------------------------------------------------------
  * Local worker processes (engine/src/launch.c), for `lpose run --nproc N`.
  * ------------------------------------------------------------------------ */

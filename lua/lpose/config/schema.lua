@@ -110,6 +110,7 @@ local keys = {
     { 'training.resume_from', 'string?', opt = true, lpose = true },
     { 'training.num_nodes', 'int', opt = true, lpose = true },
     { 'training.freeze_batchnorm', 'bool', opt = true, lpose = true },
+    { 'training.sync_batchnorm', 'bool', opt = true, lpose = true },
     -- model
     { 'model.losses_to_use', 'list<string>?' },
     { 'model.backbone', 'string', values = M.backbones },

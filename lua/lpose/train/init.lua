@@ -151,7 +151,7 @@ function M.setup(cfg, opts)
         run.weights_report = report
     end
     run.model:to(run.device)
-    parallel.broadcast_model(run.model)
+    parallel.prepare_model(run)
     step.train_mode(run)
     build_data(run)
     build_optimizer(run)

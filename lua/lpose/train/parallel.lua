@@ -3,8 +3,10 @@
 -- each rank takes its shard of every labeled batch and its own unlabeled
 -- windows; after backward the gradients are averaged (bucketed all-reduce),
 -- so every rank applies the same update and the weights stay identical.
--- Rank 0 alone validates and writes files; the values that steer training
--- (validation loss, logged losses) are shared so all ranks decide alike.
+-- Batch norm is synchronised (LP's sync_batchnorm=True): N processes
+-- normalise as one process on the combined batch. Rank 0 alone validates
+-- and writes files; the values that steer training (validation loss,
+-- logged losses) are shared so all ranks decide alike.
 --
 -- LP's per-GPU sizes (lp-data-train.md §1.7, §3.2): labeled batch
 -- ceil(train_batch_size / world), TCN unlabeled window ceil((S - 4) / world) + 4,
@@ -59,6 +61,14 @@ function M.broadcast_number(x)
     local v = t:item()
     t:free()
     return v
+end
+
+--- parallel.prepare_model(run): rank 0's weights everywhere, and LP's
+-- synchronised batch norm unless training.sync_batchnorm is false
+function M.prepare_model(run)
+    if single() then return end
+    M.broadcast_model(run.model)
+    if run.cfg.training.sync_batchnorm ~= false then run.model:set_sync_batchnorm(true) end
 end
 
 --- parallel.broadcast_model(model): rank 0's parameters and buffers everywhere

@@ -16,7 +16,7 @@ local overrides = {
     'training.train_batch_size=8', 'training.val_batch_size=8', 'training.train_prob=0.75',
     'training.val_prob=0.25', 'training.unfreezing_epoch=0', 'training.check_val_every_n_epoch=1',
     'training.optimizer_params.learning_rate=0.001', 'training.lr_scheduler_params.multisteplr.milestones=[2]',
-    'training.num_workers=1', 'training.device=cpu', 'training.freeze_batchnorm=true',
+    'training.num_workers=1', 'training.device=cpu',
     'training.max_epochs=2', 'training.min_epochs=2', 'eval.predict_vids_after_training=false',
 }
 for i = die_at and 4 or 3, #arg do overrides[#overrides + 1] = arg[i] end
