@@ -15,6 +15,7 @@
 #endif
 
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <map>
 
@@ -167,6 +168,12 @@ LP_EXPORT lp_status lp_dist_init(const lp_dist_params *params, lp_dist **out) {
                      : "unknown backend %d", (int)p.backend);
     if (p.master_port <= 0) p.master_port = c10d::TCPStoreOptions::kDefaultPort;
     if (p.master_port > 65535) lp::fail(LP_STATUS_BAD_ARG, "master_port %d is not a TCP port", (int)p.master_port);
+    // A peer that dies closes its sockets; Gloo's next write would raise
+    // SIGPIPE and kill this process before it could report the failure.
+    // Ignore it (as Python does) unless the program installed a handler.
+    struct sigaction old_action;
+    if (sigaction(SIGPIPE, nullptr, &old_action) == 0 && old_action.sa_handler == SIG_DFL)
+        std::signal(SIGPIPE, SIG_IGN);
     auto g = std::make_unique<lp_dist>();
     g->rank = p.rank;
     g->world_size = p.world_size;
@@ -280,13 +287,6 @@ LP_EXPORT lp_status lp_dist_barrier(lp_dist *group) {
 
 namespace {
 
-// Sums over every dim but the channel dim 1, per channel.
-at::Tensor channel_sum(const at::Tensor &t) {
-    std::vector<int64_t> dims{0};
-    for (int64_t d = 2; d < t.dim(); ++d) dims.push_back(d);
-    return t.sum(dims);
-}
-
 // x's shape for broadcasting a (C,) per-channel vector: (1, C, 1, ...)
 at::Tensor per_channel(const at::Tensor &v, const at::Tensor &x) {
     std::vector<int64_t> shape(x.dim(), 1);
@@ -305,36 +305,48 @@ void all_reduce_sum(lp_dist *g, at::Tensor &t) {
     }
 }
 
+// Sums over every dim but the channel dim 1, per channel.
+at::Tensor channel_sum(const at::Tensor &t) {
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < t.dim(); ++d) dims.push_back(d);
+    return t.sum(dims);
+}
+
 // y = (x - mean) * invstd * w + b with the global mean and invstd given
 // (constants to autograd); backward all-reduces the two per-channel sums
 // the input gradient needs, as torch.nn.SyncBatchNorm does. Weight and
 // bias gradients stay local: data-parallel averaging sums them up.
+// x - mean is formed explicitly, as libtorch's training-mode kernel does:
+// folding the mean into a per-channel constant (x * a + c) cancels badly
+// when |mean| >> std, and the rounding then grows over the training steps.
 struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
     static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x,
                               const at::Tensor &w, const at::Tensor &b, const at::Tensor &mean,
                               const at::Tensor &invstd, int64_t group, double count) {
-        ctx->save_for_backward({x, w, mean, invstd});
+        at::Tensor xmu = x - per_channel(mean, x);
+        ctx->save_for_backward({xmu, w, invstd});
         ctx->saved_data["group"] = group;
         ctx->saved_data["count"] = count;
-        return (x - per_channel(mean, x)) * per_channel(invstd * w, x) + per_channel(b, x);
+        return at::addcmul(per_channel(b, x), xmu, per_channel(invstd * w, x));
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
                                                    torch::autograd::variable_list grads) {
         auto saved = ctx->get_saved_variables();
-        const at::Tensor &x = saved[0], &w = saved[1], &mean = saved[2], &invstd = saved[3];
+        const at::Tensor &xmu = saved[0], &w = saved[1], &invstd = saved[2];
         auto *g = reinterpret_cast<lp_dist *>(ctx->saved_data["group"].toInt());
         double count = ctx->saved_data["count"].toDouble();
-        at::Tensor dy = grads[0];
-        at::Tensor xmu = x - per_channel(mean, x);
+        const at::Tensor &dy = grads[0];
         at::Tensor sum_dy = channel_sum(dy), sum_dy_xmu = channel_sum(dy * xmu);
         at::Tensor grad_w = sum_dy_xmu * invstd, grad_b = sum_dy;
         int64_t c = sum_dy.size(0);
         at::Tensor both = at::cat({sum_dy, sum_dy_xmu});
         all_reduce_sum(g, both);
         at::Tensor mean_dy = both.narrow(0, 0, c) / count, mean_dy_xmu = both.narrow(0, c, c) / count;
-        at::Tensor dx = (dy - per_channel(mean_dy, x) - xmu * per_channel(invstd * invstd * mean_dy_xmu, x)) *
-                        per_channel(invstd * w, x);
+        // dx = w invstd (dy - mean_dy - (x - mean) invstd^2 mean_dy_xmu)
+        at::Tensor k1 = w * invstd, k2 = -k1 * invstd * invstd * mean_dy_xmu;
+        at::Tensor dx = (dy - per_channel(mean_dy, xmu)).mul_(per_channel(k1, xmu));
+        dx.addcmul_(xmu, per_channel(k2, xmu));
         return {dx, grad_w, grad_b, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
     }
 };
@@ -366,7 +378,9 @@ LP_EXPORT lp_status lp_nn_sync_batch_norm(lp_dist *group, const lp_tensor *x, co
         at::NoGradGuard no_grad;
         at::Tensor xd = xx.detach();
         double n_local = (double)(xd.numel() / std::max<int64_t>(c, 1));
-        auto vm = at::var_mean(xd.transpose(0, 1).reshape({c, -1}), 1, /*unbiased=*/false);
+        std::vector<int64_t> dims{0};
+        for (int64_t d = 2; d < xd.dim(); ++d) dims.push_back(d);
+        auto vm = at::var_mean(xd, dims, /*unbiased=*/false);
         at::Tensor var_l = std::get<0>(vm).to(at::kDouble), mean_l = std::get<1>(vm).to(at::kDouble);
         at::Tensor stats = at::cat({mean_l * n_local, (var_l + mean_l * mean_l) * n_local,
                                     at::full({1}, n_local, mean_l.options())});
@@ -380,6 +394,7 @@ LP_EXPORT lp_status lp_nn_sync_batch_norm(lp_dist *group, const lp_tensor *x, co
         rm.mul_(1 - momentum).add_(mean_d.to(rm.scalar_type()), momentum);
         rv.mul_(1 - momentum).add_((var_d * (count / (count - 1))).to(rv.scalar_type()), momentum);
     }
-    *out = lp::new_handle(SyncBatchNormFn::apply(xx, w, b, mean, invstd, (int64_t) reinterpret_cast<intptr_t>(g), count));
+    *out = lp::new_handle(
+        SyncBatchNormFn::apply(xx, w, b, mean, invstd, (int64_t) reinterpret_cast<intptr_t>(g), count));
     LP_CATCH
 }
