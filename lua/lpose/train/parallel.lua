@@ -26,7 +26,15 @@ function M.setup(run)
     local cfg = run.cfg
     local cuda = run.device:match('^cuda') ~= nil
     if cuda and dist.env() and (dist.env().world_size or 1) > 1 then
-        run.device = 'cuda:' .. (dist.env().local_rank or 0)
+        -- this rank's GPU; a process that sees one GPU only (Slurm --gpus-per-task=1,
+        -- CUDA_VISIBLE_DEVICES per rank) uses that one
+        local gpus, local_rank = lpose.cuda_device_count(), dist.env().local_rank or 0
+        if gpus == 1 then local_rank = 0 end
+        if local_rank >= gpus then
+            error(('LOCAL_RANK %d but this process sees %d GPU(s): start at most one process per GPU'):format(
+                local_rank, gpus), 0)
+        end
+        run.device = 'cuda:' .. local_rank
     end
     if not dist.is_initialized() then
         dist.init_from_env({ backend = cuda and 'nccl' or 'gloo' })
