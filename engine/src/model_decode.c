@@ -1,7 +1,8 @@
 /* model_decode.c: heatmaps -> keypoints and confidences, LP's
  * run_subpixelmaxima (lp-model.md §2.3-2.4) and the TCN's per-keypoint
  * choice between heads (§3.5). All work runs on the heatmaps' device with
- * grad disabled. */
+ * grad disabled; CPU float32 maps go to decode_sparse.c, which skips the
+ * pixels whose softmax weight float32 cannot see. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,8 +198,53 @@ fail:
     return st;
 }
 
+/* Whether lpm_decode_sparse can take the maps: CPU float32 (it reads raw
+ * floats), upsampled (ds >= 1), heatmap rows of whole 16-float blocks. The
+ * libtorch path below stays for other devices, dtypes and sizes, and as the
+ * reference (LPOSE_DECODE_DENSE=1 forces it). Decoding never needs grad. */
+static int sparse_ok(const lp_tensor *heatmaps, int32_t ds) {
+    const char *env = getenv("LPOSE_DECODE_DENSE");
+    if (env && *env && strcmp(env, "0") != 0) return 0;
+    return lp_tensor_device(heatmaps) == LP_DEVICE_CPU &&
+           lp_tensor_dtype(heatmaps) == LP_DTYPE_F32 && ds >= 1 &&
+           lp_tensor_size(heatmaps, 3) % 16 == 0 && lp_tensor_numel(heatmaps) > 0;
+}
+
+static lp_status decode_sparse(const lp_tensor *heatmaps, int32_t ds, lp_tensor **out_kp,
+                               lp_tensor **out_conf) {
+    int64_t s[LP_MAX_DIMS];
+    lp_tensor_shape(heatmaps, s);
+    const int64_t sk[3] = {s[0], s[1], 2}, sc[2] = {s[0], s[1]};
+    lp_tensor *x = NULL, *ah = NULL, *aw = NULL, *kp = NULL, *conf = NULL;
+    void *px, *pah, *paw, *pkp, *pconf;
+    lp_status st;
+    if ((st = lp_tensor_contiguous(heatmaps, &x))) goto fail;
+    if ((st = chain_matrix(s[2], ds, 1000.0, heatmaps, &ah))) goto fail;
+    if ((st = chain_matrix(s[3], ds, 1.0, heatmaps, &aw))) goto fail;
+    if ((st = lp_tensor_empty(sk, 3, LP_DTYPE_F32, LP_DEVICE_CPU, &kp))) goto fail;
+    if ((st = lp_tensor_empty(sc, 2, LP_DTYPE_F32, LP_DEVICE_CPU, &conf))) goto fail;
+    if ((st = lp_tensor_data_ptr(x, &px)) || (st = lp_tensor_data_ptr(ah, &pah)) ||
+        (st = lp_tensor_data_ptr(aw, &paw)) || (st = lp_tensor_data_ptr(kp, &pkp)) ||
+        (st = lp_tensor_data_ptr(conf, &pconf)))
+        goto fail;
+    if ((st = lpm_decode_sparse(px, s[0] * s[1], s[2], s[3], ds, pah, paw, lp_get_num_threads(),
+                                pkp, pconf)))
+        goto fail;
+    *out_kp = kp;
+    *out_conf = conf;
+    kp = conf = NULL;
+fail:
+    lp_tensor_free(x);
+    lp_tensor_free(ah);
+    lp_tensor_free(aw);
+    lp_tensor_free(kp);
+    lp_tensor_free(conf);
+    return st;
+}
+
 static lp_status decode(const lp_tensor *heatmaps, int32_t ds, lp_tensor **out_kp,
                         lp_tensor **out_conf) {
+    if (sparse_ok(heatmaps, ds)) return decode_sparse(heatmaps, ds, out_kp, out_conf);
     int64_t s[LP_MAX_DIMS];
     lp_tensor_shape(heatmaps, s);
     const int64_t N = s[0], K = s[1], H = s[2] << ds, W = s[3] << ds;

@@ -134,7 +134,7 @@ lp_status lpm_decode_heads(const lp_tensor *sf, const lp_tensor *mf, int32_t ds,
 /* decode_sparse.c: LP's subpixel maxima of M maps x (M, h, w), float32,
  * with ah (h << ds, h) = 1000 x the chain matrix and aw (w << ds, w) the
  * chain matrix (model_decode.c), computing the upsampled map only where its
- * softmax weight is visible in float32. Needs ds >= 1 and (w << ds) % 8 == 0.
+ * softmax weight is visible in float32. Needs ds >= 1 and w % 16 == 0.
  * Writes keypoints out_kp (M, 2) (LP's offset subtracted) and out_conf (M). */
 lp_status lpm_decode_sparse(const float *x, int64_t M, int64_t h, int64_t w, int32_t ds,
                             const float *ah, const float *aw, int32_t n_threads, float *out_kp,

@@ -1,7 +1,11 @@
 /* test_decode.c: LP's subpixel decoding (lp-model.md §2.3): a Gaussian target
  * at a known subpixel location decodes to it, a flat map gives LP's
- * near-zero confidence 25/(H*W), a sharp peak gives ~1, and the TCN's
- * per-keypoint choice between heads (§3.5). */
+ * near-zero confidence 25/(H*W), a sharp peak gives ~1, the TCN's
+ * per-keypoint choice between heads (§3.5), and the CPU float32 path (which
+ * skips pixels of invisible softmax weight) equals the dense libtorch path
+ * (LPOSE_DECODE_DENSE=1) up to rounding. */
+#include <stdlib.h>
+
 #include "lp_test.h"
 
 enum { HH = 64, WH = 64 }; /* heatmap of a 256 x 256 input at downsample_factor 2 */
@@ -181,11 +185,187 @@ static void test_choose(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
 }
 
+
+/* ------------------------------------------------------------ sparse == dense */
+
+/* Keypoints and confidences of f32 maps hm (n maps) by the default (CPU
+ * sparse) path (v = 0), the dense one (1), and the dense one in f64 (2). */
+static void decode3(const lp_tensor *hm, int32_t ds, int64_t n, float *k[3], float *c[3]) {
+    lp_tensor *h64 = NULL;
+    LP_CHECK_OK(lp_tensor_to(hm, LP_DTYPE_F64, LP_DEVICE_CPU, &h64));
+    for (int v = 0; v < 3; ++v) {
+        lp_tensor *kp = NULL, *conf = NULL, *k32 = NULL, *c32 = NULL;
+        setenv("LPOSE_DECODE_DENSE", v ? "1" : "0", 1);
+        k[v] = calloc((size_t)(2 * n), sizeof(float));
+        c[v] = calloc((size_t)n, sizeof(float));
+        LP_CHECK_OK(lp_heatmaps_decode(v == 2 ? h64 : hm, ds, &kp, &conf));
+        if (kp && conf && !lp_tensor_to(kp, LP_DTYPE_F32, LP_DEVICE_CPU, &k32) &&
+            !lp_tensor_to(conf, LP_DTYPE_F32, LP_DEVICE_CPU, &c32)) {
+            lp_tensor_to_buffer(k32, k[v], (int64_t)sizeof(float) * 2 * n);
+            lp_tensor_to_buffer(c32, c[v], (int64_t)sizeof(float) * n);
+        }
+        lp_tensor *all[] = {kp, conf, k32, c32};
+        for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+    }
+    unsetenv("LPOSE_DECODE_DENSE");
+    lp_tensor_free(h64);
+}
+
+/* Largest keypoint and confidence differences of decodings a and b. */
+static void max_diff(int64_t n, const float *ka, const float *ca, const float *kb, const float *cb,
+                     double *dk, double *dc) {
+    *dk = *dc = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        double d = fmax(fabs(ka[2 * i] - kb[2 * i]), fabs(ka[2 * i + 1] - kb[2 * i + 1]));
+        *dk = isnan(d) ? INFINITY : fmax(*dk, d);
+        *dc = isnan(ca[i] - cb[i]) ? INFINITY : fmax(*dc, fabs(ca[i] - cb[i]));
+    }
+}
+
+/* The sparse path within 1e-3 px and 1e-5 of the dense one, or (where the
+ * dense float32 sums themselves drift, large maps) at least as close to the
+ * f64 decoding. */
+static void check_same(const char *what, const lp_tensor *hm, int32_t ds) {
+    int64_t n = lp_tensor_size(hm, 0) * lp_tensor_size(hm, 1);
+    float *k[3], *c[3];
+    double dk, dc, ek[2], ec[2];
+    decode3(hm, ds, n, k, c);
+    max_diff(n, k[0], c[0], k[1], c[1], &dk, &dc);
+    for (int v = 0; v < 2; ++v) max_diff(n, k[v], c[v], k[2], c[2], &ek[v], &ec[v]);
+    printf("# %s, ds %d: sparse vs dense keypoints %.3g px, confidences %.3g; vs f64: sparse "
+           "%.3g / %.3g, dense %.3g / %.3g\n", what, ds, dk, dc, ek[0], ec[0], ek[1], ec[1]);
+    LP_CHECK((dk <= 1e-3 || ek[0] <= ek[1]) && (dc <= 1e-5 || ec[0] <= ec[1]));
+    for (int v = 0; v < 3; ++v) {
+        free(k[v]);
+        free(c[v]);
+    }
+}
+
+/* A tensor (M / K, K, h, w) from M maps of floats. */
+static lp_tensor *maps_tensor(const float *v, int64_t M, int64_t K, int64_t h, int64_t w) {
+    const int64_t shape[4] = {M / K, K, h, w};
+    lp_tensor *t = NULL;
+    LP_CHECK_OK(lp_tensor_from_buffer(v, LP_DTYPE_F32, shape, 4, &t));
+    return t;
+}
+
+/* Sum-1 map of Gaussians (x, y, sigma, weight) in heatmap pixels. */
+static void gaussians(float *out, int h, int w, const double (*g)[4], int n) {
+    double total = 0;
+    for (int v = 0; v < h; ++v)
+        for (int u = 0; u < w; ++u) {
+            double s = 0;
+            for (int i = 0; i < n; ++i) {
+                double dx = u - g[i][0], dy = v - g[i][1];
+                s += g[i][3] * exp(-(dx * dx + dy * dy) / (2 * g[i][2] * g[i][2]));
+            }
+            out[v * w + u] = (float)s;
+            total += s;
+        }
+    for (int i = 0; i < h * w; ++i) out[i] = (float)(out[i] / total);
+}
+
+/* (a) softmax of scaled noise: from nearly flat to one-pixel peaks */
+static void test_sparse_random(void) {
+    const int64_t shape[4] = {4, 17, 32, 32}, fshape[3] = {4, 17, 32 * 32};
+    static const double scales[] = {0.01, 1, 3, 10, 30};
+    for (size_t i = 0; i < sizeof scales / sizeof *scales; ++i) {
+        lp_tensor *noise = NULL, *flat = NULL, *soft = NULL, *hm = NULL;
+        char what[64];
+        LP_CHECK_OK(lp_tensor_randn(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 5 + (int64_t)i, &noise));
+        LP_CHECK_OK(lp_tensor_binary_scalar_(LP_BINARY_MUL, noise, scales[i]));
+        LP_CHECK_OK(lp_tensor_reshape(noise, fshape, 3, &flat));
+        LP_CHECK_OK(lp_nn_softmax(flat, -1, &soft));
+        LP_CHECK_OK(lp_tensor_reshape(soft, shape, 4, &hm));
+        snprintf(what, sizeof what, "softmax(%g * noise)", scales[i]);
+        for (int32_t ds = 1; ds <= 3; ++ds) check_same(what, hm, ds);
+        lp_tensor *all[] = {noise, flat, soft, hm};
+        for (size_t j = 0; j < sizeof all / sizeof *all; ++j) lp_tensor_free(all[j]);
+    }
+}
+
+/* (b) sharp Gaussians at subpixel positions, the border included;
+ * (c) two (nearly) equal peaks far apart */
+static void test_sparse_peaks(void) {
+    enum { H = 32, W = 48, M = 12 };
+    static float maps[M * H * W];
+    static const double one[8][2] = {{0.3, 0.2},  {47.8, 31.6}, {0, 31},     {24.37, 11.61},
+                                     {47, 0.5},   {12.5, 30.9}, {5.25, 5.75}, {33.1, 17.9}};
+    for (int m = 0; m < 8; ++m) {
+        const double g[1][4] = {{one[m][0], one[m][1], m % 2 ? 0.6 : 1.25, 1}};
+        gaussians(maps + m * H * W, H, W, g, 1);
+    }
+    const double two[4][2][4] = {{{3, 4, 1, 1}, {44, 28, 1, 1}},
+                                 {{3, 4, 0.7, 1}, {44, 28, 0.7, 0.999}},
+                                 {{0.5, 30, 1.25, 1}, {46.5, 1, 1.25, 1.0001}},
+                                 {{10, 16, 1, 1}, {38, 16, 1.1, 1.2}}};
+    for (int m = 0; m < 4; ++m) gaussians(maps + (8 + m) * H * W, H, W, two[m], 2);
+    lp_tensor *hm = maps_tensor(maps, M, 4, H, W);
+    for (int32_t ds = 1; ds <= 3; ++ds) check_same("Gaussian peaks, pairs of peaks", hm, ds);
+    lp_tensor_free(hm);
+}
+
+/* (d) flat maps: uniform, zero, uniform plus a tiny ramp, one hot pixel on a
+ * flat floor; a NaN map decodes to NaN */
+static void test_sparse_flat(void) {
+    enum { H = 16, W = 32, M = 4 };
+    static float maps[M * H * W];
+    for (int i = 0; i < H * W; ++i) {
+        maps[i] = 1.0f / (H * W);
+        maps[H * W + i] = 0;
+        maps[2 * H * W + i] = (1.0f + 1e-4f * (float)(i % W)) / (H * W);
+        maps[3 * H * W + i] = 0.5f / (H * W);
+    }
+    maps[3 * H * W + 7 * W + 9] += 0.5f;
+    lp_tensor *hm = maps_tensor(maps, M, 2, H, W), *kp = NULL, *conf = NULL;
+    for (int32_t ds = 1; ds <= 3; ++ds) check_same("flat maps", hm, ds);
+    maps[2 * H * W + 5] = NAN;
+    lp_tensor *bad = maps_tensor(maps, M, 2, H, W);
+    LP_CHECK_OK(lp_heatmaps_decode(bad, 2, &kp, &conf));
+    LP_CHECK(isnan(at(kp, 4)) && isnan(at(conf, 2)) && !isnan(at(conf, 1)));
+    lp_tensor *all[] = {hm, bad, kp, conf};
+    for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+}
+
+/* (e) real model outputs: both heads of random-weight models on random
+ * images (the heatmaps test_predict streams, 16 x 16) and at 128 x 128 input
+ * (32 x 32, near-flat maps, as bench_predict decodes). */
+static void test_sparse_model(void) {
+    static const int32_t sizes[2] = {64, 128};
+    for (int s = 0; s < 2; ++s) {
+        lp_model_params p = lp_model_default_params();
+        p.model_type = LP_MODEL_TYPE_HEATMAP_MHCRNN;
+        p.backbone = LP_BACKBONE_RESNET18;
+        p.num_keypoints = 5;
+        p.image_height = p.image_width = sizes[s];
+        p.seed = 7;
+        const int64_t shape[4] = {8, 3, sizes[s], sizes[s]};
+        lp_model *m = NULL;
+        lp_tensor *img = NULL, *sf = NULL, *mf = NULL;
+        LP_CHECK_OK(lp_model_init(&p, &m));
+        if (m) lp_model_set_training(m, 0);
+        LP_CHECK_OK(lp_tensor_rand(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 3, &img));
+        LP_CHECK_OK(lp_model_forward_window(m, img, &sf, &mf));
+        if (sf && mf) {
+            check_same("model, single-frame head", sf, 2);
+            check_same("model, multi-frame head", mf, 2);
+        }
+        lp_tensor_free(img);
+        lp_tensor_free(sf);
+        lp_tensor_free(mf);
+        lp_model_free(m);
+    }
+}
+
 int main(void) {
     lp_runtime_init(0);
     test_gaussians();
     test_flat_and_sharp();
     test_matches_reference();
     test_choose();
+    test_sparse_random();
+    test_sparse_peaks();
+    test_sparse_flat();
+    test_sparse_model();
     LP_DONE();
 }
