@@ -126,11 +126,17 @@ for _ = 1, math.min(ROUNDS, 2) do t_naive = math.min(t_naive, naive_time()) end
 print(('2. naive 5-frame stacks %.1f frames/s: streaming is %.2fx faster'):format(1 / t_naive,
     t_naive / (t_tcn / N)))
 
+-- best of ROUNDS for both sides, interleaved (as in 1.)
 local out = tmpdir .. '/preds'
 predict.video(tcn, vid, { output_dir = out, sequence_length = T }) -- warm-up (file cache)
-local res = assert(predict.video(tcn, vid, { output_dir = out, sequence_length = T }))
+local res, t_model = nil, math.huge
+for _ = 1, ROUNDS do
+    t_model = math.min(t_model, stream_time(tcn))
+    local r = assert(predict.video(tcn, vid, { output_dir = out, sequence_length = T }))
+    if not res or r.seconds < res.seconds then res = r end
+end
 print(('3. end-to-end (decode+model+CSV) %.1f frames/s vs model-only on pre-decoded frames %.1f frames/s:'
-    .. ' ratio %.2f (decode wait %.2fs of %.2fs)'):format(N / res.seconds, N / t_tcn, t_tcn / res.seconds,
+    .. ' ratio %.2f (decode wait %.2fs of %.2fs)'):format(N / res.seconds, N / t_model, t_model / res.seconds,
     res.seconds_wait, res.seconds))
 
 if os.getenv('LPOSE_BENCH_RSS') ~= '0' then
