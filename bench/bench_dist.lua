@@ -3,7 +3,8 @@
 --   (a) steps/s of the supervised TCN training step (resnet18, heatmap_mhcrnn,
 --       128x128, the same labeled batch of 8 context stacks PER PROCESS, Adam)
 --       in 1 process with all cores vs 2 processes (`lpose run --nproc 2`, the
---       cores shared out) with gradient averaging over Gloo on loopback. On
+--       cores shared out) with gradient averaging over Gloo on loopback, with
+--       synchronised batch norm (LP's and lpose's default) and without. On
 --       a 2-core machine this shows the overhead, not a speed-up: 2 processes
 --       do twice the samples per step with the same cores;
 --   (b) the all-reduce (average) of all resnet18 and resnet50 TCN gradients
@@ -37,7 +38,7 @@ local args = arg or {}
 local PER_PROCESS_BATCH = 8
 
 -- ------------------------------------------------------------------ worker
-local function worker(steps)
+local function worker(steps, sync_bn)
     local config = require('lpose.config')
     local step = require('lpose.train.step')
     local dist = require('lpose.dist')
@@ -52,6 +53,7 @@ local function worker(steps)
             'training.train_batch_size=' .. PER_PROCESS_BATCH * world, 'model.losses_to_use=[]',
             'model.backbone=' .. backbone, 'model.model_type=heatmap_mhcrnn', 'training.device=cpu',
             'training.num_workers=1', 'training.imgaug=default', 'eval.predict_vids_after_training=false',
+            'training.sync_batchnorm=' .. tostring(sync_bn),
         } })
     end
     local run = lpose.train.setup(cfg_for('resnet18'), { model_dir = tmp, quiet = true })
@@ -99,16 +101,16 @@ local function worker(steps)
 end
 
 if args[1] == '--worker' then
-    worker(tonumber(args[2]) or 6)
+    worker(tonumber(args[2]) or 6, args[3] ~= 'nosync')
     return
 end
 
 -- ------------------------------------------------------------------ driver
 local rounds, steps = tonumber(args[1] or 2), tonumber(args[2] or 6)
 local exe = arg[-2] or 'build/lpose'
-local function launch(nproc)
+local function launch(nproc, variant)
     local cmd = nproc == 1 and ('%s run bench/bench_dist.lua --worker %d'):format(exe, steps)
-        or ('%s run --nproc %d bench/bench_dist.lua --worker %d'):format(exe, nproc, steps)
+        or ('%s run --nproc %d bench/bench_dist.lua --worker %d %s'):format(exe, nproc, steps, variant or '')
     local p = io.popen(cmd .. ' 2>&1')
     local out = p:read('*a')
     p:close()
@@ -120,24 +122,31 @@ local function launch(nproc)
 end
 
 assert(lpose.synth.ensure(nil)) -- generate once, before the timed runs
-local res = { [1] = {}, [2] = {} }
+-- variants: 1 process; 2 processes with synchronised BN; 2 without
+local variants = { { 1 }, { 2, 'sync' }, { 2, 'nosync' } }
+local res = { {}, {}, {} }
 for r = 1, rounds do
-    local order = r % 2 == 1 and { 1, 2 } or { 2, 1 }
-    for _, n in ipairs(order) do res[n][#res[n] + 1] = launch(n) end
+    for k = 1, 3 do
+        local v = r % 2 == 1 and k or 4 - k
+        res[v][#res[v] + 1] = launch(variants[v][1], variants[v][2])
+    end
 end
 local function med(n, key)
     local v = {}
     for i, r in ipairs(res[n]) do v[i] = r[key] end
     return median(v)
 end
-local s1, s2 = med(1, 'step'), med(2, 'step')
+local s1, s2, s3 = med(1, 'step'), med(2, 'step'), med(3, 'step')
 print(('TCN resnet18 128x128 supervised step, batch %d context stacks per process, Adam; %d rounds x %d steps, '
     .. 'alternating; median step'):format(PER_PROCESS_BATCH, rounds, steps))
 print(('  1 process  x %d threads: %7.1f ms/step  %5.2f steps/s  %5.1f samples/s'):format(res[1][1].threads,
     s1 * 1e3, 1 / s1, PER_PROCESS_BATCH / s1))
-print(('  2 processes x %d thread : %7.1f ms/step  %5.2f steps/s  %5.1f samples/s'):format(res[2][1].threads,
-    s2 * 1e3, 1 / s2, 2 * PER_PROCESS_BATCH / s2))
-print(('  steps/s, 2 processes / 1 process: %.2f   samples/s: %.2f'):format(s1 / s2, 2 * s1 / s2))
+for _, v in ipairs({ { s2, 'synchronised BN', 2 }, { s3, 'BN per process ', 3 } }) do
+    print(('  2 processes x %d thread, %s: %7.1f ms/step  %5.2f steps/s  %5.1f samples/s'):format(
+        res[v[3]][1].threads, v[2], v[1] * 1e3, 1 / v[1], 2 * PER_PROCESS_BATCH / v[1]))
+end
+print(('  2 processes / 1 process: steps/s %.2f, samples/s %.2f (synchronised BN); steps/s %.2f, samples/s %.2f '
+    .. '(BN per process)'):format(s1 / s2, 2 * s1 / s2, s1 / s3, 2 * s1 / s3))
 for _, m in ipairs({ { 'resnet18', 'ar18', 'cp18', 'b18' }, { 'resnet50', 'ar50', 'cp50', 'b50' } }) do
     local ar, cp, bytes = med(2, m[2]), med(2, m[3]), res[2][1][m[4]]
     print(('all-reduce (avg) of the %s TCN gradients, %.1f MB, 2 processes (Gloo, loopback): %.1f ms = %.2f x '
