@@ -7,18 +7,10 @@
 -- VIDEO defaults to ../shared/data/mirror-mouse-example/videos/test_vid.mp4, else a
 -- 1000-frame 396x406 H.264 clip made with the ffmpeg CLI. Prints frames/s of both
 -- and the ratio lpose / ffmpeg (> 1: lpose is faster).
-local ffi = require('ffi')
 local video = require('lpose.video')
 
-ffi.cdef [[
-struct lp_bench_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk_id, struct lp_bench_timespec *tp);
-]]
-local ts = ffi.new('struct lp_bench_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local timing = dofile('bench/timing.lua')
+local now = timing.now
 
 local args = arg or {}
 local path = args[1] or '../shared/data/mirror-mouse-example/videos/test_vid.mp4'

@@ -13,26 +13,10 @@
 --
 --   build/lpose run bench/bench_dist.lua [rounds=2] [steps=6]
 -- Worker mode (started by the driver): ... bench_dist.lua --worker STEPS
-local ffi = require('ffi')
 local lpose = require('lpose')
 
-ffi.cdef [[
-struct lp_bench_dist_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk_id, struct lp_bench_dist_timespec *tp);
-]]
-local ts = ffi.new('struct lp_bench_dist_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
-
-local function median(t)
-    local c = {}
-    for i, v in ipairs(t) do c[i] = v end
-    table.sort(c)
-    local n = #c
-    return n % 2 == 1 and c[(n + 1) / 2] or (c[n / 2] + c[n / 2 + 1]) / 2
-end
+local timing = dofile('bench/timing.lua')
+local now, median = timing.now, timing.median
 
 local args = arg or {}
 local PER_PROCESS_BATCH = 8

@@ -6,19 +6,11 @@
 -- other load on the machine); loader/model > 1 means the loader keeps up.
 --
 --   build/lpose run bench/bench_loader.lua [size=128] [batches=10] [workers=2] [threads=2]
-local ffi = require('ffi')
 local lpose = require('lpose')
 local dataset = require('lpose.dataset')
 
-ffi.cdef [[
-struct lp_bench_loader_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk_id, struct lp_bench_loader_timespec *tp);
-]]
-local ts = ffi.new('struct lp_bench_loader_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local timing = dofile('bench/timing.lua')
+local now = timing.now
 
 local args = arg or {}
 local size = tonumber(args[1] or 128)

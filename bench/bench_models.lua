@@ -9,19 +9,11 @@
 -- the ratio torch / lpose (> 1: lpose is faster).
 --
 --   build/lpose run bench/bench_models.lua [rounds=3] [threads=2]
-local ffi = require('ffi')
 local lpose = require('lpose')
 local models = require('lpose.models')
 
-ffi.cdef [[
-struct lp_bench_models_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk_id, struct lp_bench_models_timespec *tp);
-]]
-local ts = ffi.new('struct lp_bench_models_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local timing = dofile('bench/timing.lua')
+local now = timing.now
 
 local args = arg or {}
 local rounds = tonumber(args[1] or 3)

@@ -13,20 +13,12 @@
 --   4. peak RSS (VmHWM) of a child process predicting a 10,000-frame vs a
 --      1,000-frame 64x64 video (32x32 model input), made with ffmpeg in /tmp.
 -- LPOSE_BENCH_RSS=0 skips 4. The child mode is `... bench_predict.lua --rss VIDEO`.
-local ffi = require('ffi')
 local lpose = require('lpose')
 local models = require('lpose.models')
 local predict = require('lpose.predict')
 
-ffi.cdef [[
-struct lp_bench_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk_id, struct lp_bench_timespec *tp);
-]]
-local ts = ffi.new('struct lp_bench_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local timing = dofile('bench/timing.lua')
+local now = timing.now
 
 local args = arg or {}
 

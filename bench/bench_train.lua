@@ -14,20 +14,12 @@
 -- lpose/torch (< 1: lpose is faster).
 --
 --   build/lpose run bench/bench_train.lua [rounds=5] [steps=4] [threads=2] [workers=2]
-local ffi = require('ffi')
 local lpose = require('lpose')
 local config = require('lpose.config')
 local step = require('lpose.train.step')
 
-ffi.cdef [[
-struct lp_bench_train_timespec { long tv_sec; long tv_nsec; };
-int clock_gettime(int clk_id, struct lp_bench_train_timespec *tp);
-]]
-local ts = ffi.new('struct lp_bench_train_timespec')
-local function now()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local timing = dofile('bench/timing.lua')
+local now, median = timing.now, timing.median
 
 local args = arg or {}
 local rounds = tonumber(args[1] or 5)
@@ -114,14 +106,6 @@ for r = 1, rounds do
 end
 
 local function mean(t) local s = 0 for _, v in ipairs(t) do s = s + v end return s / #t end
-local function median(t)
-    local c = {}
-    for i, v in ipairs(t) do c[i] = v end
-    table.sort(c)
-    local n = #c
-    return n % 2 == 1 and c[(n + 1) / 2] or (c[n / 2] + c[n / 2 + 1]) / 2
-end
-
 -- (c) torch
 local cmd = ('MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 bench/ref_train.py '
     .. '%d %d %d %d %d %d'):format(b0.images:size(1), 128, cfg.data.num_keypoints, 16, WARMUP, rounds * steps)
