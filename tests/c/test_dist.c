@@ -152,6 +152,10 @@ static int worker_sync_bn(const char *store, int rank, int world) {
                     names[i], e_sync, e_torch);
         lp_tensor_free(a64), lp_tensor_free(b64);
     }
+    lp_tensor *all[] = {x[0], x[1], r[0], r[1], xs, rs, rm[0], rm[1], rm[2], rv[0], rv[1], rv[2],
+                        rows[0][0], rows[0][1], rows[1][0], rows[1][1]};
+    for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+    for (int i = 0; i < 4; ++i) lp_tensor_free(truth[i]), lp_tensor_free(plain[i]), lp_tensor_free(got[i]);
     lp_dist_free(g);
     return ok ? WORKER_OK : WORKER_WRONG;
 }
@@ -163,9 +167,12 @@ static int worker_peer_dies(const char *store, int rank, int world) {
     if (rank == 1) _exit(9); /* no goodbye, as in a crash */
     lp_tensor *t = filled(100, LP_DTYPE_F32, 1);
     lp_status st = lp_dist_all_reduce(g, &t, 1, LP_DIST_SUM, 0);
+    int named = st && strstr(lp_last_error(), "communication with the other ranks failed") != NULL;
+    if (st) fprintf(stderr, "rank 0 got: %s\n", lp_last_error());
+    lp_tensor_free(t);
+    lp_dist_free(g);
     if (st == LP_STATUS_OK) return WORKER_NO_ERROR;
-    fprintf(stderr, "rank 0 got: %s\n", lp_last_error());
-    return strstr(lp_last_error(), "communication with the other ranks failed") ? WORKER_OK : WORKER_WRONG;
+    return named ? WORKER_OK : WORKER_WRONG;
 }
 
 static void run_workers(const char *self, const char *mode, int world, int codes[], double *seconds) {
