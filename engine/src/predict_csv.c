@@ -118,21 +118,21 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     if (out) *out = NULL;
     if (path == NULL || out == NULL || n_keypoints < 1 ||
         (kind != LP_CSV_PREDICTIONS && kind != LP_CSV_METRIC))
-        return lp_pred_errorf(LP_STATUS_BAD_ARG, "%s: bad arguments", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad arguments", fn);
     lp_csv_writer *w = calloc(1, sizeof *w);
-    if (!w) return lp_pred_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!w) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
     size_t n = strlen(path);
     w->path = malloc(n + 1);
     w->tmp = malloc(n + 32);
     if (!w->path || !w->tmp) {
         lp_csv_writer_free(w);
-        return lp_pred_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
     }
     memcpy(w->path, path, n + 1);
     snprintf(w->tmp, n + 32, "%s.tmp-%ld", path, (long)getpid());
     w->f = fopen(w->tmp, "w");
     if (!w->f) {
-        lp_status st = lp_pred_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->tmp,
+        lp_status st = lp_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->tmp,
                                       strerror(errno));
         lp_csv_writer_free(w);
         return st;
@@ -207,7 +207,7 @@ lp_status lp_csv_writer_close(lp_csv_writer *w) {
     bad |= fclose(w->f) != 0;
     w->f = NULL;
     if (bad || rename(w->tmp, w->path) != 0) {
-        lp_status st = lp_pred_errorf(LP_STATUS_IO, "lp_csv_writer_close: cannot write '%s': %s",
+        lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_writer_close: cannot write '%s': %s",
                                       w->path, strerror(errno));
         unlink(w->tmp);
         return st;
@@ -296,7 +296,7 @@ static int read_line(lp_csv_rows *r) {
 }
 
 static lp_status rows_fail(lp_csv_rows *r, const char *what) {
-    lp_status st = lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: %s", r->path,
+    lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: %s", r->path,
                                   (long long)r->lineno, what);
     lp_csv_rows_free(r);
     return st;
@@ -309,7 +309,7 @@ lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
     r->path = strdup(path);
     r->f = fopen(path, "r");
     if (!r->f) {
-        lp_status st = lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: cannot open '%s': %s",
+        lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_table_read: cannot open '%s': %s",
                                       path, strerror(errno));
         lp_csv_rows_free(r);
         return st;
@@ -363,7 +363,7 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
     int nv = r->kind == LP_CSV_PREDICTIONS ? 3 * r->n_keypoints : r->n_keypoints;
     int n = split_fields(r->line, r->fields, r->max_fields);
     if (n != 1 + nv + r->with_set)
-        return lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: expected %d fields, got %d",
+        return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: expected %d fields, got %d",
                               r->path, (long long)r->lineno, 1 + nv + r->with_set, n);
     for (int i = 0; i < nv; ++i) {
         const char *s = r->fields[1 + i];
@@ -374,7 +374,7 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
         char *end;
         vals[i] = strtod(s, &end);
         if (*end != '\0')
-            return lp_pred_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: column %d: '%s' is not a number",
+            return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: column %d: '%s' is not a number",
                                   r->path, (long long)r->lineno, 2 + i, s);
     }
     free(r->index);

@@ -81,7 +81,7 @@ lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
                                 const char *out_path, double confidence_thresh) {
     const char *fn = "lp_predict_draw_video";
     if (!video_path || !csv_path || !out_path)
-        return lp_pred_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
     lp_video *v = NULL;
     lp_csv_rows *rows = NULL;
     lp_video_writer *wr = NULL;
@@ -92,7 +92,7 @@ lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
     if (st) goto fail;
     if ((st = lp_csv_rows_open(csv_path, &rows))) goto fail;
     if (lp_csv_rows_kind(rows) != LP_CSV_PREDICTIONS) {
-        st = lp_pred_errorf(LP_STATUS_BAD_ARG, "%s: '%s' is not a predictions CSV", fn, csv_path);
+        st = lp_errorf(LP_STATUS_BAD_ARG, "%s: '%s' is not a predictions CSV", fn, csv_path);
         goto fail;
     }
     const int K = lp_csv_rows_n_keypoints(rows);
@@ -110,7 +110,7 @@ lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
     vals = malloc(sizeof(double) * (size_t)K * 3);
     colors = malloc(sizeof *colors * (size_t)K);
     if (!frame || !big || !vals || !colors) {
-        st = lp_pred_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
         goto fail;
     }
     for (int k = 0; k < K; ++k) { /* matplotlib 'cool' at linspace(0, 1, K) */

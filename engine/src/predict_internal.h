@@ -2,21 +2,11 @@
 #ifndef LP_PREDICT_INTERNAL_H
 #define LP_PREDICT_INTERNAL_H
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
+#include "data_util.h" /* lp_errorf */
 #include "lpose.h"
-
-/* printf-style lp_set_error. */
-static inline lp_status lp_pred_errorf(lp_status status, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return lp_set_error(status, msg);
-}
 
 static inline double lp_pred_now(void) {
     struct timespec ts;

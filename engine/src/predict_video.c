@@ -13,7 +13,7 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
                            const char *temporal_norm_path, lp_predict_stats *out) {
     const char *fn = "lp_predict_video";
     if (!model || !video_path || !csv_path)
-        return lp_pred_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
     double t0 = lp_pred_now();
     lp_model_params mp;
     lp_status st = lp_model_get_params(model, &mp);
@@ -34,7 +34,7 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
     float *tn = malloc(sizeof(float) * (size_t)K);
     int64_t cap = 0, n_written = 0;
     if (!row || !prev || !tn) {
-        st = lp_pred_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
         goto fail;
     }
     if ((st = lp_predict_stream_open(model, video_path, params, &s))) goto fail;
@@ -50,7 +50,7 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
         if (st) goto fail;
         int64_t n = lp_tensor_size(kp, 0);
         if (start != n_written) {
-            st = lp_pred_errorf(LP_STATUS_INTERNAL, "%s: frame %lld came after %lld rows", fn,
+            st = lp_errorf(LP_STATUS_INTERNAL, "%s: frame %lld came after %lld rows", fn,
                                 (long long)start, (long long)n_written);
             goto fail;
         }
@@ -61,7 +61,7 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
             kp_buf = malloc(sizeof(float) * (size_t)(n * K * 2));
             conf_buf = malloc(sizeof(float) * (size_t)(n * K));
             if (!kp_buf || !conf_buf) {
-                st = lp_pred_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+                st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
                 goto fail;
             }
         }
@@ -97,7 +97,7 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
         kp = conf = NULL;
     }
     if (n_written != lp_predict_stream_n_frames(s)) {
-        st = lp_pred_errorf(LP_STATUS_INTERNAL, "%s: wrote %lld of %lld frames", fn,
+        st = lp_errorf(LP_STATUS_INTERNAL, "%s: wrote %lld of %lld frames", fn,
                             (long long)n_written, (long long)lp_predict_stream_n_frames(s));
         goto fail;
     }
