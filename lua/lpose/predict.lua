@@ -72,11 +72,7 @@ local function device_of(opts, model, fname)
     if not ok then argerror(fname, 'device: ' .. tostring(err)) end
 end
 
-local function file_exists(path)
-    local f = io.open(path, 'rb')
-    if f then f:close() return true end
-    return false
-end
+local file_exists = require('lpose.train.files').exists
 
 ---------------------------------------------------------------------------- video
 

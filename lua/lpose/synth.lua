@@ -82,11 +82,7 @@ function M.hash(opts)
     return bit.tohex(h, 16)
 end
 
-local function exists(path)
-    local f = io.open(path, 'rb')
-    if f then f:close() return true end
-    return false
-end
+local exists = require('lpose.train.files').exists
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

@@ -34,11 +34,7 @@ also names the nearby frame (n-3..n+3) it matches best.
 
 Exit status 0 when every image is within tolerance, 1 otherwise.]]
 
-local function file_exists(path)
-    local f = io.open(path, 'rb')
-    if f then f:close() return true end
-    return false
-end
+local file_exists = require('lpose.train.files').exists
 
 -- LP's frame index: the first digit run of the file stem.
 local function frame_index(path)

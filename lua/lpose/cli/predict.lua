@@ -42,11 +42,7 @@ local function is_dir(path)
     return ok == 0 or ok == true
 end
 
-local function exists(path)
-    local f = io.open(path, 'rb')
-    if f then f:close() return true end
-    return false
-end
+local exists = require('lpose.train.files').exists
 
 local function list_dir(path, pattern)
     local out = {}

@@ -1,4 +1,5 @@
--- lpose.train.files: the few file-system helpers training needs, with
+-- lpose.train.files: the few file-system helpers lpose needs (training, prediction,
+-- the synthetic data and the CLI share them), with
 -- atomic writes (temp file + rename) for everything a user may rely on.
 local cjson = require('cjson')
 
