@@ -58,16 +58,21 @@ lp_dist *check_group(lp_dist *g) {
     return g;
 }
 
-// A collective failed: a peer died, timed out or the network broke. Gloo
-// reports this as a socket error; say what it means for the user.
-[[noreturn]] void peer_failure(const lp_dist *g, const std::exception &e) {
+// The first line of an exception's message (Gloo's and c10d's carry more).
+std::string first_line(const std::exception &e) {
     std::string what = e.what();
     size_t nl = what.find('\n');
     if (nl != std::string::npos) what.resize(nl);
+    return what;
+}
+
+// A collective failed: a peer died, timed out or the network broke. Gloo
+// reports this as a socket error; say what it means for the user.
+[[noreturn]] void peer_failure(const lp_dist *g, const std::exception &e) {
     lp::fail(LP_STATUS_IO,
              "rank %d of %d: communication with the other ranks failed (another process exited, "
              "crashed or is stuck for longer than the %lld s timeout): %s",
-             (int)g->rank, (int)g->world_size, (long long)(g->timeout.count() / 1000), what.c_str());
+             (int)g->rank, (int)g->world_size, (long long)(g->timeout.count() / 1000), first_line(e).c_str());
 }
 
 // Tensors grouped into flat buckets: same dtype and device, at most
@@ -179,8 +184,9 @@ LP_EXPORT lp_status lp_dist_init(const lp_dist_params *params, lp_dist **out) {
     g->world_size = p.world_size;
     g->timeout = std::chrono::milliseconds(p.timeout_ms > 0 ? p.timeout_ms : kDefaultTimeoutMs);
     std::string master = p.master_addr && *p.master_addr ? p.master_addr : "127.0.0.1";
+    const bool file_store = p.store_path && *p.store_path;
     try {
-        if (p.store_path && *p.store_path) {
+        if (file_store) {
             g->store = c10::make_intrusive<c10d::FileStore>(p.store_path, p.world_size);
         } else {
             c10d::TCPStoreOptions o;
@@ -207,14 +213,10 @@ LP_EXPORT lp_status lp_dist_init(const lp_dist_params *params, lp_dist **out) {
         }
 #endif
     } catch (const std::exception &e) {
-        std::string what = e.what();
-        size_t nl = what.find('\n');
-        if (nl != std::string::npos) what.resize(nl);
-        const char *where = p.store_path && *p.store_path ? p.store_path : master.c_str();
-        lp::fail(LP_STATUS_IO, "rank %d of %d could not join the group (store %s%s%s, timeout %lld s): %s",
-                 (int)p.rank, (int)p.world_size, where, p.store_path && *p.store_path ? "" : ":",
-                 p.store_path && *p.store_path ? "" : std::to_string(p.master_port).c_str(),
-                 (long long)(g->timeout.count() / 1000), what.c_str());
+        std::string where = file_store ? p.store_path : master + ":" + std::to_string(p.master_port);
+        lp::fail(LP_STATUS_IO, "rank %d of %d could not join the group (store %s, timeout %lld s): %s",
+                 (int)p.rank, (int)p.world_size, where.c_str(),
+                 (long long)(g->timeout.count() / 1000), first_line(e).c_str());
     }
     *out = g.release();
     LP_CATCH

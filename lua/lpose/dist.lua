@@ -102,11 +102,10 @@ function M.init(opts)
     local addr = opts.master_addr or e.master_addr
     local store = opts.store_path or e.store_path
     local iface = opts.interface or os.getenv('GLOO_SOCKET_IFNAME')
-    -- keep the strings alive until lp_dist_init returns
-    local keep = { addr, store, iface }
-    if addr then p.master_addr = keep[1] end
-    if store then p.store_path = keep[2] end
-    if iface and iface ~= '' then p.gloo_interface = keep[3] end
+    -- the locals hold the strings p points into until lp_dist_init returns
+    if addr then p.master_addr = addr end
+    if store then p.store_path = store end
+    if iface and iface ~= '' then p.gloo_interface = iface end
     p.master_port = opts.master_port or e.master_port or 29500
     p.timeout_ms = (opts.timeout or env_int('LPOSE_DIST_TIMEOUT') or 1800) * 1000
     -- torchrun (TORCHELASTIC_USE_AGENT_STORE=True) serves the store on MASTER_PORT itself
@@ -141,7 +140,7 @@ function M.local_world_size() return local_world_size end
 --- dist.is_main() -> true on rank 0 (the process that writes files)
 function M.is_main() return M.rank() == 0 end
 
--- A tensor or a list of tensors -> lp_tensor*[n], n, the list (kept alive)
+-- A tensor or a list of tensors -> lp_tensor*[n], n (the caller's t keeps the tensors alive)
 local function handles(fname, t)
     local list = tensor.is_tensor(t) and { t } or t
     if type(list) ~= 'table' then argerror(fname, 'expected a tensor or a list of tensors') end
@@ -150,7 +149,7 @@ local function handles(fname, t)
         if not tensor.is_tensor(x) then argerror(fname, ('element %d is not a tensor'):format(i)) end
         arr[i - 1] = tensor.handle(x, fname)
     end
-    return arr, #list, list
+    return arr, #list
 end
 
 --- dist.all_reduce(t_or_list [, op='sum'] [, {bucket_mb=25}]) -> t_or_list
@@ -161,20 +160,18 @@ function M.all_reduce(t, op, opts)
     if code == nil then
         argerror('lpose.dist.all_reduce', ("op must be 'sum', 'avg', 'max' or 'min', got '%s'"):format(tostring(op)))
     end
-    local arr, n, keep = handles('lpose.dist.all_reduce', t)
+    local arr, n = handles('lpose.dist.all_reduce', t)
     if group and n > 0 then
         local bytes = math.floor((opts and opts.bucket_mb or 25) * 1048576)
         check(C.lp_dist_all_reduce(group, arr, n, code, bytes))
     end
-    local _ = keep
     return t
 end
 
 --- dist.broadcast(t_or_list [, root=0]) -> t_or_list: in place, root's values everywhere
 function M.broadcast(t, root)
-    local arr, n, keep = handles('lpose.dist.broadcast', t)
+    local arr, n = handles('lpose.dist.broadcast', t)
     if group and n > 0 then check(C.lp_dist_broadcast(group, arr, n, root or 0)) end
-    local _ = keep
     return t
 end
 
