@@ -120,6 +120,26 @@ end
 
 -- ---------------------------------------------------------------- LP's checks
 
+local function contains(list, x)
+    for _, v in ipairs(list) do
+        if v == x then return true end
+    end
+    return false
+end
+
+-- The loss registry (lpose.losses), the one list of loss names: {all = set,
+-- unsupervised = sorted list}. nil where the engine cannot be loaded (plain
+-- luajit without liblpose): names are then checked when training builds the
+-- losses. Required here, not at the top, so that loading lpose.config needs
+-- no FFI and lpose.losses may require config modules.
+local function loss_registry()
+    local ok, losses = pcall(require, 'lpose.losses')
+    if not ok or type(losses) ~= 'table' or type(losses.names) ~= 'function' then return nil end
+    local all = {}
+    for _, n in ipairs(losses.names()) do all[n] = true end
+    return { all = all, unsupervised = losses.names('unsupervised') }
+end
+
 local function val(cfg, path)
     local v = tree.get(cfg, path)
     if v == NULL then return nil end
@@ -254,16 +274,27 @@ local function lp_checks(cfg, errs)
     local use = val(cfg, 'model.losses_to_use')
     if tree.is_list(use) then
         local losses = val(cfg, 'losses') or {}
+        local registry = loss_registry()
         for _, name in ipairs(use) do
             if name ~= '' and type(name) == 'string' then
-                local known = false
-                for _, l in ipairs(schema.losses) do known = known or l == name end
                 local sec = losses[name]
-                if not known and not tree.is_map(sec) then
-                    local s = closest(name, schema.losses)
-                    err("model.losses_to_use: unknown loss %s%s (known: %s; a custom loss needs a losses.%s section)",
+                if contains(schema.losses_not_implemented, name) then
+                    err("model.losses_to_use: %s is a Lightning Pose loss that lpose does not implement "
+                        .. "(lpose has: %s)", show(name), table.concat(registry and registry.unsupervised or {}, ', '))
+                elseif registry and registry.all[name] and not contains(registry.unsupervised, name) then
+                    err("model.losses_to_use: %s is a supervised loss: choose it with model.heatmap_loss_type "
+                        .. "(losses_to_use lists unsupervised losses: %s)", show(name),
+                        table.concat(registry.unsupervised, ', '))
+                elseif registry and not contains(registry.unsupervised, name)
+                    and not contains(schema.losses_multiview, name) and not tree.is_map(sec) then
+                    local candidates = {}
+                    for _, l in ipairs(registry.unsupervised) do candidates[#candidates + 1] = l end
+                    for _, l in ipairs(schema.losses_multiview) do candidates[#candidates + 1] = l end
+                    local s = closest(name, candidates)
+                    err("model.losses_to_use: unknown loss %s%s (known: %s; a custom loss must be registered "
+                        .. "with lpose.losses.register before the config is loaded, or have a losses.%s section)",
                         show(name), s and (" (did you mean '%s'?)"):format(s) or '',
-                        table.concat(schema.losses, ', '), name)
+                        table.concat(registry.unsupervised, ', '), name)
                 elseif tree.is_map(sec) and sec.log_weight ~= nil and type(sec.log_weight) ~= 'number' then
                     err('losses.%s.log_weight: must be a number, got %s', name, show(sec.log_weight))
                 end

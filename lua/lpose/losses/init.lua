@@ -60,10 +60,18 @@ end
 --- losses.unregister(name): remove a registered loss (built-ins come back only by reloading)
 function M.unregister(name) registry[name] = nil end
 
---- losses.names() -> sorted list of registered loss names
-function M.names()
+--- losses.names([kind]) -> sorted list of registered loss names
+-- kind: 'supervised' (heatmap_mse, heatmap_kl, heatmap_js) or 'unsupervised'
+-- (what model.losses_to_use may list: the built-ins and every registered
+-- loss); nil for all. Config validation asks this list (one source of truth).
+function M.names(kind)
+    if kind ~= nil and kind ~= 'supervised' and kind ~= 'unsupervised' then
+        argerror('losses.names', "kind must be 'supervised', 'unsupervised' or nil")
+    end
     local t = {}
-    for k in pairs(registry) do t[#t + 1] = k end
+    for k, def in pairs(registry) do
+        if kind == nil or def.kind == kind then t[#t + 1] = k end
+    end
     table.sort(t)
     return t
 end
