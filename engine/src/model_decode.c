@@ -396,10 +396,15 @@ lp_status lp_model_predict(lp_model *model, const lp_tensor *images, int32_t win
     const char *fn = "lp_model_predict";
     if (!model || !images || !out_keypoints || !out_confidences)
         return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
-    int32_t grad = lp_grad_is_enabled();
+    /* Prediction is inference whatever mode the caller left the model in: in
+     * training mode batch norm would use the batch's statistics and update
+     * its running ones, so the predictions would not be the saved model's. */
+    int32_t grad = lp_grad_is_enabled(), training = lp_model_is_training(model);
     lp_grad_set_enabled(0);
+    lp_model_set_training(model, 0);
     lp_status st =
         predict(model, images, window, frame_height, frame_width, out_keypoints, out_confidences);
+    lp_model_set_training(model, training);
     lp_grad_set_enabled(grad);
     return nnu_wrap(st, fn);
 }

@@ -204,8 +204,9 @@ function M.choose(kp_sf, conf_sf, kp_mf, conf_mf)
 end
 
 --- model:predict(images [, opts]) -> keypoints batch K 2 (x, y), confidences batch K
--- Without grad: forward, decode both heads, merge (TCN), scale to the original
--- frame when opts.frame_height / opts.frame_width are given. For
+-- Inference, in eval mode and without grad whatever the model's mode (the mode
+-- is restored afterwards): forward, decode both heads, merge (TCN), scale to the
+-- original frame when opts.frame_height / opts.frame_width are given. For
 -- heatmap_mhcrnn a 4-D window T 3 H W gives T-4 rows (centre frames 3..T-2).
 function HeatmapTracker:predict(images, opts)
     local f = 'model:predict'
@@ -352,13 +353,14 @@ local function cfg_from_engine(conf)
     }
 end
 
---- lpose.models.load(path) -> HeatmapTracker | nil, err (saved by model:save)
+--- lpose.models.load(path) -> HeatmapTracker in eval mode | nil, err (saved by model:save)
+-- A loaded model is for inference: call model:train() to train it further.
 function M.load(path)
     if type(path) ~= 'string' then argerror('lpose.models.load', 'expected a path') end
     if C.lp_model_load(path, model_out) ~= 0 then return nil, lp.last_error() end
     local self = wrap_model(model_out[0], nil)
     self.cfg = cfg_from_engine(self:config())
-    return self
+    return self:eval()
 end
 
 local function commas(n)

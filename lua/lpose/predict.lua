@@ -279,10 +279,14 @@ function M.labeled(model, csv_path, data_dir, opts)
     local perr = ffi.new('float[?]', K)
     local sum, cnt = 0, 0
     local base = (data_dir and data_dir ~= '') and (data_dir .. '/') or ''
-    for b0 = 1, n, bs do
-        local imgs, origs = {}, {}
-        for i = b0, math.min(n, b0 + bs - 1) do
-            local path = base .. paths[i]
+    -- Batches of up to bs frames of one original size: the engine scales the
+    -- keypoints to that size (lp_model_predict, in eval mode), the one place
+    -- where model-input pixels become frame pixels.
+    local i = 1
+    while i <= n do
+        local imgs, size = {}, nil
+        while i + #imgs <= n and #imgs < bs do
+            local path = base .. paths[i + #imgs]
             local img, orig
             if tcn then
                 img, orig = data.load_context_stack(path, { height = H, width = W })
@@ -290,27 +294,30 @@ function M.labeled(model, csv_path, data_dir, opts)
                 img, orig = data.load_image(path, { height = H, width = W })
             end
             if not img then return nil, orig end
-            imgs[#imgs + 1], origs[#origs + 1] = img, orig
+            if size and (orig.width ~= size.width or orig.height ~= size.height) then
+                img:free()
+                break
+            end
+            size = size or orig
+            imgs[#imgs + 1] = img
         end
         local batch = tensor.stack(imgs, 1)
         if model:device() ~= 'cpu' then batch = batch:to(model:device()) end
-        local kp, cf = model:predict(batch)
+        local kp, cf = model:predict(batch, { frame_height = size.height, frame_width = size.width })
         kp, cf = kp:to('cpu'):totable(), cf:to('cpu'):totable()
         for j = 1, #imgs do
-            local i = b0 + j - 1
-            local sx, sy = origs[j].width / W, origs[j].height / H
             for k = 1, K do
-                local x = ffi.new('float', kp[j][k][1] * ffi.new('float', sx))
-                local y = ffi.new('float', kp[j][k][2] * ffi.new('float', sy))
+                local x, y = kp[j][k][1], kp[j][k][2]
                 row[3 * (k - 1)], row[3 * (k - 1) + 1], row[3 * (k - 1) + 2] = x, y, cf[j][k]
-                local tx, ty = truth[((i - 1) * K + (k - 1)) * 2], truth[((i - 1) * K + (k - 1)) * 2 + 1]
-                local d = metrics.distance(tonumber(x), tonumber(y), tx, ty)
+                local t = ((i - 1) * K + (k - 1)) * 2
+                local d = metrics.distance(x, y, truth[t], truth[t + 1])
                 perr[k - 1] = d
                 if d == d then sum, cnt = sum + d, cnt + 1 end
             end
             local set = sets and sets[i] or nil
             if C.lp_csv_writer_write_row(wp, paths[i], row, set) ~= 0 then return nil, lp.last_error() end
             if C.lp_csv_writer_write_row(we, paths[i], perr, set) ~= 0 then return nil, lp.last_error() end
+            i = i + 1
         end
     end
     local _ = anchor

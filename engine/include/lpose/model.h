@@ -120,10 +120,12 @@ lp_status lp_heatmaps_decode(const lp_tensor *heatmaps, int32_t downsample_facto
 lp_status lp_keypoints_choose(const lp_tensor *keypoints_sf, const lp_tensor *confidences_sf,
                               const lp_tensor *keypoints_mf, const lp_tensor *confidences_mf,
                               lp_tensor **out_keypoints, lp_tensor **out_confidences);
-/* Forward (without grad), decode both heads, merge, then scale x by
- * frame_width / W and y by frame_height / H, where H x W is the input
- * images' size (<= 0: keep model-input pixels). images as lp_model_forward, or (T, 3, H, W)
- * windows when `window` != 0. */
+/* Inference: forward in eval mode (batch norm on its running statistics,
+ * which it leaves untouched) and without grad, decode both heads, merge,
+ * then scale x by frame_width / W and y by frame_height / H, where H x W is
+ * the input images' size (<= 0: keep model-input pixels). The model's
+ * training mode is restored before returning. images as lp_model_forward,
+ * or (T, 3, H, W) windows when `window` != 0. */
 lp_status lp_model_predict(lp_model *model, const lp_tensor *images, int32_t window,
                            double frame_height, double frame_width, lp_tensor **out_keypoints,
                            lp_tensor **out_confidences);

@@ -1,0 +1,91 @@
+-- The numbers a training run reports are those of the model it saved: a
+-- tiny TCN is trained through `lpose run experiments/tcn_supervised.lua`
+-- (which predicts the labeled frames and the test video after training), then
+-- `lpose predict` on the saved checkpoint must write the same files, to the
+-- last digit. Both go through the user's commands; neither is trusted alone.
+local lpose = require('lpose')
+local metrics = require('lpose.metrics')
+
+local support = dofile('tests/lua/support.lua')
+local q, slurp = support.q, support.slurp
+
+local tmp = support.mktemp('after_training_spec')
+local project = tmp .. '/project'
+local model_dir = tmp .. '/model'
+
+local function sh(cmd)
+    local rc = os.execute(cmd .. ' > ' .. q(tmp .. '/out') .. ' 2>&1')
+    return rc == 0 or rc == true, slurp(tmp .. '/out') or ''
+end
+
+local function lines(path)
+    local out = {}
+    for line in assert(io.open(path)):lines() do out[#out + 1] = line end
+    return out
+end
+
+-- predictions.csv rows without the last (`set`) column: after training the
+-- split is known, `lpose predict --frames` leaves it empty.
+local function without_set(path)
+    local out = {}
+    for i, line in ipairs(lines(path)) do out[i] = line:gsub(',[^,]*$', '') end
+    return out
+end
+
+describe('after training', function()
+    local trained, train_log
+    setup(function()
+        assert(lpose.synth.generate(project, { n_videos = 2, n_test_videos = 1, n_frames = 24, width = 96,
+            height = 80, n_labeled_per_video = 8, seed = 11 }))
+        -- frames 96x80 and a 64x64 model: the labeled-frame scale factors are
+        -- 1.5 and 1.25, so truncation to integer multiples would show
+        trained, train_log = sh(table.concat({ q(support.exe()), 'run', 'experiments/tcn_supervised.lua',
+            'data.data_dir=' .. q(project), 'data.image_resize_dims.height=64', 'data.image_resize_dims.width=64',
+            'model.backbone_pretrained=false', 'training.max_epochs=2', 'training.min_epochs=2',
+            'training.limit_train_batches=2', 'training.train_batch_size=4', 'training.unfreezing_epoch=0',
+            'training.lr_scheduler_params.multisteplr.milestones=[1]', 'training.device=cpu',
+            'training.num_workers=1', 'eval.predict_vids_after_training=true',
+            'dali.context.predict.sequence_length=10', '+hydra.run.dir=' .. q(model_dir) }, ' '))
+    end)
+    teardown(function() os.execute('rm -rf ' .. q(tmp)) end)
+
+    it('predicts the labeled frames as lpose predict does on the saved checkpoint', function()
+        assert.is_true(trained, train_log)
+        local ok, out = sh(table.concat({ q(support.exe()), 'predict', q(model_dir),
+            q(project .. '/videos_test'), '--frames', q(project .. '/CollectedData.csv'),
+            '--data-dir', q(project), '--output', q(tmp .. '/again') }, ' '))
+        assert.is_true(ok, out)
+        local after = without_set(model_dir .. '/predictions.csv')
+        local again = without_set(tmp .. '/again/CollectedData.csv/predictions.csv')
+        assert.are.equal(#lines(project .. '/CollectedData.csv'), #after)
+        assert.are.same(after, again)
+        assert.are.same(without_set(model_dir .. '/predictions_pixel_error.csv'),
+            without_set(tmp .. '/again/CollectedData.csv/predictions_pixel_error.csv'))
+    end)
+
+    it('predicts the test videos as lpose predict does on the saved checkpoint', function()
+        assert.is_true(trained, train_log)
+        local found = 0
+        for name in io.popen('ls ' .. q(model_dir .. '/video_preds')):lines() do
+            if name:match('%.csv$') then
+                found = found + 1
+                assert.are.same(lines(model_dir .. '/video_preds/' .. name), lines(tmp .. '/again/' .. name), name)
+            end
+        end
+        assert.is_true(found >= 2, 'expected a video CSV and its temporal norm')
+    end)
+
+    it('writes frame-pixel coordinates that are not truncated', function()
+        assert.is_true(trained, train_log)
+        local t = assert(metrics.read_csv(model_dir .. '/predictions.csv'))
+        local fractional = 0
+        for _, frame in ipairs(t.keypoints) do
+            for _, xy in ipairs(frame) do
+                if xy[1] % 1 ~= 0 then fractional = fractional + 1 end
+                if xy[2] % 1 ~= 0 then fractional = fractional + 1 end
+            end
+        end
+        -- soft-argmax coordinates are almost never integers; truncation made them all so
+        assert.is_true(fractional > #t.keypoints, ('only %d fractional coordinates'):format(fractional))
+    end)
+end)
