@@ -36,7 +36,7 @@ local function spawn(argv, env)
     for i, a in ipairs(env) do cenv[i - 1] = a end
     local pid = ffi.new('int64_t[1]')
     lp.check(C.lp_process_spawn(cargv, cenv, pid))
-    return pid[0]
+    return tonumber(pid[0])
 end
 
 -- pid -> exit code once ended, nil while it runs

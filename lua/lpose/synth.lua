@@ -74,7 +74,7 @@ end
 --- synth.hash(opts) -> 16 hex digits (FNV-1a 64 of the parameters and FORMAT_VERSION)
 function M.hash(opts)
     local text = canonical(to_params('synth.hash', opts))
-    local h = ffi.new('uint64_t', 0xcbf29ce4ULL * 0x100000000ULL + 0x84222325ULL)
+    local h = ffi.new('uint64_t', 0xcbf29ce4ULL * 0x100000000ULL + 0x84222325ULL) -- cdata-ok: FNV-1a is 64-bit
     for i = 1, #text do
         h = bit.bxor(h, text:byte(i))
         h = h * 0x100000001b3ULL

@@ -95,6 +95,24 @@ describe('model:forward and model:predict', function()
         assert.is_true(conf:min():item() >= 0 and conf:max():item() <= 1.0001)
     end)
 
+    it('predicts in eval mode whatever the mode, restoring it and leaving batch norm statistics alone', function()
+        local m = models.new(cfg('heatmap_mhcrnn'))
+        local x = lpose.randn(3, 5, 3, 64, 64, { seed = 3 })
+        m:forward(x) -- running statistics away from their init
+        local before = {}
+        for name, t in pairs(m:state_dict()) do before[name] = t:clone() end -- state_dict shares storage
+        m:eval()
+        local kp_eval, conf_eval = m:predict(x, { frame_height = 100, frame_width = 90 })
+        m:train()
+        local kp, conf = m:predict(x, { frame_height = 100, frame_width = 90 })
+        assert.is_true(m:is_training())
+        -- the same arithmetic on the same weights: bit-identical
+        assert.equal(0, max_abs_diff(kp, kp_eval))
+        assert.equal(0, max_abs_diff(conf, conf_eval))
+        local after = m:state_dict()
+        for name, t in pairs(before) do assert.equal(0, max_abs_diff(t, after[name]), name) end
+    end)
+
     it('reuses backbone features through forward_backbone / context_stack / forward_heads', function()
         local m = models.new(cfg('heatmap_mhcrnn')):eval()
         local x = lpose.randn(7, 3, 64, 64)
@@ -129,7 +147,8 @@ describe('model weights', function()
         m:forward(x) -- move BN running stats away from their init
         m:eval()
         assert.is_true(m:save(path))
-        local m2 = assert(models.load(path)):eval()
+        local m2 = assert(models.load(path))
+        assert.is_false(m2:is_training()) -- loaded models are for inference
         assert.equal('heatmap_mhcrnn', m2.cfg.model.model_type)
         local a_sf, a_mf = lpose.no_grad(function() return m:forward(x) end)
         local b_sf, b_mf = lpose.no_grad(function() return m2:forward(x) end)

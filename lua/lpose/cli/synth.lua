@@ -48,7 +48,7 @@ local function parse_seed(s)
     if not s:match('^%d+$') or #s > 20 then return nil end
     if #s <= 15 then return tonumber(s) end
     local ffi = require('ffi')
-    local v = ffi.new('uint64_t', 0)
+    local v = ffi.new('uint64_t', 0) -- cdata-ok: seeds beyond 2^53 stay exact uint64
     for i = 1, #s do v = v * 10 + (s:byte(i) - 48) end
     return v
 end
