@@ -21,19 +21,45 @@ local function repo_root()
 end
 M.repo_root = repo_root
 
---- experiment.split_args(args) -> config_path | nil, overrides
--- args: the script's arguments (`...`) or the overrides lpose run collected.
+--- experiment.bundled_config(name) -> path of configs/<name>: the source
+-- tree's, else the copy `make install` puts beside the modules (lpose/configs/).
+function M.bundled_config(name)
+    local in_tree = repo_root() .. '/' .. name
+    local f = io.open(in_tree, 'rb')
+    if f then
+        f:close()
+        return in_tree
+    end
+    local here = debug.getinfo(1, 'S').source:match('^@(.*)/experiment%.lua$') or '.'
+    return here .. '/configs/' .. name:gsub('^configs/', '')
+end
+
+--- experiment.split_args(args) -> config_path | nil, overrides, rest
+-- args: the script's arguments (`...`). config=PATH names the config;
+-- key=value, +key=value, ++key=value, ~key are overrides (Hydra's grammar);
+-- everything after `--` is the script's own (rest). Any other argument is an
+-- error: an argument that was not understood is never dropped silently.
 function M.split_args(args)
-    local config_path, overrides = nil, {}
-    for _, a in ipairs(args or {}) do
-        local path = a:match('^config=(.+)$')
+    local is_override = require('lpose.config.overrides').is_override
+    local config_path, overrides, rest = nil, {}, {}
+    args = args or {}
+    for i, a in ipairs(args) do
+        if a == '--' then
+            for j = i + 1, #args do rest[#rest + 1] = args[j] end
+            break
+        end
+        local path = a:match('^config=(.*)$')
         if path then
+            if path == '' then error('config=: expected a path to a config file', 0) end
             config_path = path
-        elseif a:match('^[+~]?[%w_]+%.[%w_.]+') then
+        elseif is_override(a) then
             overrides[#overrides + 1] = a
+        else
+            error(("argument '%s' is not understood: expected config=PATH, key=value, +key=value, "
+                .. "++key=value or ~key (a script's own arguments go after --)"):format(tostring(a)), 0)
         end
     end
-    return config_path, overrides
+    return config_path, overrides, rest
 end
 
 local function sets_data_dir(overrides)
@@ -53,7 +79,7 @@ function M.config(args, opts)
     for _, o in ipairs(opts.overrides or {}) do overrides[#overrides + 1] = o end
     for _, o in ipairs(user) do overrides[#overrides + 1] = o end
     local info = {}
-    local file = config_path or (repo_root() .. '/' .. (opts.base or 'configs/config_synthetic.yaml'))
+    local file = config_path or M.bundled_config(opts.base or 'configs/config_synthetic.yaml')
     if not config_path and not sets_data_dir(user) then
         local synth = require('lpose.synth')
         local summary, err = synth.ensure(nil, opts.synth)
@@ -62,7 +88,37 @@ function M.config(args, opts)
         info.synthetic = summary
     end
     info.config_file = file
-    return config.load({ file = file, overrides = overrides }), info
+    local cfg = config.load({ file = file, overrides = overrides })
+    if config_path then M.report_changes(cfg, file, user, opts) end
+    return cfg, info
+end
+
+local function key_of(override) return override:match('^%+*([^=]+)=') end
+
+--- experiment.report_changes(cfg, file, user_overrides, opts)
+-- An experiment's own settings override the user's config file (tcn_semi.lua
+-- trains a TCN whatever model_type the file names): say so on stderr for
+-- every value that changed, so the script never decides silently. Keys the
+-- user overrode on the command line are the user's choice and not reported.
+function M.report_changes(cfg, file, user, opts)
+    local mine = opts.overrides or {}
+    if #mine == 0 then return end
+    local ok, plain = pcall(config.load, { file = file, overrides = user })
+    if not ok then return end
+    local by_user = {}
+    for _, o in ipairs(user) do by_user[key_of(o) or ''] = true end
+    local script = opts.name or (rawget(_G, 'arg') and arg[0]) or 'this experiment'
+    for _, o in ipairs(mine) do
+        local key = key_of(o)
+        if key and not by_user[key] then
+            local was, now = config.get(plain, key), config.get(cfg, key)
+            local show = require('lpose.config.types').show
+            if show(was) ~= show(now) then
+                io.stderr:write(('lpose: note: %s sets %s = %s (%s had %s); `lpose train %s` trains what the '
+                    .. 'config says\n'):format(script, key, show(now), file, show(was), file))
+            end
+        end
+    end
 end
 
 return M

@@ -13,6 +13,8 @@ Run a Lua script inside lpose.
 
 usage: lpose run [--nproc N] SCRIPT [key=value ...] [-- ARGS...]
 
+SCRIPT is a Lua file, or the name of a bundled experiment (tcn_semi,
+baseline, demo, ...: the files of experiments/), found from any directory.
 The script sees the global `arg` (arg[0] = SCRIPT, arg[1..] = the other
 arguments, verbatim) and receives the same arguments as `...`, as with
 `luajit SCRIPT ARGS`. key=value arguments before `--` are config overrides
@@ -33,14 +35,8 @@ Ctrl-C, 2 if it raises a non-string error object.]]
 -- The key=value overrides of the last script run, in command-line order.
 M.overrides = {}
 
--- A Hydra-style override, the grammar of lpose.config.overrides: key=value,
--- +key=value, ++key=value, ~key and ~key=value, with dotted keys.
-local function is_override(s)
-    if not s:match('^[+~]*[%a_][%w_%.%-]*=?') then return false end
-    return s:find('=', 1, true) ~= nil or s:sub(1, 1) == '~'
-end
-
 local function collect_overrides(args)
+    local is_override = require('lpose.config.overrides').is_override
     local out = {}
     for _, a in ipairs(args) do
         if a == '--' then break end
@@ -73,6 +69,51 @@ function M.run_string(code, chunkname, args)
     return M.call(chunk, args)
 end
 
+--- run.experiment_dirs() -> folders of the bundled experiments: the
+-- repository's experiments/ (a build tree) and lpose/experiments beside the
+-- installed Lua modules (make install).
+function M.experiment_dirs()
+    local here = debug.getinfo(1, 'S').source:match('^@(.*)/cli/run%.lua$') or 'lua/lpose'
+    return { here .. '/../../experiments', here .. '/experiments' }
+end
+
+local function readable(path)
+    local f = io.open(path, 'r')
+    if f then f:close() end
+    return f ~= nil
+end
+
+-- The bundled experiments' names, sorted.
+local function experiment_names()
+    local names, seen = {}, {}
+    for _, dir in ipairs(M.experiment_dirs()) do
+        local p = io.popen("ls -1 '" .. dir:gsub("'", "'\\''") .. "' 2>/dev/null")
+        for name in p:lines() do
+            local stem = name:match('^(.+)%.lua$')
+            if stem and not seen[stem] then names[#names + 1], seen[stem] = stem, true end
+        end
+        p:close()
+    end
+    table.sort(names)
+    return names
+end
+
+--- run.find_script(script) -> path | nil, err
+-- A path as given when the file exists; else, for a bare name (tcn_semi or
+-- tcn_semi.lua), the bundled experiment of that name, so `lpose run tcn_semi`
+-- works from any directory.
+function M.find_script(script)
+    if script == '-' or readable(script) then return script end
+    if not script:find('/', 1, true) then
+        local name = script:gsub('%.lua$', '') .. '.lua'
+        for _, dir in ipairs(M.experiment_dirs()) do
+            if readable(dir .. '/' .. name) then return dir .. '/' .. name end
+        end
+    end
+    return nil, ("cannot open script '%s': no such file, nor a bundled experiment (%s)"):format(script,
+        table.concat(experiment_names(), ', '))
+end
+
 -- Run the file at `path` ('-' is stdin) with `args`; `prefix` is the
 -- command line before it, for arg's negative indices.
 function M.run_file(path, args, prefix)
@@ -80,6 +121,9 @@ function M.run_file(path, args, prefix)
     if path == '-' then
         chunk, err = loadfile() -- stdin, chunkname "=stdin"
     else
+        local found, ferr = M.find_script(path)
+        if not found then return nil, ferr, 1 end
+        path = found
         chunk, err = loadfile(path)
     end
     if not chunk then return nil, err, 1 end

@@ -134,6 +134,14 @@ local function parser(text)
     end
 end
 
+--- overrides.is_override(arg) -> true when a command-line argument is meant as
+-- an override (key=value, +key=value, ++key=value, ~key, ~key=value); M.parse
+-- then says what is wrong with it, if anything.
+function M.is_override(s)
+    if type(s) ~= 'string' or not s:match('^[+~]*[%a_][%w_%.%-]*=?') then return false end
+    return s:find('=', 1, true) ~= nil or s:sub(1, 1) == '~'
+end
+
 -- 'training.max_epochs=5' -> {op = 'set'|'add'|'upsert'|'delete', key = 'training.max_epochs', value = node|nil}
 function M.parse(text)
     if type(text) ~= 'string' then error(('override must be a string, got %s'):format(type(text)), 0) end
