@@ -123,6 +123,10 @@ local function from_argv(argv)
     return out
 end
 
+-- Where each loaded config's keys came from, for messages (config.origin);
+-- weak keys, so a config that is dropped is not kept alive.
+local origins = setmetatable({}, { __mode = 'k' })
+
 -- default <- user (internal form, or nil) <- overrides, then resolve and check.
 -- lines/src locate the user's keys for messages.
 local function compose(user, opts, lines, src)
@@ -162,6 +166,13 @@ local function compose(user, opts, lines, src)
     validate.check(cfg, where)
     local out = tree.export(cfg)
     if opts.check_supported then M.check_supported(out) end
+    origins[out] = function(path)
+        if from_override[path] then return ("override '%s'"):format(from_override[path]) end
+        if lines[path] and src then return ('%s:%d'):format(src, lines[path]) end
+        if user_set[path] then return src end
+        if dfile and tree.get(cfg, path) ~= nil then return 'default: ' .. dfile end
+        return nil
+    end
     return out
 end
 
@@ -199,6 +210,16 @@ function M.check_supported(cfg)
         error('lpose.config: not supported by lpose yet:\n  ' .. table.concat(msgs, '\n  '), 0)
     end
     return cfg
+end
+
+--- lpose.config.origin(cfg, 'a.b.c') -> 'FILE:LINE' | "override 'a.b.c=v'" | 'FILE' | 'default: FILE' | nil
+-- Where the value of a key of a config returned by load/from_table came from:
+-- the line of the user's file, the override that set it, the user's file (a
+-- .lua config), or 'default: …/configs/config_default.yaml'. nil for a table
+-- lpose did not load, or a key nobody set. For messages that name a key.
+function M.origin(cfg, path)
+    local f = origins[cfg]
+    return f and f(path) or nil
 end
 
 --- lpose.config.get(cfg, 'a.b.c') -> value | nil (null and missing both give nil)

@@ -22,9 +22,10 @@ local logger_mod = require('lpose.train.logger')
 local unlabeled = require('lpose.train.unlabeled')
 local files = require('lpose.train.files')
 local parallel = require('lpose.train.parallel')
+local checks = require('lpose.train.checks')
 
 local M = {}
-M.step, M.schedule, M.checkpoint, M.parallel = step, schedule, checkpoint, parallel
+M.step, M.schedule, M.checkpoint, M.parallel, M.checks = step, schedule, checkpoint, parallel, checks
 
 local function null(v) return v == nil or v == config.null end
 
@@ -127,8 +128,10 @@ local function write_status(run, status)
 end
 
 --- train.setup(cfg [, {model_dir=, quiet=}]) -> run
--- cfg: a loaded config (lpose.config.load). Creates the model directory,
--- writes config.yaml, builds data, model, optimizer and losses.
+-- cfg: a loaded config (lpose.config.load). Checks the config against its
+-- data (lpose.train.checks), builds model, data, optimizer and losses, then
+-- creates the model directory and writes config.yaml: a setup that fails
+-- leaves no directory behind.
 function M.setup(cfg, opts)
     opts = opts or {}
     local run = { cfg = cfg, epoch = 0, step = 0, best_val = 0 / 0, best_epoch = -1, callbacks = {} }
@@ -136,19 +139,21 @@ function M.setup(cfg, opts)
     lpose.manual_seed(0) -- LP seeds torch with 0 before anything else
     run.device = dtypes.resolve_device(cfg.training.device)
     parallel.setup(run) -- joins a data-parallel job if the environment describes one
-    -- every rank names the same directory (rank 0's clock); only rank 0 writes there
+    -- every rank names the same directory (rank 0's clock); only rank 0 writes
+    -- there, once everything below has been built
     run.model_dir = opts.model_dir or config.model_dir(cfg, { time = parallel.broadcast_number(os.time()) })
-    if run.is_main then
-        files.mkdir_p(run.model_dir)
-        files.mkdir_p(run.model_dir .. '/checkpoints')
-    end
+    -- config vs data, before anything is built (the frame sample on rank 0 only)
+    run.warnings = checks.run(cfg, { frames = run.is_main })
     run.schedule = schedule.from_config(cfg)
 
+    -- models.new loads model.backbone_weights; its report is kept on the run
     run.model = models.new(cfg)
-    if not null(cfg.model.backbone_weights) then
-        local report, err = run.model:load_weights(cfg.model.backbone_weights, 'backbone')
-        if not report then error(err, 0) end
-        run.weights_report = report
+    local setup_messages = {}
+    if run.model.backbone_weights_report then
+        run.weights_report = run.model.backbone_weights_report
+        local line, warning = checks.weights(run.weights_report, cfg.model.backbone_weights)
+        setup_messages[#setup_messages + 1] = line
+        if warning then run.warnings[#run.warnings + 1] = warning end
     end
     run.model:to(run.device)
     parallel.prepare_model(run)
@@ -189,9 +194,15 @@ function M.setup(cfg, opts)
         run.resumed_from = cfg.training.resume_from
     end
 
+    if run.is_main then
+        files.mkdir_p(run.model_dir)
+        files.mkdir_p(run.model_dir .. '/checkpoints')
+    end
     run.logger = logger_mod.new({ dir = run.is_main and run.model_dir or nil,
         total_steps = run.steps_per_epoch * run.max_epochs, every = cfg.training.log_every_n_steps or 10,
         quiet = opts.quiet or not run.is_main, append = run.resumed_from ~= nil })
+    for _, line in ipairs(setup_messages) do run.logger:message(line) end
+    for _, w in ipairs(run.warnings) do run.logger:message(w) end
     if run.is_main then
         config.save(cfg, run.model_dir .. '/config.yaml')
         local csv = files.join(cfg.data.data_dir, cfg.data.csv_file)
