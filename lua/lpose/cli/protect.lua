@@ -59,6 +59,63 @@ function M.exit_code(e)
     return e:match('interrupted!$') and 130 or 1
 end
 
+-- Lua's and LuaJIT's own run-time error messages: raised by the VM, never on purpose.
+local RUNTIME = { 'attempt to ', 'bad argument #', 'stack overflow', 'table index is ', "invalid key to 'next'",
+    "'for' ", 'loop in gettable', 'loop in settable', 'cannot convert ', 'cannot be indexed', 'has no member named',
+    'wrong number of arguments', 'not enough memory' }
+
+local function runtime_error(message)
+    local text = message:gsub('^[^\n]-:%d+: ', '')
+    for _, p in ipairs(RUNTIME) do
+        if text:sub(1, #p) == p or text:find(' ' .. p, 1, true) then return true end
+    end
+    return false
+end
+
+local function in_lpose(src) return src:find('lpose/', 1, true) ~= nil and src:find('lua/lpose/', 1, true) ~= nil
+    or src:match('^%.%.%.[^/]*/?lpose/') ~= nil end
+
+--- protect.kind(failure) -> 'expected' | 'user' | 'internal'
+-- expected: an error lpose raised on purpose (its clear messages: bad
+-- override, bad YAML, bad CSV cell). user: an error raised in the user's own
+-- code, on purpose (error('...')) or not (attempt to index nil). internal: a
+-- run-time error inside lpose's own Lua tree, or a non-string error: a bug.
+function M.kind(failure)
+    if type(failure.error) ~= 'string' then return 'internal' end
+    local src = failure.message:match('^([^\n]-):%d+: ')
+    if runtime_error(failure.message) then
+        return (src and in_lpose(src)) and 'internal' or 'user'
+    end
+    return in_lpose(failure.raised_in or '') and 'expected' or 'user'
+end
+
+--- protect.report(failure) -> text, exit status
+-- What the CLI prints for a failure of user code: an expected error is its
+-- message alone (one line that names the file, line, key or frame) and exits
+-- 1; a bug in the user's code adds the traceback of the user's frames
+-- (lpose's own frames left out) and exits 1; a bug in lpose keeps the whole
+-- traceback and exits 2. LPOSE_DEBUG=1 adds the whole traceback to every one.
+function M.report(failure)
+    local code = M.exit_code(failure.error)
+    if code == 130 then return failure.message, code end
+    local kind = M.kind(failure)
+    local debug_on = (os.getenv('LPOSE_DEBUG') or '') ~= '' and os.getenv('LPOSE_DEBUG') ~= '0'
+    if kind == 'internal' then
+        return 'internal error (a bug in lpose: please report it with this traceback): ' .. failure.message
+            .. '\n' .. failure.traceback, 2
+    elseif debug_on then
+        return failure.message .. '\n' .. failure.traceback, code
+    elseif kind == 'user' then
+        local lines = { 'stack traceback:' }
+        for line in failure.traceback:gmatch('\n(\t[^\n]*)') do
+            local src = line:match('^\t([^:]*):') or ''
+            if not in_lpose(src) then lines[#lines + 1] = line end
+        end
+        return failure.message .. '\n' .. table.concat(lines, '\n'), code
+    end
+    return failure.message, code
+end
+
 -- call(fn, ...) -> true, results... | false, failure
 -- failure = { error = raw error value, message = string, traceback = string }
 function M.call(fn, ...)
@@ -78,7 +135,17 @@ function M.call(fn, ...)
             if not info then break end
             lines[#lines + 1] = frame_line(info)
         end
-        return { error = e, message = M.message(e), traceback = table.concat(lines, '\n') }
+        -- where the error was raised: the first Lua frame (error() itself is a C frame)
+        local raised_in
+        for level = 2, last do
+            local info = debug.getinfo(level, 'S')
+            if not info then break end
+            if info.what ~= 'C' then
+                raised_in = info.short_src
+                break
+            end
+        end
+        return { error = e, message = M.message(e), traceback = table.concat(lines, '\n'), raised_in = raised_in }
     end
     return pass(pcall_armed(fn, handler, ...)) -- not a tail call: the frames above are counted
 end

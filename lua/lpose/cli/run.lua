@@ -60,7 +60,7 @@ function M.call(chunk, args)
     local ok, failure = protect.call(chunk, unpack(args, 1, #args))
     if ok then return true end
     if failure.error == nil then return nil, nil, 1 end -- error(): exit 1 silently, as luajit does
-    return nil, failure.message .. '\n' .. failure.traceback, protect.exit_code(failure.error)
+    return nil, protect.report(failure)
 end
 
 function M.run_string(code, chunkname, args)
@@ -74,7 +74,8 @@ end
 -- installed Lua modules (make install).
 function M.experiment_dirs()
     local here = debug.getinfo(1, 'S').source:match('^@(.*)/cli/run%.lua$') or 'lua/lpose'
-    return { here .. '/../../experiments', here .. '/experiments' }
+    local root = here:match('^(.*)/lua/lpose$') or (here == 'lua/lpose' and '.')
+    return { root and (root .. '/experiments') or (here .. '/../../experiments'), here .. '/experiments' }
 end
 
 local function readable(path)
