@@ -127,6 +127,34 @@ end
 -- weak keys, so a config that is dropped is not kept alive.
 local origins = setmetatable({}, { __mode = 'k' })
 
+--- lpose.config.resolve_path(path, config_file) -> path as given when absolute, else
+-- relative to the folder of config_file (the current directory without one)
+function M.resolve_path(path, config_file)
+    if path:sub(1, 1) == '/' or not config_file then return path end
+    local dir = config_file:match('^(.*)/[^/]*$')
+    return dir and (dir .. '/' .. path) or path
+end
+
+-- model.loss_files: each Lua file registers its losses before the loss names
+-- are checked; the paths become absolute (relative ones are relative to the
+-- config file), so the saved config points at the same files.
+local function load_loss_files(cfg, src, where)
+    local list = tree.is_map(cfg.model) and cfg.model.loss_files
+    if not tree.is_list(list) then return end
+    local losses = require('lpose.losses')
+    for i, path in ipairs(list) do
+        if type(path) == 'string' then
+            local full = M.resolve_path(path, src)
+            local ok, err = losses.load_file(full)
+            if not ok then
+                error(('lpose.config: invalid config:\n  model.loss_files: %s%s'):format(err,
+                    where('model.loss_files')), 0)
+            end
+            list[i] = full
+        end
+    end
+end
+
 -- default <- user (internal form, or nil) <- overrides, then resolve and check.
 -- lines/src locate the user's keys for messages.
 local function compose(user, opts, lines, src)
@@ -163,6 +191,7 @@ local function compose(user, opts, lines, src)
         io.stderr:write('lpose.config: training.num_gpus 0 is treated as 1 (as LP does)\n')
         cfg.training.num_gpus = 1
     end
+    load_loss_files(cfg, src, where)
     validate.check(cfg, where)
     local out = tree.export(cfg)
     if opts.check_supported then M.check_supported(out) end

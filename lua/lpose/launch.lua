@@ -59,8 +59,9 @@ function M.worker_env(rank, nproc, port)
     return env
 end
 
---- launch.run(nproc, script_args [, {grace = 10, quiet = false}]) -> exit status
--- script_args: the arguments of `lpose run` after --nproc N (SCRIPT, overrides...).
+--- launch.run(nproc, script_args [, {grace = 10, quiet = false, command = 'run'}]) -> exit status
+-- script_args: the arguments of `lpose run` after --nproc N (SCRIPT, overrides...);
+-- with command = 'train', those of `lpose train` (CONFIG, overrides...).
 function M.run(nproc, script_args, opts)
     opts = opts or {}
     local port = tonumber(os.getenv('MASTER_PORT'))
@@ -72,7 +73,7 @@ function M.run(nproc, script_args, opts)
     local exe = self_exe()
     local alive = {}
     for rank = 0, nproc - 1 do
-        local argv = { exe, 'run' }
+        local argv = { exe, opts.command or 'run' }
         for _, a in ipairs(script_args) do argv[#argv + 1] = a end
         local ok, pid = pcall(spawn, argv, M.worker_env(rank, nproc, port))
         if not ok then
@@ -82,8 +83,8 @@ function M.run(nproc, script_args, opts)
         alive[rank] = pid
     end
     if not opts.quiet then
-        io.stderr:write(('lpose run --nproc %d: started ranks 0-%d (rendezvous 127.0.0.1:%d)\n')
-            :format(nproc, nproc - 1, port))
+        io.stderr:write(('lpose %s --nproc %d: started ranks 0-%d (rendezvous 127.0.0.1:%d)\n')
+            :format(opts.command or 'run', nproc, nproc - 1, port))
     end
     local status, failed, failed_at, interrupts = 0, nil, nil, 0
     local function stop_others(rank, code)

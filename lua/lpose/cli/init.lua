@@ -35,6 +35,7 @@ M.commands = {
     repl = 'lpose.cli.repl',
     run = 'lpose.cli.run',
     synth = 'lpose.cli.synth',
+    train = 'lpose.cli.train',
     version = 'lpose.cli.version',
 }
 

@@ -120,6 +120,9 @@ local keys = {
     { 'training.sync_batchnorm', 'bool', opt = true, lpose = true },
     -- model
     { 'model.losses_to_use', 'list<string>?' },
+    -- lpose: Lua files that register losses (lpose.losses.register), loaded
+    -- before the loss names are checked; relative to the config file
+    { 'model.loss_files', 'list<string>?', opt = true },
     { 'model.backbone', 'string', values = M.backbones },
     { 'model.model_type', 'string', values = M.model_types, aliases = M.model_type_aliases },
     { 'model.heatmap_loss_type', 'string', values = { 'mse', 'kl', 'js' } },

@@ -60,6 +60,22 @@ end
 --- losses.unregister(name): remove a registered loss (built-ins come back only by reloading)
 function M.unregister(name) registry[name] = nil end
 
+--- losses.load_file(path) -> true | nil, err
+-- Run a Lua file that registers losses (lpose.losses.register), as
+-- `lpose train --loss FILE` and the config key model.loss_files do. A file
+-- that is missing, does not compile or raises is an error naming it.
+function M.load_file(path)
+    if type(path) ~= 'string' then argerror('losses.load_file', 'expected a path') end
+    local f, oerr = io.open(path, 'r')
+    if not f then return nil, ('cannot open loss file %s'):format(oerr) end
+    f:close()
+    local chunk, err = loadfile(path)
+    if not chunk then return nil, ('loss file does not compile: %s'):format(err) end
+    local ok, res = pcall(chunk)
+    if not ok then return nil, ('loss file %s failed: %s'):format(path, tostring(res)) end
+    return true
+end
+
 --- losses.names([kind]) -> sorted list of registered loss names
 -- kind: 'supervised' (heatmap_mse, heatmap_kl, heatmap_js) or 'unsupervised'
 -- (what model.losses_to_use may list: the built-ins and every registered

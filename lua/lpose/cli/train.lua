@@ -1,0 +1,123 @@
+-- lpose.cli.train: `lpose train CONFIG [key=value ...]`, Lightning Pose's
+-- `litpose train config.yaml`: trains what the config says (model type,
+-- losses), from any directory, then predicts as its `eval` section says
+-- (docs/reference/cli/train.md).
+local M = {}
+
+M.help = [[
+Train the model a config describes, then predict with it.
+
+usage: lpose train CONFIG [key=value ...] [--loss FILE.lua ...] [--output DIR]
+                   [--nproc N]
+
+CONFIG is a Lightning Pose config.yaml (or a .lua file returning the same
+table). What it says is what is trained: model.model_type (heatmap or
+heatmap_mhcrnn, the TCN), model.losses_to_use (none: supervised), the
+backbone and every training key. key=value arguments override it in Hydra's
+grammar (key=value, +key=value, ++key=value, ~key); anything else is an error.
+
+After training, as Lightning Pose does: the labeled frames are predicted with
+the best checkpoint (predictions.csv, predictions_pixel_error.csv) and, when
+eval.predict_vids_after_training is true, every video of
+eval.test_videos_directory (video_preds/, with a labeled video when
+eval.save_vids_after_training is true).
+
+  --loss FILE.lua   load a Lua file that registers losses (lpose.losses.register)
+                    before the config is read; repeatable. A config can list
+                    them itself in model.loss_files (paths relative to the
+                    config file), so the config alone reproduces the run.
+  --output DIR      the model directory (default: hydra.run.dir, else
+                    outputs/YYYY-MM-DD/HH-MM-SS). A directory that already
+                    holds a trained model is refused, unless the run resumes
+                    it: training.resume_from=DIR/checkpoints/last.lpt
+  --nproc N         N processes on this machine, data-parallel
+                    (docs/guides/multi-gpu.md)
+
+Exit status: 0 when training and prediction finished; 1 for a bad config,
+bad data or a failed run (the model directory's train_status.json says
+FAILED and why); 130 after Ctrl-C or SIGTERM (last.lpt saved,
+train_status.json INTERRUPTED, no predictions).]]
+
+local function parse(args)
+    local is_override = require('lpose.config.overrides').is_override
+    local o = { overrides = {}, losses = {} }
+    local i = 1
+    while i <= #args do
+        local a = args[i]
+        local name, val = a:match('^%-%-([%w-]+)=(.*)$')
+        name = name or a:match('^%-%-([%w-]+)$')
+        if a == '-h' or name == 'help' then
+            o.help = true
+        elseif name == 'loss' or name == 'output' or name == 'nproc' then
+            if val == nil then
+                i = i + 1
+                val = args[i]
+                if val == nil then return nil, '--' .. name .. ' needs a value' end
+            end
+            if name == 'loss' then o.losses[#o.losses + 1] = val else o[name] = val end
+        elseif name then
+            return nil, ("unknown option '%s'"):format(a)
+        elseif o.config == nil and not is_override(a) then
+            o.config = a
+        elseif is_override(a) then
+            o.overrides[#o.overrides + 1] = a
+        else
+            return nil, ("argument '%s' is not understood: expected key=value, +key=value, ++key=value or ~key")
+                :format(a)
+        end
+        i = i + 1
+    end
+    return o
+end
+
+-- The command line again, without --nproc, for the worker processes.
+local function worker_args(args)
+    local out, i = {}, 1
+    while i <= #args do
+        local a = args[i]
+        if a == '--nproc' then
+            i = i + 1
+        elseif not a:match('^%-%-nproc=') then
+            out[#out + 1] = a
+        end
+        i = i + 1
+    end
+    return out
+end
+
+function M.command(args)
+    local o, err = parse(args)
+    if not o then return nil, 'train: ' .. err .. " (see 'lpose help train')" end
+    if o.help then
+        print(M.help)
+        return true
+    end
+    if not o.config then return nil, "train: missing CONFIG (see 'lpose help train')" end
+    if o.nproc then
+        local n = tonumber(o.nproc)
+        if not n or n < 1 or n % 1 ~= 0 then return nil, 'train: --nproc must be a positive integer' end
+        local status = require('lpose.launch').run(n, worker_args(args), { command = 'train' })
+        if status == 0 then return true end
+        return nil, nil, status
+    end
+    local losses = require('lpose.losses')
+    for _, path in ipairs(o.losses) do
+        local ok, lerr = losses.load_file(path)
+        if not ok then return nil, 'train: --loss ' .. lerr end
+    end
+    local config = require('lpose.config')
+    local cfg = config.load({ file = o.config, overrides = o.overrides })
+    local files = require('lpose.train.files')
+    local dir = o.output or config.model_dir(cfg)
+    if files.exists(dir .. '/checkpoints/last.lpt') and config.get(cfg, 'training.resume_from') == nil then
+        return nil, ('train: %s already holds a model; resume it with training.resume_from=%s/checkpoints/last.lpt '
+            .. 'or choose another --output'):format(dir, dir)
+    end
+    local lpose = require('lpose')
+    local run = lpose.train.run(cfg, { model_dir = o.output })
+    if run.interrupted then return nil, nil, 130 end
+    require('lpose.report').after_training(run)
+    return true
+end
+
+return M
