@@ -127,9 +127,9 @@ end
 -- weak keys, so a config that is dropped is not kept alive.
 local origins = setmetatable({}, { __mode = 'k' })
 
---- lpose.config.resolve_path(path, config_file) -> path as given when absolute, else
--- relative to the folder of config_file (the current directory without one)
-function M.resolve_path(path, config_file)
+-- path as given when absolute, else relative to the folder of config_file
+-- (the current directory without one)
+local function resolve_path(path, config_file)
     if path:sub(1, 1) == '/' or not config_file then return path end
     local dir = config_file:match('^(.*)/[^/]*$')
     return dir and (dir .. '/' .. path) or path
@@ -144,7 +144,7 @@ local function load_loss_files(cfg, src, where)
     local losses = require('lpose.losses')
     for i, path in ipairs(list) do
         if type(path) == 'string' then
-            local full = M.resolve_path(path, src)
+            local full = resolve_path(path, src)
             local ok, err = losses.load_file(full)
             if not ok then
                 error(('lpose.config: invalid config:\n  model.loss_files: %s%s'):format(err,
