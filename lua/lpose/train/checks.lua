@@ -179,6 +179,8 @@ local function spread(total, n)
         for i = 1, total do out[i] = i end
         return out
     end
+    if n < 1 then return {} end
+    if n == 1 then return { 1 } end
     for i = 0, n - 1 do out[#out + 1] = 1 + math.floor(i * (total - 1) / (n - 1) + 0.5) end
     return out
 end
