@@ -80,6 +80,17 @@ static double max_diff(const lp_tensor *a, const lp_tensor *b) {
     return v;
 }
 
+/* max |t| */
+static double max_abs(const lp_tensor *t) {
+    lp_tensor *a = NULL, *m = NULL;
+    double v = -1;
+    if (lp_tensor_unary(LP_UNARY_ABS, t, &a) || lp_tensor_reduce(LP_REDUCE_AMAX, a, NULL, 0, 0, &m) ||
+        lp_tensor_item(m, &v))
+        exit(WORKER_ERROR);
+    lp_tensor_free(a), lp_tensor_free(m);
+    return v;
+}
+
 /* y = batch_norm(x), loss = sum(y * r); returns y, dx, dw, db. */
 static void bn_forward_backward(lp_dist *g, const lp_tensor *x_in, const lp_tensor *r, lp_tensor *rm,
                                 lp_tensor *rv, lp_tensor *out[4]) {
@@ -105,10 +116,23 @@ static void bn_forward_backward(lp_dist *g, const lp_tensor *x_in, const lp_tens
  * norm on the whole batch (each rank computes that reference itself, in
  * f64 as the truth and in f32 as libtorch's own rounding): outputs, input
  * gradients, running statistics, and the weight and bias gradients summed
- * over the ranks, each no further from the truth than 4x libtorch's own
- * f32 error (+ 1e-6). Rank r holds rows [r * 4, r * 4 + 4) of a (4 * world,
+ * over the ranks. Rank r holds rows [r * 4, r * 4 + 4) of a (4 * world,
  * 3, 5, 6) batch with an offset mean, as conv outputs have (|mean| >> std
- * is where batch norm's rounding shows). */
+ * is where batch norm's rounding shows).
+ * Bound, the same on any CPU: each quantity q no further from the truth
+ * than 4 x max(libtorch's own f32 error, u kappa max|q|), u = 2^-24 f32's
+ * unit roundoff. kappa is the arithmetic's condition number: x - mean
+ * carries the f32 rounding of x and of the mean (u |x|) over the std, so
+ * kappa = max|x| / std (~34 here) for y, dx, dw, db; the running
+ * statistics come from f64 sums with one f32 update (kappa = 2). A fixed
+ * multiple of libtorch's error alone failed where libtorch's kernel is
+ * luckier than ours: dw, world 2, is 1.2 u kappa max|dw| with every ATen
+ * kernel (the mean's rounding times sum(dy): data, not kernels), libtorch's
+ * 0.47..0.52 of it; measured here (AVX-512, AVX2, default kernels) every
+ * quantity is within 1.24 of its u kappa max|q| (running statistics 0.8). A
+ * wrong algorithm is far out: unsynchronised statistics move y by ~0.1, an
+ * unbiased variance with one rank's count moves the running variance by
+ * 4e-6 (the bound there: 4.3e-7). */
 static int worker_sync_bn(const char *store, int rank, int world) {
     lp_dist *g = join(store, rank, world, 60000);
     const int64_t shape[4] = {4 * world, 3, 5, 6}, c1[1] = {3};
@@ -138,6 +162,7 @@ static int worker_sync_bn(const char *store, int rank, int world) {
                                 {got[2], plain[2], truth[2]},     {got[3], plain[3], truth[3]},
                                 {rm[1], rm[0], rm[2]},            {rv[1], rv[0], rv[2]}};
     static const char *names[6] = {"y", "dx", "dw", "db", "running mean", "running var"};
+    const double u = 0x1p-24, kappa = max_abs(x[1]) / 0.1; /* x = 3 + 0.1 randn */
     int ok = 1;
     for (int i = 0; i < 6; ++i) {
         lp_tensor *a64 = NULL, *b64 = NULL;
@@ -145,11 +170,12 @@ static int worker_sync_bn(const char *store, int rank, int world) {
             lp_tensor_to(q[i][1], LP_DTYPE_F64, LP_DEVICE_CPU, &b64))
             return WORKER_ERROR;
         double e_sync = max_diff(a64, q[i][2]), e_torch = max_diff(b64, q[i][2]);
-        int good = e_sync <= 4 * e_torch + 1e-6;
+        double unit = u * (i < 4 ? kappa : 2.0) * max_abs(q[i][2]);
+        int good = e_sync <= 4 * (e_torch > unit ? e_torch : unit);
         ok = ok && good;
         if (rank == 0 || !good)
-            fprintf(stderr, "world %d rank %d: %s: |sync - f64| %.2g, |libtorch f32 - f64| %.2g\n", world, rank,
-                    names[i], e_sync, e_torch);
+            fprintf(stderr, "world %d rank %d: %s: |sync - f64| %.2g, |libtorch f32 - f64| %.2g, u kappa max|q| %.2g\n",
+                    world, rank, names[i], e_sync, e_torch, unit);
         lp_tensor_free(a64), lp_tensor_free(b64);
     }
     lp_tensor *all[] = {x[0], x[1], r[0], r[1], xs, rs, rm[0], rm[1], rm[2], rv[0], rv[1], rv[2],

@@ -45,10 +45,12 @@ local ONE_STEP = table.concat({ 'training.max_epochs=1', 'training.min_epochs=1'
 --   3e-6 (AVX-512) and 1.8e-4 (AVX2, SSE4.1). 1e-2 is 10x the spread
 --   between kernels; a wrong algorithm gives ~1 (gradients summed instead
 --   of averaged 1.0, not averaged at all 0.97, batch norm not synchronised
---   1.04, half the batch in 1 process 1.3).
+--   1.04, synchronised forward but local backward sums 0.51, half the batch
+--   in 1 process 1.3).
 -- * running statistics, as a fraction of each tensor's largest value:
 --   forward sums only, no cancellation: <= 6e-7 between processes and
---   between kernels; 1e-4 is 150x that; unsynchronised batch norm gives 0.18.
+--   between kernels; 1e-4 is 150x that; unsynchronised batch norm gives
+--   0.18, an unbiased variance with one rank's count n / (n - 1) 1.9e-3.
 local UPDATE_RTOL, STATS_RTOL = 1e-2, 1e-4
 
 -- Checkpoints a and b, each one step from init (init.lpt, LPOSE_TEST_SGD):
