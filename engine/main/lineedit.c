@@ -2,12 +2,21 @@
  * compatible API for the REPL (design.md §8). libedit is BSD-licensed;
  * GNU readline would make the executable GPL.
  *
- *   readline(prompt)    -> line | nil (end of input) | nil, "interrupted"
+ *   readline(prompt [, complete]) -> line | nil (end of input) | nil, "interrupted"
  *   add_history(line)   read_history(path)   write_history(path)
  *   stifle_history(n)   isatty(fd) -> boolean
  *
  * The history functions work without a terminal; readline() is meant for
- * a TTY (the REPL reads pipes with io.read instead). */
+ * a TTY (the REPL reads pipes with io.read instead).
+ *
+ * Tab completion: while readline(prompt, complete) waits for a line, TAB
+ * calls complete(word, before) in Lua, on this thread (libedit calls back
+ * from inside readline()): `word` is the text before the cursor back to a
+ * break character (so "lpose.ten", "x:vi", "a*x:vi"; '.', ':' and operators
+ * do not break; spaces, quotes, brackets, '=', ',' and ';' do), and
+ * `before` the line before that word. It returns a list of replacements for
+ * the word ({"lpose.tensor"}), or nil to let libedit complete file names.
+ * The call is protected: an error in it completes nothing. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +32,98 @@
 #include "lineedit.h"
 
 static volatile sig_atomic_t got_sigint;
+
+/* ---------------------------------------------------------------- completion */
+
+/* Set only while le_readline runs with a completer. */
+static lua_State *complete_L;
+static int complete_ref = LUA_NOREF;
+
+/* The candidates of the last call, handed to libedit one by one. */
+static char **complete_list;
+static size_t complete_n, complete_next;
+
+struct complete_args {
+    const char *word;
+    const char *line;
+    size_t before_len;
+    int use_files; /* out: the completer returned nil */
+};
+
+static void free_candidates(void)
+{
+    for (size_t i = 0; i < complete_n; i++)
+        free(complete_list[i]);
+    free(complete_list);
+    complete_list = NULL;
+    complete_n = complete_next = 0;
+}
+
+/* Runs under lua_cpcall, so no Lua error can unwind through libedit. */
+static int call_completer(lua_State *L)
+{
+    struct complete_args *a = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, complete_ref);
+    lua_pushstring(L, a->word);
+    lua_pushlstring(L, a->line, a->before_len);
+    lua_call(L, 2, 1);
+    if (lua_isnil(L, -1)) {
+        a->use_files = 1;
+        return 0;
+    }
+    if (!lua_istable(L, -1))
+        return 0;
+    size_t n = lua_objlen(L, -1);
+    complete_list = calloc(n + 1, sizeof *complete_list);
+    if (complete_list == NULL)
+        return 0;
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, (int)i);
+        const char *s = lua_tostring(L, -1);
+        char *copy = s != NULL ? strdup(s) : NULL;
+        if (copy != NULL)
+            complete_list[complete_n++] = copy;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* libedit's generator protocol: state 0 starts over; each string returned
+ * is malloc'ed and becomes libedit's. */
+static char *next_candidate(const char *text, int state)
+{
+    (void)text;
+    if (state == 0)
+        complete_next = 0;
+    if (complete_next >= complete_n)
+        return NULL;
+    char *s = complete_list[complete_next];
+    complete_list[complete_next++] = NULL;
+    return s;
+}
+
+static char **attempted_completion(const char *text, int start, int end)
+{
+    struct complete_args a = {text, rl_line_buffer, start > 0 ? (size_t)start : 0, 0};
+    char **matches = NULL;
+    (void)end;
+    rl_completion_append_character = '\0'; /* "x:view(" must not become "x:view( " */
+    if (complete_L == NULL || complete_ref == LUA_NOREF || rl_line_buffer == NULL)
+        return NULL;
+    free_candidates();
+    int top = lua_gettop(complete_L);
+    int status = lua_cpcall(complete_L, call_completer, &a);
+    lua_settop(complete_L, top);
+    if (status == 0 && a.use_files) {
+        free_candidates();
+        return NULL; /* libedit goes on with file names */
+    }
+    rl_attempted_completion_over = 1;
+    if (status == 0 && complete_n > 0)
+        matches = rl_completion_matches(text, next_candidate);
+    free_candidates();
+    return matches;
+}
 
 static void on_sigint(int signo)
 {
@@ -42,6 +143,13 @@ static int le_readline(lua_State *L)
     struct sigaction sa, old;
     char *line;
 
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TFUNCTION);
+        lua_pushvalue(L, 2);
+        complete_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        complete_L = L;
+    }
+
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
@@ -49,6 +157,11 @@ static int le_readline(lua_State *L)
     sigaction(SIGINT, &sa, &old);
     line = readline(prompt);
     sigaction(SIGINT, &old, NULL);
+    if (complete_L != NULL) {
+        luaL_unref(L, LUA_REGISTRYINDEX, complete_ref);
+        complete_ref = LUA_NOREF;
+        complete_L = NULL;
+    }
 
     if (line == NULL || got_sigint) {
         free(line);
@@ -122,6 +235,12 @@ int luaopen_lpose_lineedit(lua_State *L)
     /* libedit's own handlers would re-send SIGINT to the whole process
      * group (kill(0, ...)); le_readline handles it instead. */
     rl_catch_signals = 0;
+    /* A word for completion runs back to one of these. Not '.' or ':', so
+     * "lpose.ten" and "x:vi" are one word, nor '/', '-', '~' (file names
+     * in strings); the completer finds the names at the end of "a+lpose.ten"
+     * itself. Quotes break, so a file name in a string is a word. */
+    rl_basic_word_break_characters = " \t\n\"'`=(){}[],;";
+    rl_attempted_completion_function = attempted_completion;
     using_history();
     lua_newtable(L);
     luaL_register(L, NULL, funcs);

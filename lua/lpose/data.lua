@@ -12,6 +12,7 @@
 local ffi = require('ffi')
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
+local box = require('lpose.box')
 
 local C = lp.lib
 local M = {}
@@ -96,13 +97,8 @@ end
 Labels.close = Labels.free
 
 local LabelsBox = ffi.metatype('lp_labels_box', {
-    __index = function(self, key)
-        local method = Labels[key]
-        if method ~= nil then return method end
-        local field = labels_fields[key]
-        if field ~= nil then return field(labels_handle(self, 'labels.' .. key)) end
-        return nil
-    end,
+    __index = box.index({ name = 'lpose.data.Labels', module = 'lpose.data', methods = Labels,
+        fields = box.handle_fields(labels_fields, labels_handle, 'labels.') }),
     __len = function(self) return tonumber(C.lp_labels_n_frames(labels_handle(self, 'labels'))) end,
     __tostring = function(self)
         if self.h == nil then return 'lpose.data.Labels (freed)' end
@@ -110,6 +106,7 @@ local LabelsBox = ffi.metatype('lp_labels_box', {
     end,
     __gc = function(self) if self.h ~= nil then C.lp_labels_free(self.h); self.h = nil end end,
 })
+box.register(LabelsBox, 'lpose.data.Labels')
 
 --- lpose.data.read_labels(csv_path, {data_dir=}) -> labels | nil, err
 -- Reads a DLC/Lightning Pose label CSV (3 header rows). With data_dir, a csv_path

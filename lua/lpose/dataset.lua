@@ -20,6 +20,7 @@
 local ffi = require('ffi')
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
+local box = require('lpose.box')
 
 local C = lp.lib
 local M = {}
@@ -196,13 +197,8 @@ end
 Loader.close = Loader.free
 
 local LoaderBox = ffi.metatype('lp_loader_box', {
-    __index = function(self, key)
-        local method = Loader[key]
-        if method ~= nil then return method end
-        local field = loader_fields[key]
-        if field ~= nil then return field(loader_handle(self, 'loader.' .. key)) end
-        return nil
-    end,
+    __index = box.index({ name = 'lpose.dataset.Loader', module = 'lpose.dataset', methods = Loader,
+        fields = box.handle_fields(loader_fields, loader_handle, 'loader.') }),
     __len = function(self) return tonumber(C.lp_loader_n_batches(loader_handle(self, 'loader'))) end,
     __tostring = function(self)
         if self.h == nil then return 'lpose.dataset.Loader (freed)' end
@@ -210,6 +206,7 @@ local LoaderBox = ffi.metatype('lp_loader_box', {
     end,
     __gc = function(self) if self.h ~= nil then C.lp_loader_free(self.h); self.h = nil end end,
 })
+box.register(LoaderBox, 'lpose.dataset.Loader')
 
 --- ds:loader{indices=, batch_size=16, shuffle=true, augment=true, seed=0, workers=2, prefetch=2*workers,
 ---           drop_last=false, shard={index=0, count=1}} -> loader
@@ -258,13 +255,8 @@ function Dataset:loader(opts)
 end
 
 DatasetBox = ffi.metatype('lp_dataset_box', {
-    __index = function(self, key)
-        local method = Dataset[key]
-        if method ~= nil then return method end
-        local field = dataset_fields[key]
-        if field ~= nil then return field(dataset_handle(self, 'dataset.' .. key)) end
-        return nil
-    end,
+    __index = box.index({ name = 'lpose.dataset.Dataset', module = 'lpose.dataset', methods = Dataset,
+        fields = box.handle_fields(dataset_fields, dataset_handle, 'dataset.') }),
     __len = function(self) return tonumber(C.lp_dataset_n_frames(dataset_handle(self, 'dataset'))) end,
     __tostring = function(self)
         if self.h == nil then return 'lpose.dataset.Dataset (freed)' end
@@ -272,6 +264,7 @@ DatasetBox = ffi.metatype('lp_dataset_box', {
     end,
     __gc = function(self) if self.h ~= nil then C.lp_dataset_free(self.h); self.h = nil end end,
 })
+box.register(DatasetBox, 'lpose.dataset.Dataset')
 
 --- lpose.dataset.open(cfg) -> dataset | nil, err
 -- cfg: an LP config table (data.data_dir, data.csv_file, data.image_resize_dims,

@@ -37,6 +37,7 @@ function M.get_num_threads() return lp.lib.lp_get_num_threads() end
 function M.cuda_device_count() return lp.lib.lp_cuda_device_count() end
 
 -- Submodules loaded on first access: lpose.nn, lpose.optim, lpose.mem, ...
+-- The metatable's __lazy field names them for the REPL's completion and help.
 local lazy = {
     nn = 'lpose.nn', F = 'lpose.nn.functional', optim = 'lpose.optim', mem = 'lpose.mem',
     dtypes = 'lpose.dtypes', serialize = 'lpose.serialize', class = 'lpose.class',
@@ -44,9 +45,11 @@ local lazy = {
     config = 'lpose.config', losses = 'lpose.losses', train = 'lpose.train',
     predict = 'lpose.predict', dataset = 'lpose.dataset', synth = 'lpose.synth',
     metrics = 'lpose.metrics', experiment = 'lpose.experiment', dist = 'lpose.dist',
+    help = 'lpose.help',
 }
 
 return setmetatable(M, {
+    __lazy = lazy,
     __index = function(self, key)
         local name = lazy[key]
         if name == nil then return nil end

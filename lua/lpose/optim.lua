@@ -8,6 +8,7 @@ local ffi = require('ffi')
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
 local serialize = require('lpose.serialize')
+local box = require('lpose.box')
 
 local C, check, argerror = lp.lib, lp.check, lp.argerror
 
@@ -73,7 +74,7 @@ function Optimizer:free()
 end
 
 local Box = ffi.metatype('lp_optim_box', {
-    __index = Optimizer,
+    __index = box.index({ name = 'lpose.optim optimizer', module = 'lpose.optim', methods = Optimizer }),
     __gc = function(self) Optimizer.free(self) end,
     __tostring = function(self)
         if self.h == nil then return 'optimizer(freed)' end
@@ -81,6 +82,7 @@ local Box = ffi.metatype('lp_optim_box', {
             self:n_groups() > 0 and self:get_lr(1) or 0)
     end,
 })
+box.register(Box, 'lpose.optim optimizer')
 
 local function new(kind, params, o)
     o = o or {}

@@ -7,6 +7,7 @@
 local ffi = require('ffi')
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
+local box = require('lpose.box')
 
 local C, check, argerror = lp.lib, lp.check, lp.argerror
 
@@ -41,9 +42,10 @@ end
 function List:meta() return ffi.string(C.lp_tensor_list_meta(M.list_handle(self))) end
 
 local ListBox = ffi.metatype('lp_tensor_list_box', {
-    __index = List,
+    __index = box.index({ name = 'lpose.serialize tensor list', module = 'lpose.serialize', methods = List }),
     __gc = function(self) List.free(self) end,
 })
+box.register(ListBox, 'lpose.serialize tensor list')
 
 function M.wrap_list(h) return ListBox(h) end
 

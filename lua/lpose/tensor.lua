@@ -17,6 +17,7 @@ local ffi = require('ffi')
 local lp = require('lpose.C')
 local dtypes = require('lpose.dtypes')
 local mem = require('lpose.mem')
+local box = require('lpose.box')
 
 local C = lp.lib
 local check, argerror = lp.check, lp.argerror
@@ -816,6 +817,54 @@ function Tensor:__tostring_impl()
     return format.tostring(self, M, M.print_options)
 end
 
+-- ----------------------------------------------------------------- indexing
+
+-- t[i] is 1-based along dim 1, negative from the end. On a tensor of two or
+-- more dims it is t:select(1, i), a view; on a 1-d tensor it is the value,
+-- a Lua number (a boolean for bool tensors), as in torch7, so t[i][j] reads
+-- one element of a matrix. t:select(1, i) gives the 0-d tensor instead
+-- (it keeps the autograd graph). The why: docs/reference/lua/tensor.md.
+local function index_row(self, i, setting)
+    local fname = ('tensor[%s]%s'):format(tostring(i), setting and ' = ...' or '')
+    local h = handle(self, fname)
+    local nd = ndim_of(h)
+    if nd == 0 then argerror(fname, 'a 0-d tensor has no dim to index (t:item() is its value)') end
+    local size = tonumber(C.lp_tensor_size(h, 0))
+    local range = size > 0 and ('1..%d, or -%d..-1 from the end'):format(size, size) or 'none: the dim is empty'
+    if i ~= math.floor(i) then argerror(fname, 'indices are integers (' .. range .. ')') end
+    local j = i < 0 and size + i + 1 or i
+    if i == 0 then argerror(fname, 'indices are 1-based (' .. range .. ')') end
+    if j < 1 or j > size then
+        argerror(fname, ('index %d out of range for dim 1 of size %d (%s)'):format(i, size, range))
+    end
+    return h, nd, j - 1
+end
+
+local function get_item(self, i)
+    local h, nd, i0 = index_row(self, i, false)
+    local r = new1(C.lp_tensor_select, h, 0, i0, out1)
+    if nd > 1 then return r end
+    local v = r:item()
+    r:free()
+    return v
+end
+
+--- t[i] = value: copy a tensor (broadcast) or a number into t:select(1, i)
+local function set_item(self, key, value)
+    if type(key) ~= 'number' then
+        error(("cannot set '%s' on a Tensor (tensors hold no Lua fields; indices are integers)")
+            :format(tostring(key)), lp.user_level())
+    end
+    local h, _, i0 = index_row(self, key, true)
+    if type(value) == 'boolean' then value = value and 1 or 0 end
+    if type(value) ~= 'number' and not is_tensor(value) then
+        argerror(('tensor[%d] = ...'):format(key), 'expected a number, a boolean or a tensor, got ' .. type(value))
+    end
+    local r = new1(C.lp_tensor_select, h, 0, i0, out1)
+    r:copy_(value) -- on an error the view is left to the GC
+    r:free()
+end
+
 -- ----------------------------------------------------------------- metatype
 
 local function arith(op, name)
@@ -828,7 +877,10 @@ local function arith(op, name)
 end
 
 local mt = {
-    __index = Tensor,
+    -- a function, not the table: unknown names raise "Tensor has no method
+    -- 'x'" and numbers index (lpose.box)
+    __index = box.index({ name = 'Tensor', module = 'lpose.tensor', methods = Tensor, number = get_item }),
+    __newindex = set_item,
     __gc = function(t)
         if t.h ~= nil then
             C.lp_tensor_free(t.h)
@@ -848,6 +900,7 @@ local mt = {
     __len = function(t) return t:size(1) end,
 }
 Box = ffi.metatype('lp_tensor_box', mt)
+box.register(Box, 'Tensor')
 
 return setmetatable(M, {
     __call = function(_, data, opts) return M.new(data, opts) end,

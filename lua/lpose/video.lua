@@ -14,6 +14,7 @@
 local ffi = require('ffi')
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
+local box = require('lpose.box')
 
 local C = lp.lib
 local M = {}
@@ -121,13 +122,8 @@ end
 Reader.free = Reader.close
 
 local ReaderBox = ffi.metatype('lp_video_box', {
-    __index = function(self, key)
-        local method = Reader[key]
-        if method ~= nil then return method end
-        local field = reader_fields[key]
-        if field ~= nil then return field(reader_handle(self, 'reader.' .. key)) end
-        return nil
-    end,
+    __index = box.index({ name = 'lpose.video.Reader', module = 'lpose.video', methods = Reader,
+        fields = box.handle_fields(reader_fields, reader_handle, 'reader.') }),
     __len = function(self) return tonumber(C.lp_video_n_frames(reader_handle(self, 'reader'))) end,
     __tostring = function(self)
         if self.h == nil then return 'lpose.video.Reader (closed)' end
@@ -136,6 +132,7 @@ local ReaderBox = ffi.metatype('lp_video_box', {
     end,
     __gc = function(self) if self.h ~= nil then C.lp_video_free(self.h); self.h = nil end end,
 })
+box.register(ReaderBox, 'lpose.video.Reader')
 
 --- lpose.video.open(path, {threads=}) -> reader | nil, err
 -- Opens any video FFmpeg decodes and counts its frames (one demux pass).
@@ -187,18 +184,16 @@ function Writer:free()
 end
 
 local WriterBox = ffi.metatype('lp_video_writer_box', {
-    __index = function(self, key)
-        local method = Writer[key]
-        if method ~= nil then return method end
-        if key == 'n_frames' then return tonumber(C.lp_video_writer_n_frames(writer_handle(self, 'writer'))) end
-        return nil
-    end,
+    __index = box.index({ name = 'lpose.video.Writer', module = 'lpose.video', methods = Writer,
+        fields = box.handle_fields({ n_frames = function(h) return tonumber(C.lp_video_writer_n_frames(h)) end },
+            writer_handle, 'writer.') }),
     __tostring = function(self)
         if self.h == nil then return 'lpose.video.Writer (closed)' end
         return ('lpose.video.Writer (%d frames written)'):format(self.n_frames)
     end,
     __gc = function(self) if self.h ~= nil then C.lp_video_writer_free(self.h); self.h = nil end end,
 })
+box.register(WriterBox, 'lpose.video.Writer')
 
 --- lpose.video.writer(path, width, height, fps) -> writer | nil, err
 -- H.264 (libx264; mpeg4 without it), yuv420p, container from the extension.

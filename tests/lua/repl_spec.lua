@@ -62,6 +62,49 @@ print('exit %d' % os.waitstatus_to_exitcode(status))
 sys.stdout.write(out.decode(errors='replace'))
 ]==]
 
+-- The same terminal, for TAB: completions are typed into the line, which
+-- then runs; the output shows what the line became.
+local COMPLETE_DRIVER = [==[
+import os, pty, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1]])
+out = b''
+def expect(text, timeout=20):
+    global out
+    end = time.time() + timeout
+    while time.time() < end:
+        if text.encode() in out:
+            return
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    print('TIMEOUT waiting for %r' % text)
+def send(text):
+    os.write(fd, text.encode())
+    time.sleep(0.3)
+expect('lpose> ')
+send('x = lpose.zeros(2, 3)\r'); expect('lpose> ')
+send('=lpose.ten\t'); send('\r'); expect('lpose.tensor: a module table')
+send('=x:nu\t'); send(')\r'); expect('\r\n6\r\n')
+send('=3 * x:siz\t'); send('2)\r'); expect('\r\n9\r\n')
+send('=x:s\t\t'); expect('x:size(')
+send('\x15=tostring(xyz_no_such:\t)\r'); expect('lpose> ')
+send('\x04')
+for _ in range(200):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+print('exit %d' % os.waitstatus_to_exitcode(status))
+sys.stdout.write(out.decode(errors='replace'))
+]==]
+
 local function repl(input) return lpose({ '-i' }, input) end
 
 describe('lpose REPL', function()
@@ -122,10 +165,83 @@ describe('lpose REPL', function()
             assert.are.equal(expected .. '\n', out)
         end)
 
+        it('has help as a global: help() and help(x) print the reference docs', function()
+            local rc, out, err = repl("help('tensor:view')\nhelp(lpose.zeros)\nhelp\n")
+            assert.are.equal(0, rc, err)
+            assert.truthy(out:find('^t:view%(%.%.%.%)\n  %[tensor%.md, Shape ops%]'), out)
+            assert.truthy(out:find('\nlpose.zeros(d1, d2, ... [, opts])', 1, true), out)
+            assert.truthy(out:find('help: call help() for an overview, help(x) for the docs of x\n', 1, true), out)
+            local _, overview = repl('help()\n')
+            assert.truthy(overview:find('lpose.tensor', 1, true), overview)
+        end)
+
+        it('prints the lpose module table as a short overview', function()
+            local rc, out = repl('lpose\n')
+            assert.are.equal(0, rc)
+            local n = select(2, out:gsub('\n', ''))
+            assert.truthy(n <= 15, out)
+            assert.truthy(out:find('^lpose [^\n]*: the lpose package'), out)
+            assert.falsy(out:find('function: 0x', 1, true), out)
+        end)
+
+        it('indexes tensors with t[i] and t[i][j], and names a misspelt method', function()
+            local rc, out, err = repl('t = lpose.arange(6):view(2, 3)\n=t[2][3], t[-1][1]\n=t[2]:sum():item()\n'
+                .. 't:sume()\nt[3]\n')
+            assert.are.equal(0, rc)
+            assert.are.equal('5\t3\n12\n', out)
+            assert.truthy(err:find("stdin:1: Tensor has no method 'sume' (did you mean 'sum'?)\n", 1, true), err)
+            assert.truthy(err:find('tensor[3]: index 3 out of range for dim 1 of size 2', 1, true), err)
+            assert.falsy(err:find('traceback', 1, true), err) -- lpose's frames are noise here
+        end)
+
         it('appends each entered line to the history file', function()
             write(HISTORY, 'old entry\n')
             repl('x = 1\n\n=x\n')
             assert.are.equal('old entry\nx = 1\n=x\n', slurp(HISTORY))
+        end)
+    end)
+
+    describe('tab completion (lpose.cli.complete)', function()
+        local complete = require('lpose.cli.complete')
+        local env = setmetatable({ x = require('lpose').zeros(2), cfg = { name = 'm', nested = { a = 1 } },
+            print = print, lpose = require('lpose') }, { __index = { inherited = 1 } })
+
+        it('completes globals and keywords', function()
+            assert.are.same({ 'print(' }, complete.candidates('pri', '', env))
+            assert.are.same({ 'cfg' }, complete.candidates('cf', '', env))
+            assert.are.same({ 'inherited' }, complete.candidates('inh', '', env))
+            assert.are.same({ 'while' }, complete.candidates('whi', '', env))
+        end)
+
+        it('completes fields of tables and lpose modules, loaded or not', function()
+            assert.are.same({ 'lpose.tensor' }, complete.candidates('lpose.ten', '', env))
+            assert.are.same({ 'lpose.models' }, complete.candidates('lpose.mod', '', env))
+            assert.are.same({ 'lpose.zeros(' }, complete.candidates('lpose.zer', '', env))
+            assert.are.same({ 'cfg.name', 'cfg.nested' }, complete.candidates('cfg.n', '', env))
+            assert.are.same({ 'cfg.nested.a' }, complete.candidates('cfg.nested.', '', env))
+        end)
+
+        it('completes the methods of a tensor after ":" (with the opening parenthesis)', function()
+            assert.are.same({ 'x:view(' }, complete.candidates('x:vi', '', env))
+            local sums = complete.candidates('x:su', '', env)
+            assert.are.same({ 'x:sub(', 'x:sub_(', 'x:sum(' }, sums)
+            assert.are.same({ '2*x:view(' }, complete.candidates('2*x:vi', '', env))
+            assert.are.same({}, complete.candidates('cfg:n', '', env)) -- not functions
+        end)
+
+        it('completes nothing for unknown names, and file names inside a string', function()
+            assert.are.same({}, complete.candidates('nope.x', '', env))
+            assert.are.same({}, complete.candidates('1.5', '', env))
+            assert.is_nil(complete.candidates('/tmp/x', "dofile('", env))
+            assert.is_nil(complete.candidates('a.b', 'print("', env))
+            assert.are.same({ 'x:view(' }, complete.candidates('x:vi', 'print("a") ', env))
+        end)
+
+        it('hides names starting with _ unless asked', function()
+            for _, c in ipairs(complete.candidates('lpose.', '', env)) do
+                assert.are_not.equal('_', c:sub(7, 7), c)
+            end
+            assert.truthy(#complete.candidates('lpose._', '', env) > 0)
         end)
     end)
 
@@ -145,6 +261,23 @@ describe('lpose REPL', function()
             assert.truthy(out:find('stdin:1: interrupted!', 1, true), out)
             -- "abc" was cleared by Ctrl-C, so it never became an entry
             assert.are.equal('=40 + 2\n=43\njit.off() while true do end\n=44\n', slurp(HISTORY))
+        end)
+
+        it('completes names with TAB', function()
+            local py = '/usr/bin/python3'
+            if not io.open(py) then return pending('needs ' .. py) end
+            local f = io.popen('LPOSE_HISTORY=' .. q(tmp .. '/history_tab') .. ' ' .. q(py) .. ' ' ..
+                q(write(tmp .. '/complete_tty.py', COMPLETE_DRIVER)) .. ' ' .. q(EXE) .. ' 2>&1')
+            local out = f:read('*a')
+            f:close()
+            assert.falsy(out:find('TIMEOUT', 1, true), out)
+            assert.truthy(out:match('^exit 0\n'), out)
+            -- the history holds the completed lines
+            local history = slurp(tmp .. '/history_tab') or ''
+            assert.truthy(history:find('=lpose.tensor\n', 1, true), history)
+            assert.truthy(history:find('=x:numel()\n', 1, true), history)
+            assert.truthy(history:find('=3 * x:size(2)\n', 1, true), history)
+            assert.truthy(out:find('x:sign(', 1, true), out) -- the list of x:s... on the second TAB
         end)
     end)
 end)

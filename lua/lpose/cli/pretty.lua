@@ -1,6 +1,8 @@
 -- lpose.cli.pretty: short, readable text for the values the REPL prints.
 -- Tables are shown to a few levels and items, on one line when they fit;
 -- anything with a __tostring (tensors, modules) prints through tostring.
+-- lpose's own module tables print as a short summary (lpose.help.summary),
+-- not as every function's address.
 local M = {}
 
 M.max_depth = 3  -- deeper tables print as {...}
@@ -36,6 +38,16 @@ end
 
 local show
 
+-- The name of an lpose module table (package.loaded), or nil.
+local function lpose_module(t)
+    for name, mod in pairs(package.loaded) do
+        if rawequal(mod, t) and type(name) == 'string' and (name == 'lpose' or name:match('^lpose%.')) then
+            return name
+        end
+    end
+    return nil
+end
+
 local function key_text(k, seen, depth)
     if type(k) == 'string' and k:match('^[%a_][%w_]*$') and not keywords[k] then return k end
     return '[' .. show(k, '', seen, depth) .. ']'
@@ -47,6 +59,14 @@ function show(v, indent, seen, depth)
     if tv ~= 'table' then return tostring(v) end -- cdata tensors use their __tostring
     local mt = getmetatable(v)
     if type(mt) == 'table' and mt.__tostring then return tostring(v) end
+    local module = lpose_module(v)
+    if module then
+        if depth == 0 then
+            local ok, help = pcall(require, 'lpose.help')
+            if ok then return help.summary(v, module) end
+        end
+        return '<module ' .. module .. '>'
+    end
     if seen[v] then return '<cycle ' .. tostring(v) .. '>' end
     if next(v) == nil then return '{}' end
     if depth >= M.max_depth then return '{...}' end

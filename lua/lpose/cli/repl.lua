@@ -2,9 +2,12 @@
 -- A line is first compiled as `return <line>` so expressions print
 -- themselves; a chunk whose error ends in '<eof>' is incomplete and more
 -- lines are read (luajit.c). On a terminal lines come from libedit
--- (lpose.lineedit); otherwise from io.read, which is how tests drive it.
+-- (lpose.lineedit), with tab completion from lpose.cli.complete; otherwise
+-- from io.read, which is how tests drive it. `help` is a global
+-- (lpose.help).
 local protect = require('lpose.cli.protect')
 local pretty = require('lpose.cli.pretty')
+local complete = require('lpose.cli.complete')
 
 local M = {}
 
@@ -14,7 +17,10 @@ Start the interactive Lua prompt, with the lpose package as global `lpose`.
 usage: lpose repl        (also: lpose with no arguments; lpose -e CODE -i)
 
 An expression prints its values (tables in short form, tensors through
-tostring); `=expr` is the same. Statements may span lines: the prompt
+tostring, lpose's modules as a short summary); `=expr` is the same.
+help() gives an overview, help(x) the reference entry of a module,
+function, tensor or model, help('tensor:view') looks a name up. TAB
+completes globals, fields and methods (lpose.ten<TAB>, x:vi<TAB>). Statements may span lines: the prompt
 changes to "    >>" until the chunk is complete. Errors are printed and the
 session goes on. Ctrl-C clears the line being typed or interrupts the
 running computation; Ctrl-D exits. `local` variables last one chunk only:
@@ -86,16 +92,29 @@ local function print_values(n, ...)
     io.stdout:write(table.concat(parts, '\t'), '\n')
 end
 
--- The traceback is worth printing when user functions were involved,
--- not for an error raised straight from the typed chunk.
+-- lpose's own Lua files: <dir>/lpose/ (this file is <dir>/lpose/cli/repl.lua).
+local lpose_dir = debug.getinfo(1, 'S').source:match('^@(.*/lpose/)cli/repl%.lua$')
+
+local function in_lpose(src)
+    return src:find('lua/lpose/', 1, true) or src:find('/5.1/lpose/', 1, true)
+        or (lpose_dir and src:find(lpose_dir, 1, true))
+end
+
+-- The traceback is worth printing when user functions were involved (more
+-- than the typed chunk), or when the error arose inside lpose's own code
+-- (its position is an lpose file: a bug). An error that lpose raised on
+-- purpose for the line typed (a wrong argument, an engine message) prints
+-- alone: lpose's frames in between are noise.
 local function print_failure(failure)
     io.stdout:flush()
     io.stderr:write(failure.message, '\n')
     local frames = 0
     for line in failure.traceback:gmatch('\n\t([^\n]*)') do
-        if not line:match('^%[C%]') then frames = frames + 1 end
+        if not line:match('^%[C%]') and not in_lpose(line) then frames = frames + 1 end
     end
-    if frames > 1 then io.stderr:write(failure.traceback, '\n') end
+    local first = failure.message:match('^[^\n]*')
+    local internal = first:match('^[^:]*lpose/[%w_/]+%.lua:%d+:') and in_lpose(first)
+    if frames > 1 or internal then io.stderr:write(failure.traceback, '\n') end
 end
 
 -- Run one compiled chunk and print its values or its error.
@@ -115,7 +134,10 @@ end
 
 -- A reader returns a line, nil at end of input, or nil, 'interrupted'.
 local function tty_reader(lineedit)
-    return function(prompt) return lineedit.readline(prompt) end
+    local function candidates(word, before)
+        return complete.candidates(word, before)
+    end
+    return function(prompt) return lineedit.readline(prompt, candidates) end
 end
 
 local function plain_reader()
@@ -134,13 +156,17 @@ local function preload_lpose()
         io.stderr:write('lpose: warning: the lpose package did not load (', tostring(pkg):match('^[^\n]*'),
             '); continuing without it\n')
     end
+    if rawget(_G, 'help') == nil then
+        local hok, help = pcall(require, 'lpose.help')
+        if hok then rawset(_G, 'help', help) end
+    end
 end
 
 local function banner()
     local ok, host = pcall(require, 'lpose.cli.host')
     local jit = rawget(_G, 'jit')
     io.stdout:write('lpose ', ok and host.version or '', ' (', jit and jit.version or _VERSION,
-        '): Ctrl-D exits, Ctrl-C interrupts\n')
+        '): help() for help, TAB completes, Ctrl-D exits, Ctrl-C interrupts\n')
 end
 
 -- One line of input: 'eof' at end of input.
