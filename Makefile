@@ -33,6 +33,10 @@ TORCH_LIBS ?= -L$(LIBTORCH)/lib -Wl,-rpath,$(LIBTORCH)/lib -Wl,--no-as-needed \
               -ltorch_cpu -lc10 -Wl,--as-needed
 endif
 
+# LuaRocks passes LUA_INCDIR (lpose-scm-1.rockspec): its LuaJIT headers win.
+ifneq ($(LUA_INCDIR),)
+LUAJIT_CFLAGS ?= -I$(LUA_INCDIR)
+endif
 LUAJIT_CFLAGS ?= $(shell pkg-config --cflags luajit 2>/dev/null)
 LUAJIT_LIBS   ?= $(shell pkg-config --libs luajit 2>/dev/null)
 EDIT_CFLAGS   ?= $(shell pkg-config --cflags libedit 2>/dev/null)
@@ -93,9 +97,12 @@ $(BUILD)/obj/engine/main/%.o: engine/main/%.c $(HEADERS) $(wildcard engine/main/
 $(LIB): $(SHIM_OBJ) $(CORE_OBJ)
 	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) -lgloo -lpthread -lm
 
-# -Wl,-E exports the executable's symbols for ffi.C; liblpose.so is found next to it.
+# -Wl,-E exports the executable's symbols for ffi.C. liblpose.so is found next to
+# it (build/), in ../lib (make install) or in ../lib/lua/5.1 (a LuaRocks tree,
+# which deploys the library with the C modules).
 $(EXE): $(MAIN_OBJ) $(LIB)
-	$(CC) $(SANITIZE) -o $@ $(MAIN_OBJ) -L$(BUILD) -llpose -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' -Wl,-E \
+	$(CC) $(SANITIZE) -o $@ $(MAIN_OBJ) -L$(BUILD) -llpose \
+	  -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib:$$ORIGIN/../lib/lua/5.1' -Wl,-E \
 	  $(LDFLAGS) $(LUAJIT_LIBS) $(EDIT_LIBS) -lm -ldl
 
 # ---------------------------------------------------------------- tests
@@ -151,6 +158,11 @@ bench: all $(BENCH_BIN)
 	@for b in bench/*.lua; do echo "== $$b"; LPOSE_BUILD=$(BUILD) ./$(EXE) run $$b || exit 1; done
 
 # ---------------------------------------------------------------- install
+# PREFIX/bin/lpose, PREFIX/lib/liblpose.so, PREFIX/include, and the Lua tree in
+# PREFIX/share/lua/5.1/lpose with the default configs (lpose/configs) and the
+# reference pages and guides that `help` reads (lpose/docs): the Lua tree holds
+# them because LuaRocks deploys only bin, lib and the Lua tree of a rock.
+# tests/lua/install_spec.lua checks the result with plain luajit.
 INST_PREFIX ?= $(PREFIX)
 INST_BINDIR ?= $(INST_PREFIX)/bin
 INST_LIBDIR ?= $(INST_PREFIX)/lib
@@ -167,6 +179,9 @@ install: all
 	cd lua && find lpose -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 	install -d $(DESTDIR)$(INST_LUADIR)/lpose/configs
 	install -m 644 configs/*.yaml $(DESTDIR)$(INST_LUADIR)/lpose/configs/
+	install -d $(DESTDIR)$(INST_LUADIR)/lpose/docs/reference/lua $(DESTDIR)$(INST_LUADIR)/lpose/docs/guides
+	install -m 644 docs/reference/lua/*.md $(DESTDIR)$(INST_LUADIR)/lpose/docs/reference/lua/
+	install -m 644 docs/guides/*.md $(DESTDIR)$(INST_LUADIR)/lpose/docs/guides/
 
 clean:
 	rm -rf $(BUILD) build-asan
