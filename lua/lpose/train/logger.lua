@@ -4,12 +4,19 @@
 --                  (pandas: df.pivot_table(index='step', columns='name'))
 --   metrics.jsonl  one JSON object per logging event: {step, epoch, stage, ...}
 -- On a terminal a live progress line (epoch, step, losses, steps/s, ETA) is
--- redrawn in place; otherwise plain lines every `every` steps.
+-- redrawn in place (at most 5 times a second). When stdout is not a terminal
+-- (CI, nohup, Slurm logs) plain lines are printed instead, and few of them:
+-- the first step's, then at most one every `interval` seconds (10), plus the
+-- last line of each epoch (written before the next epoch's first line or
+-- before a message such as the validation losses) and the final step's.
 local ffi = require('ffi')
 local cjson = require('cjson')
 
 local M = {}
 local Logger = {}
+
+--- logger.interval: seconds between plain progress lines when stdout is not a terminal
+M.interval = 10
 Logger.__index = Logger
 
 pcall(ffi.cdef, [[
@@ -31,16 +38,26 @@ local function now()
 end
 M.now = now
 
---- logger.new{dir=, total_steps=, every=10, quiet=false} -> Logger
+--- logger.new{dir=, total_steps=, interval=10, quiet=false, append=false, tty=, out=io.stdout, clock=} -> Logger
+-- interval: seconds between plain progress lines when stdout is not a
+-- terminal. tty: overrides the terminal test of stdout; out: where progress
+-- and messages go; clock: a function returning seconds (default
+-- logger.now). `every` is accepted and ignored: plain lines are timed, not
+-- counted.
 function M.new(o)
     local self = setmetatable({}, Logger)
     self.dir = o.dir
     self.total_steps = o.total_steps or 0
     self.every = o.every or 10
+    self.interval = o.interval or M.interval
     self.quiet = o.quiet
-    self.tty = not o.quiet and is_tty()
-    self.t0 = now()
+    self.out = o.out or io.stdout
+    if o.tty ~= nil then self.tty = not o.quiet and o.tty else self.tty = not o.quiet and is_tty() end
+    self.clock = o.clock or now
+    self.t0 = self.clock()
     self.last_draw = 0
+    self.last_print = nil -- when the last plain line was written
+    self.pending = nil    -- {line=, epoch=}: the newest plain line not written yet
     self.history = {}
     if self.dir then
         local append = o.append and 'a' or 'w'
@@ -86,10 +103,22 @@ local function fmt_time(s)
     return ('%dm%02ds'):format(math.floor(s / 60), s % 60)
 end
 
---- logger:progress(step, epoch, values): the live line (or a plain line every `every` steps)
+-- Write the plain line held back, if any.
+local function flush_pending(self, t)
+    local p = self.pending
+    if p then
+        self.out:write(p.line, '\n')
+        self.out:flush()
+        self.pending = nil
+        self.last_print = t or self.clock()
+    end
+end
+
+--- logger:progress(step, epoch, values): the live line on a terminal; otherwise
+-- a plain line now and then (see the top of this file)
 function Logger:progress(step, epoch, values)
     if self.quiet then return end
-    local t = now()
+    local t = self.clock()
     local elapsed = t - self.t0
     local rate = step / math.max(elapsed, 1e-9)
     local eta = self.total_steps > 0 and (self.total_steps - step) / math.max(rate, 1e-9) or 0 / 0
@@ -99,26 +128,31 @@ function Logger:progress(step, epoch, values)
         self.total_steps, table.concat(parts, '  '), rate, fmt_time(eta))
     if self.tty then
         if t - self.last_draw >= 0.2 or step == self.total_steps then
-            io.stdout:write('\r\27[K', line)
-            io.stdout:flush()
+            self.out:write('\r\27[K', line)
+            self.out:flush()
             self.last_draw = t
         end
-    elseif step % self.every == 0 or step == self.total_steps then
-        io.stdout:write(line, '\n')
-        io.stdout:flush()
+        return
+    end
+    -- a new epoch: the previous one's last line first
+    if self.pending and self.pending.epoch ~= epoch then flush_pending(self, t) end
+    self.pending = { line = line, epoch = epoch }
+    if self.last_print == nil or t - self.last_print >= self.interval or step == self.total_steps then
+        flush_pending(self, t)
     end
 end
 
 --- logger:message(text): a line that does not garble the progress line
 function Logger:message(text)
     if self.quiet then return end
-    if self.tty then io.stdout:write('\r\27[K') end
-    io.stdout:write(text, '\n')
-    io.stdout:flush()
+    if self.tty then self.out:write('\r\27[K') else flush_pending(self) end
+    self.out:write(text, '\n')
+    self.out:flush()
 end
 
+--- logger:close(): writes the held-back progress line, ends the live one, closes the files
 function Logger:close()
-    if self.tty then io.stdout:write('\n') end
+    if self.tty then self.out:write('\n') elseif not self.quiet then flush_pending(self) end
     if self.csv then self.csv:close(); self.jsonl:close(); self.csv, self.jsonl = nil, nil end
 end
 
