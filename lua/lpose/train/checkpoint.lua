@@ -3,7 +3,7 @@
 -- Ctrl-C never leaves a half checkpoint under the final name):
 --   model.<name>   every model tensor (parameters and batch-norm buffers)
 --   optim.<name>   the optimizer's state (Adam moments, step counts)
---   meta (JSON)    {format, epoch, step, best_val, best_epoch, model_config}
+--   meta (JSON)    {format, epoch, step, epoch_step, best_val, best_epoch, model_config}
 -- The weights-only best model is written with model:save, so lpose.models.load
 -- and `lpose predict` read it directly.
 local cjson = require('cjson')
@@ -14,7 +14,8 @@ local M = {}
 M.FORMAT = 'lpose-checkpoint-1'
 
 --- checkpoint.save(path, model, optimizer, state) -> true | nil, err
--- state: {epoch = completed epochs, step = global step, best_val =, best_epoch =}
+-- state: {epoch = completed epochs, step = global step, epoch_step = steps done
+-- in epoch `epoch` (0 at an epoch boundary), best_val =, best_epoch =}
 function M.save(path, model, optimizer, state)
     local tensors, names = {}, {}
     local weights, weight_names = model:state_dict()
@@ -30,7 +31,7 @@ function M.save(path, model, optimizer, state)
         names[#names + 1] = 'optim.' .. n
     end
     local meta = cjson.encode({
-        format = M.FORMAT, epoch = state.epoch, step = state.step,
+        format = M.FORMAT, epoch = state.epoch, step = state.step, epoch_step = state.epoch_step or 0,
         best_val = state.best_val ~= state.best_val and cjson.null or state.best_val,
         best_epoch = state.best_epoch, model_config = model:config(),
     })

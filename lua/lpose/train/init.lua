@@ -191,6 +191,12 @@ function M.setup(cfg, opts)
         if not state then error(err, 0) end
         run.epoch, run.step = state.epoch, state.step
         run.best_val, run.best_epoch = state.best_val, state.best_epoch
+        -- a checkpoint of an interrupted epoch: that epoch continues at its next step
+        run.epoch_step = state.epoch_step or 0
+        if run.epoch_step >= run.steps_per_epoch then
+            error(('%s was saved after step %d of epoch %d, which has %d steps with this config'):format(
+                cfg.training.resume_from, run.epoch_step, run.epoch, run.steps_per_epoch), 0)
+        end
         run.resumed_from = cfg.training.resume_from
     end
 
@@ -198,7 +204,12 @@ function M.setup(cfg, opts)
         files.mkdir_p(run.model_dir)
         files.mkdir_p(run.model_dir .. '/checkpoints')
     end
-    run.logger = logger_mod.new({ dir = run.is_main and run.model_dir or nil,
+    if run.resumed_from and run.is_main then
+        -- rows logged after the checkpoint (a run killed before its next save)
+        -- are logged again by this run: drop them, so no row is written twice
+        logger_mod.drop_after(run.model_dir, run.step)
+    end
+    run.logger = logger_mod.new({ dir = run.is_main and run.model_dir or nil, first_step = run.step,
         total_steps = run.steps_per_epoch * run.max_epochs, every = cfg.training.log_every_n_steps or 10,
         quiet = opts.quiet or not run.is_main, append = run.resumed_from ~= nil })
     for _, line in ipairs(setup_messages) do run.logger:message(line) end
@@ -222,7 +233,8 @@ end
 function M.save_checkpoint(run)
     if run.is_main == false then return end
     local ok, err = checkpoint.save(run.model_dir .. '/checkpoints/last.lpt', run.model, run.optimizer, {
-        epoch = run.epoch, step = run.step, best_val = run.best_val, best_epoch = run.best_epoch })
+        epoch = run.epoch, step = run.step, epoch_step = run.epoch_step or 0, best_val = run.best_val,
+        best_epoch = run.best_epoch })
     if not ok then error(err, 0) end
 end
 
@@ -238,28 +250,42 @@ local function call_callbacks(run, event, ...)
     end
 end
 
+-- The labeled batch of the next step (the loader cycles, as LP's
+-- max_size_cycle) and, when semi-supervised, the unlabeled window (or only
+-- its draw, with skip_frames: resuming replays the draws without decoding).
+local function next_inputs(run, skip_frames)
+    local batch, berr = run.train_loader:next()
+    if batch == nil and berr == nil then batch, berr = run.train_loader:next() end
+    if batch == nil then error(berr or 'the labeled loader returned no batch', 0) end
+    local frames, info
+    if run.unlabeled and skip_frames then
+        run.unlabeled:skip(1)
+    elseif run.unlabeled then
+        frames, info = run.unlabeled:next()
+        if not frames then error(info, 0) end
+    end
+    return batch, frames, info
+end
+
 --- train.epoch(run) -> mean logs of the epoch's steps
+-- run.epoch_step counts the steps done in this epoch; an epoch resumed from a
+-- mid-epoch checkpoint first replays its first run.epoch_step inputs (same
+-- data order, same augmentation and window draws) without training on them.
 function M.epoch(run)
     set_learning_rates(run)
     if run.train_loader_epoch ~= run.epoch then M.open_train_loader(run) end
     if run.unlabeled then run.unlabeled:reseed(run.epoch) end
+    for _ = 1, run.epoch_step or 0 do step.free_all((next_inputs(run, true))) end
+    run.epoch_step = run.epoch_step or 0
     call_callbacks(run, 'on_epoch_start')
     local sums, counts = {}, {}
-    for _ = 1, run.steps_per_epoch do
-        local batch, berr = run.train_loader:next()
-        if batch == nil and berr == nil then -- the labeled loader cycles (LP: max_size_cycle)
-            batch, berr = run.train_loader:next()
-        end
-        if batch == nil then error(berr or 'the labeled loader returned no batch', 0) end
-        local frames, info
-        if run.unlabeled then
-            frames, info = run.unlabeled:next()
-            if not frames then error(info, 0) end
-        end
+    while run.epoch_step < run.steps_per_epoch do
+        local batch, frames, info = next_inputs(run)
         local logs = parallel.average_logs(step.train_step(run, batch, frames, info))
         step.free_all(batch)
         if frames then frames:free() end
         run.step = run.step + 1
+        run.epoch_step = run.epoch_step + 1
         logs['lr-Adam/backbone'] = run.optimizer:get_lr(1)
         logs['lr-Adam/head'] = run.optimizer:get_lr(2)
         run.logger:log(run.step, run.epoch, 'train', logs)
@@ -313,7 +339,7 @@ function M.fit(run)
                     run.epoch, v or 0 / 0, val.val_supervised_rmse or 0 / 0,
                     run.best_epoch == run.epoch and '  (best)' or ''))
             end
-            run.epoch = run.epoch + 1
+            run.epoch, run.epoch_step = run.epoch + 1, 0
             M.save_checkpoint(run)
             write_status(run, 'TRAINING')
             call_callbacks(run, 'on_epoch_end', val)
@@ -326,7 +352,8 @@ function M.fit(run)
     end)
     if not ok then
         if tostring(err):find('interrupted', 1, true) then
-            -- Ctrl-C: keep what was learnt; the partial epoch is not counted
+            -- Ctrl-C: keep what was learnt; resuming continues this epoch at
+            -- step run.epoch_step + 1 (a step cut short is not counted)
             M.save_checkpoint(run)
             run.logger:message(('interrupted: checkpoint saved to %s/checkpoints/last.lpt (resume with '
                 .. 'training.resume_from=...)'):format(run.model_dir))

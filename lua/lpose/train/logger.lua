@@ -38,16 +38,19 @@ local function now()
 end
 M.now = now
 
---- logger.new{dir=, total_steps=, interval=10, quiet=false, append=false, tty=, out=io.stdout, clock=} -> Logger
--- interval: seconds between plain progress lines when stdout is not a
--- terminal. tty: overrides the terminal test of stdout; out: where progress
--- and messages go; clock: a function returning seconds (default
--- logger.now). `every` is accepted and ignored: plain lines are timed, not
--- counted.
+--- logger.new{dir=, total_steps=, interval=10, quiet=false, append=false, first_step=0, tty=, out=io.stdout,
+---            clock=} -> Logger
+-- first_step: the step a resumed run starts from (its speed and ETA count
+-- only the steps of this process). interval: seconds between plain progress
+-- lines when stdout is not a terminal. tty: overrides the terminal test of
+-- stdout; out: where progress and messages go; clock: a function returning
+-- seconds (default logger.now). `every` is accepted and ignored: plain lines
+-- are timed, not counted.
 function M.new(o)
     local self = setmetatable({}, Logger)
     self.dir = o.dir
     self.total_steps = o.total_steps or 0
+    self.first_step = o.first_step or 0
     self.every = o.every or 10
     self.interval = o.interval or M.interval
     self.quiet = o.quiet
@@ -120,7 +123,7 @@ function Logger:progress(step, epoch, values)
     if self.quiet then return end
     local t = self.clock()
     local elapsed = t - self.t0
-    local rate = step / math.max(elapsed, 1e-9)
+    local rate = (step - self.first_step) / math.max(elapsed, 1e-9)
     local eta = self.total_steps > 0 and (self.total_steps - step) / math.max(rate, 1e-9) or 0 / 0
     local parts = {}
     for _, k in ipairs(sorted_keys(values or {})) do parts[#parts + 1] = ('%s %.4g'):format(k, values[k]) end
@@ -154,6 +157,35 @@ end
 function Logger:close()
     if self.tty then self.out:write('\n') elseif not self.quiet then flush_pending(self) end
     if self.csv then self.csv:close(); self.jsonl:close(); self.csv, self.jsonl = nil, nil end
+end
+
+-- Keep the lines of `path` for which keep(line) is true (atomically).
+local function filter_file(path, keep)
+    local f = io.open(path, 'r')
+    if not f then return end
+    local out = {}
+    for line in f:lines() do
+        if keep(line) then out[#out + 1] = line end
+    end
+    f:close()
+    local tmp = path .. '.tmp'
+    local w = assert(io.open(tmp, 'w'))
+    w:write(table.concat(out, '\n'), #out > 0 and '\n' or '')
+    w:close()
+    assert(os.rename(tmp, path))
+end
+
+--- logger.drop_after(dir, step): remove the rows of dir/metrics.csv and
+-- dir/metrics.jsonl logged after `step` (a resumed run logs them again).
+function M.drop_after(dir, step)
+    filter_file(dir .. '/metrics.csv', function(line)
+        local s = tonumber(line:match('^(%d+),'))
+        return s == nil or s <= step -- the header has no step
+    end)
+    filter_file(dir .. '/metrics.jsonl', function(line)
+        local ok, rec = pcall(cjson.decode, line)
+        return not ok or type(rec) ~= 'table' or type(rec.step) ~= 'number' or rec.step <= step
+    end)
 end
 
 --- logger:series(name) -> {{step=, value=}, ...} of everything logged under name

@@ -84,6 +84,12 @@ function Stream:next()
     return frames, { path = self.paths[i], start = pick, width = r.width, height = r.height }
 end
 
+--- stream:skip(n): advance the draws by n windows without decoding them (a
+-- resumed epoch replays the draws of the steps it already trained)
+function Stream:skip(n)
+    for _ = 1, n do next_random(self) end
+end
+
 function Stream:close()
     for _, r in pairs(self.readers) do r:close() end
     self.readers = {}
