@@ -43,7 +43,8 @@ typedef enum lp_status {
     LP_STATUS_EOF = 4,         /* end of a stream: not an error */
     LP_STATUS_UNSUPPORTED = 5, /* e.g. CUDA asked of a CPU-only libtorch */
     LP_STATUS_TORCH = 6,       /* any other error reported by libtorch */
-    LP_STATUS_INTERNAL = 7     /* a bug in lpose: please report it */
+    LP_STATUS_INTERNAL = 7,    /* a bug in lpose: please report it */
+    LP_STATUS_INTERRUPTED = 8  /* stopped by lp_interrupt_request() (Ctrl-C, SIGTERM) */
 } lp_status;
 
 /* The message of the last failure on this thread ("" if none). nothrow */
@@ -77,6 +78,38 @@ typedef struct lp_mem_stats {
     int64_t bytes_cuda;
 } lp_mem_stats;
 void lp_mem_stats_get(lp_mem_stats *out); /* nothrow */
+
+/* ------------------------------------------------------------------------
+ * Interrupts and temporary files
+ *
+ * One process-wide interrupt flag that long C calls poll: the lpose
+ * executable sets it from its SIGINT/SIGTERM handler; any program embedding
+ * the engine may do the same. A call that sees it (video prediction once per
+ * window, video decoding and labeled videos once per frame) stops, removes
+ * its temporary files and returns LP_STATUS_INTERRUPTED with "fn:
+ * interrupted!". The flag stays set until lp_interrupt_clear(), so every
+ * later long call stops too; whoever handles the interrupt clears it.
+ *
+ * Files are written atomically: PATH.tmp-<pid>, then rename to PATH. Each
+ * writer first removes PATH.tmp-<pid> files whose process is gone, so the
+ * leftovers of a killed run go away the next time the same output is
+ * written.
+ * ------------------------------------------------------------------------ */
+
+/* Ask long calls to stop. async-signal-safe, any thread. nothrow */
+void lp_interrupt_request(void);
+/* Forget the requests (after the interrupt was handled). nothrow */
+void lp_interrupt_clear(void);
+/* Number of requests since the last clear, 0 when none. async-signal-safe. nothrow */
+int32_t lp_interrupt_pending(void);
+/* Unlink every temporary file this process is writing right now, for a
+ * signal handler that is about to end the process: the final names are
+ * never touched. async-signal-safe. nothrow */
+void lp_tmp_remove_all(void);
+/* Remove PATH.tmp-<pid> files of processes that no longer exist
+ * (kill(pid, 0) fails with ESRCH); *out (may be NULL) = how many. A folder
+ * that cannot be listed is not an error. */
+lp_status lp_tmp_remove_stale(const char *path, int32_t *out);
 
 /* ------------------------------------------------------------------------
  * Types
@@ -467,7 +500,8 @@ lp_status lp_optim_load_state(lp_optim *opt, const lp_tensor_list *state);
  * it needs no pickle. Little-endian: magic "LPOSETF1", u32 n, u32 meta_len,
  * meta bytes (e.g. JSON), then per tensor: u32 name_len, name, i32 dtype,
  * i32 ndim, i64 shape[ndim], u64 nbytes, raw contiguous data. Saving writes
- * PATH.tmp-<pid>, fsyncs and renames, so PATH is never half written.
+ * PATH.tmp-<pid>, fsyncs and renames, so PATH is never half written (and
+ * removes stale PATH.tmp-<pid> files of dead processes first).
  * ------------------------------------------------------------------------ */
 
 lp_status lp_tensor_list_init(lp_tensor_list **out);

@@ -58,7 +58,7 @@ LP_EXPORT const char *lp_last_error(void) { return g_error; }
 LP_EXPORT const char *lp_status_name(lp_status status) {
     static const char *names[] = {"LP_STATUS_OK",          "LP_STATUS_BAD_ARG", "LP_STATUS_OOM",
                                   "LP_STATUS_IO",          "LP_STATUS_EOF",     "LP_STATUS_UNSUPPORTED",
-                                  "LP_STATUS_TORCH",       "LP_STATUS_INTERNAL"};
+                                  "LP_STATUS_TORCH",       "LP_STATUS_INTERNAL", "LP_STATUS_INTERRUPTED"};
     int s = (int)status;
     return (s >= 0 && s < (int)(sizeof names / sizeof names[0])) ? names[s] : "LP_STATUS_?";
 }

@@ -10,6 +10,7 @@
 #include <libavutil/imgutils.h>
 
 #include "data_util.h"
+#include "interrupt_internal.h"
 
 lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t width,
                              int32_t height, int32_t channels, int64_t stride) {
@@ -58,9 +59,7 @@ lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t wi
         st = lp_errorf(LP_STATUS_INTERNAL, "%s: %s: png encoding failed (%d)", fn, path, err);
         goto done;
     }
-    size_t n = strlen(path) + 32;
-    if (!(tmp = malloc(n))) goto oom;
-    snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
+    if ((st = lp_tmp_begin(path, fn, &tmp))) goto done;
     if (!(fp = fopen(tmp, "wb"))) {
         st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot create: %s", fn, tmp, strerror(errno));
         goto done;
@@ -79,17 +78,14 @@ lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t wi
         st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot rename into place: %s", fn, path, strerror(errno));
         goto done;
     }
-    free(tmp);
+    lp_tmp_end(tmp);
     tmp = NULL;
     goto done;
 oom:
     st = lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, path);
 done:
     if (fp) fclose(fp);
-    if (tmp) {
-        remove(tmp);
-        free(tmp);
-    }
+    lp_tmp_discard(tmp);
     av_packet_free(&pkt);
     av_frame_free(&frame);
     avcodec_free_context(&enc);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "interrupt_internal.h"
 #include "predict_internal.h"
 
 /* ---------------------------------------------------------------- repr */
@@ -104,10 +105,11 @@ void lp_csv_writer_free(lp_csv_writer *w) {
     if (w == NULL) return;
     if (w->f) {
         fclose(w->f);
-        unlink(w->tmp);
+        lp_tmp_discard(w->tmp);
+    } else {
+        lp_tmp_end(w->tmp);
     }
     free(w->path);
-    free(w->tmp);
     free(w);
 }
 
@@ -123,17 +125,19 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     if (!w) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
     size_t n = strlen(path);
     w->path = malloc(n + 1);
-    w->tmp = malloc(n + 32);
-    if (!w->path || !w->tmp) {
+    if (!w->path) {
         lp_csv_writer_free(w);
         return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
     }
     memcpy(w->path, path, n + 1);
-    snprintf(w->tmp, n + 32, "%s.tmp-%ld", path, (long)getpid());
+    lp_status st = lp_tmp_begin(path, fn, &w->tmp);
+    if (st) {
+        lp_csv_writer_free(w);
+        return st;
+    }
     w->f = fopen(w->tmp, "w");
     if (!w->f) {
-        lp_status st = lp_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->tmp,
-                                      strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->tmp, strerror(errno));
         lp_csv_writer_free(w);
         return st;
     }
@@ -209,9 +213,12 @@ lp_status lp_csv_writer_close(lp_csv_writer *w) {
     if (bad || rename(w->tmp, w->path) != 0) {
         lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_writer_close: cannot write '%s': %s",
                                       w->path, strerror(errno));
-        unlink(w->tmp);
+        lp_tmp_discard(w->tmp);
+        w->tmp = NULL;
         return st;
     }
+    lp_tmp_end(w->tmp);
+    w->tmp = NULL;
     return LP_STATUS_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "data_util.h"
+#include "interrupt_internal.h"
 #include "predict_internal.h"
 
 /* 3x5 digits, one row per 3 bits (MSB = left). */
@@ -125,6 +126,7 @@ lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
     const int64_t n = lp_video_n_frames(v);
     const double sx = (double)ow / w, sy = (double)oh / h;
     for (int64_t i = 0; i < n; ++i) {
+        if ((st = lp_interrupt_check(fn))) goto fail; /* once per frame */
         if ((st = lp_video_read_frame_rgb_into(v, i, frame))) goto fail;
         int have = 0;
         st = lp_csv_rows_next(rows, vals);

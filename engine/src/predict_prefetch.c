@@ -2,14 +2,21 @@
  * bounded queue (2 windows waiting + the one the caller is using). Errors
  * of the worker are stored in the slot and returned by the next call on the
  * caller's thread (design.md §4.4). The worker never touches Lua or
- * libtorch: only lp_video_* (FFmpeg + plain C). */
+ * libtorch: only lp_video_* (FFmpeg + plain C).
+ *
+ * Interrupts (lp_interrupt_request): the decoder checks once per frame, so
+ * the worker stops within a frame and lp_prefetch_free joins it at once; a
+ * caller waiting for a window wakes up every WAIT_MS to check too. An
+ * interrupted chunk is decoded again once the interrupt is cleared. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "interrupt_internal.h"
 #include "predict_internal.h"
 
-enum { N_SLOTS = 3, SLOT_FREE = 0, SLOT_FULL = 1, SLOT_USED = 2 };
+enum { N_SLOTS = 3, SLOT_FREE = 0, SLOT_FULL = 1, SLOT_USED = 2, WAIT_MS = 50 };
 
 typedef struct slot {
     float *buf;
@@ -34,6 +41,16 @@ struct lp_prefetch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
+
+/* WAIT_MS from now, for pthread_cond_timedwait (CLOCK_REALTIME). */
+static void deadline(struct timespec *until) {
+    clock_gettime(CLOCK_REALTIME, until);
+    until->tv_nsec += WAIT_MS * 1000000L;
+    if (until->tv_nsec >= 1000000000L) {
+        until->tv_sec += 1;
+        until->tv_nsec -= 1000000000L;
+    }
+}
 
 static int64_t chunk_len(const lp_prefetch *pf, int64_t start) {
     int64_t want = start == 0 ? pf->first : pf->step;
@@ -72,6 +89,18 @@ static void *worker(void *arg) {
         decode_into(pf, s, start);
 
         pthread_mutex_lock(&pf->mu);
+        if (s->status == LP_STATUS_INTERRUPTED) {
+            /* Not the video's fault: keep the slot free, wait until the
+             * interrupt is cleared (or the prefetcher freed) and decode this
+             * chunk again, so a stream can go on after an interrupt. */
+            while (!pf->stop && lp_interrupt_pending() > 0) {
+                struct timespec until;
+                deadline(&until);
+                pthread_cond_timedwait(&pf->cv, &pf->mu, &until);
+            }
+            pthread_mutex_unlock(&pf->mu);
+            continue;
+        }
         s->state = SLOT_FULL;
         pf->idx_put = (pf->idx_put + 1) % N_SLOTS;
         pf->next_start = start + s->n;
@@ -162,7 +191,16 @@ lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
         pthread_cond_broadcast(&pf->cv);
     }
     slot *s = &pf->slots[pf->idx_get];
-    while (s->state != SLOT_FULL) pthread_cond_wait(&pf->cv, &pf->mu);
+    while (s->state != SLOT_FULL) {
+        lp_status ist = lp_interrupt_check("lp_prefetch_next");
+        if (ist) {
+            pthread_mutex_unlock(&pf->mu);
+            return ist;
+        }
+        struct timespec until;
+        deadline(&until);
+        pthread_cond_timedwait(&pf->cv, &pf->mu, &until);
+    }
     lp_status st = s->status;
     if (st != LP_STATUS_OK || s->n <= 0) {
         /* leave the slot FULL: every later call reports the same end/error */

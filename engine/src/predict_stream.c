@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interrupt_internal.h"
 #include "model_internal.h"
 #include "predict_internal.h"
 
@@ -365,8 +366,9 @@ static lp_status stream_next(lp_predict_stream *s, int64_t *out_start, lp_tensor
     if (s->done) return LP_STATUS_EOF;
     int64_t start = 0;
     lp_tensor *images = NULL, *feats = NULL;
-    lp_status st = next_images(s, &start, &images);
+    lp_status st = lp_interrupt_check("lp_predict_stream_next"); /* once per window */
     if (st) return st;
+    if ((st = next_images(s, &start, &images))) return st;
     if (!images) {
         s->done = 1;
         if (s->next_emit != s->n_frames)

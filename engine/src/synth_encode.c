@@ -15,6 +15,7 @@
 #include <libavutil/opt.h>
 
 #include "data_util.h"
+#include "interrupt_internal.h"
 #include "synth_internal.h"
 
 struct lps_encoder {
@@ -39,13 +40,12 @@ static lp_status av_fail(lps_encoder *e, const char *what, int err) {
 void lps_encoder_free(lps_encoder *e) {
     if (!e) return;
     if (e->file_open) avio_closep(&e->oc->pb);
-    if (e->tmp) remove(e->tmp);
+    lp_tmp_discard(e->tmp);
     avformat_free_context(e->oc);
     avcodec_free_context(&e->enc);
     av_frame_free(&e->frame);
     av_packet_free(&e->pkt);
     free(e->path);
-    free(e->tmp);
     free(e);
 }
 
@@ -54,11 +54,10 @@ lp_status lps_encoder_open(const char *path, int w, int h, double fps, lps_encod
     int err;
     av_log_set_level(AV_LOG_ERROR);
     lps_encoder *e = calloc(1, sizeof *e);
-    size_t n = strlen(path) + 32;
-    if (!e || !(e->path = strdup(path)) || !(e->tmp = malloc(n)) || !(e->frame = av_frame_alloc()) ||
+    if (!e || !(e->path = strdup(path)) || !(e->frame = av_frame_alloc()) ||
         !(e->pkt = av_packet_alloc()))
         goto oom;
-    snprintf(e->tmp, n, "%s.tmp-%ld", path, (long)getpid());
+    if ((st = lp_tmp_begin(path, enc_fn, &e->tmp))) goto fail;
     e->w = w;
     e->h = h;
     const AVOutputFormat *of = av_guess_format(NULL, path, NULL);
@@ -184,7 +183,7 @@ lp_status lps_encoder_close(lps_encoder *e) {
     e->file_open = 0;
     if (rename(e->tmp, e->path) != 0)
         return lp_errorf(LP_STATUS_IO, "%s: cannot rename %s to %s", enc_fn, e->tmp, e->path);
-    free(e->tmp);
+    lp_tmp_end(e->tmp);
     e->tmp = NULL;
     return LP_STATUS_OK;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "data_util.h"
+#include "interrupt_internal.h"
 #include "synth_internal.h"
 
 static const char gen_fn[] = "lp_synth_generate";
@@ -51,17 +52,23 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
 /* Write b to path through path.tmp-<pid> and rename. */
 static lp_status sb_save(sbuf *b, const char *path) {
     if (b->oom) return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", gen_fn, path);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    char *tmp = NULL;
+    lp_status st = lp_tmp_begin(path, gen_fn, &tmp);
+    if (st) return st;
     FILE *fp = fopen(tmp, "wb");
-    if (!fp) return lp_errorf(LP_STATUS_IO, "%s: %s: cannot create: %s", gen_fn, tmp, strerror(errno));
+    if (!fp) {
+        st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot create: %s", gen_fn, tmp, strerror(errno));
+        lp_tmp_end(tmp);
+        return st;
+    }
     int ok = fwrite(b->s ? b->s : "", 1, b->n, fp) == b->n;
     ok = (fclose(fp) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
-        lp_status st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot write: %s", gen_fn, path, strerror(errno));
-        remove(tmp);
+        st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot write: %s", gen_fn, path, strerror(errno));
+        lp_tmp_discard(tmp);
         return st;
     }
+    lp_tmp_end(tmp);
     return LP_STATUS_OK;
 }
 

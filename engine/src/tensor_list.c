@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "interrupt_internal.h"
 #include "lpose.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -208,16 +209,13 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
             return fail(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has more than %d dims", path, list->names[i], LP_MAX_DIMS);
     }
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) return fail(LP_STATUS_OOM, fn, "out of memory");
-    snprintf(tmp, plen + 32, "%s.tmp-%ld", path, (long)getpid());
-
-    lp_status st = LP_STATUS_OK;
+    char *tmp = NULL;
+    lp_status st = lp_tmp_begin(path, fn, &tmp);
+    if (st != LP_STATUS_OK) return st;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         st = fail(LP_STATUS_IO, fn, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
+        lp_tmp_end(tmp);
         return st;
     }
 
@@ -252,8 +250,7 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
         if (ts != LP_STATUS_OK) {
             st = rewrap(ts, fn, path);
             fclose(f);
-            unlink(tmp);
-            free(tmp);
+            lp_tmp_discard(tmp);
             return st;
         }
         ok = write_all(f, data, (size_t)nbytes);
@@ -267,17 +264,15 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
     if (fclose(f) != 0 && !err) err = errno;
     if (err) {
         st = fail(LP_STATUS_IO, fn, "%s: write failed: %s", path, strerror(err));
-        unlink(tmp);
-        free(tmp);
+        lp_tmp_discard(tmp);
         return st;
     }
     if (rename(tmp, path) != 0) {
         st = fail(LP_STATUS_IO, fn, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        free(tmp);
+        lp_tmp_discard(tmp);
         return st;
     }
-    free(tmp);
+    lp_tmp_end(tmp);
     return LP_STATUS_OK;
 }
 

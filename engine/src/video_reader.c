@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interrupt_internal.h"
 #include "video_av.h"
 
 struct lp_video {
@@ -402,7 +403,8 @@ static lp_status read_batch(lp_video *v, int64_t start, int64_t n, int32_t h, in
                             float *out, const char *fn) {
     size_t per = (size_t)w * (size_t)h * 3; /* floats per frame */
     for (int64_t i = 0; i < n; ++i) {
-        lp_status st = goto_frame(v, start + i, fn);
+        lp_status st = lp_interrupt_check(fn); /* once per frame: a batch can be long */
+        if (!st) st = goto_frame(v, start + i, fn);
         if (!st)
             st = lpi_scale_chw(&v->sc_batch, v->frame, w, h, SWS_BILINEAR, out + (size_t)i * per, fn);
         if (st) return st;

@@ -1,11 +1,13 @@
 /* video_writer.c: uint8 RGB frames -> H.264 (libx264) or MPEG-4 part 2,
  * yuv420p, in the container the file extension names. Atomic: frames go to
- * PATH.tmp-<pid>, which close() renames to PATH. Same frames, same bytes. */
+ * PATH.tmp-<pid> (interrupt.c's lp_tmp_begin), which close() renames to
+ * PATH. Same frames, same bytes. */
 #include <libavutil/opt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "interrupt_internal.h"
 #include "video_av.h"
 
 struct lp_video_writer {
@@ -26,7 +28,10 @@ struct lp_video_writer {
 void lp_video_writer_free(lp_video_writer *w) {
     if (!w) return;
     if (w->oc && w->file_open) avio_closep(&w->oc->pb);
-    if (!w->closed && w->tmp) unlink(w->tmp);
+    if (!w->closed)
+        lp_tmp_discard(w->tmp);
+    else
+        lp_tmp_end(w->tmp);
     avformat_free_context(w->oc);
     avcodec_free_context(&w->enc);
     av_frame_free(&w->frame);
@@ -34,7 +39,6 @@ void lp_video_writer_free(lp_video_writer *w) {
     sws_freeContext(w->sws);
     av_free(w->scratch);
     free(w->path);
-    free(w->tmp);
     free(w);
 }
 
@@ -58,11 +62,10 @@ lp_status lp_video_writer_open(const char *path, int32_t width, int32_t height, 
         return lp_errorf(LP_STATUS_BAD_ARG,
                          "%s: %s: unknown container: use an extension such as .mp4, .mkv, .avi",
                          fn, path);
-    size_t n = strlen(path) + 32;
-    if (!(w = calloc(1, sizeof *w)) || !(w->path = strdup(path)) || !(w->tmp = malloc(n)) ||
+    if (!(w = calloc(1, sizeof *w)) || !(w->path = strdup(path)) ||
         !(w->frame = av_frame_alloc()) || !(w->pkt = av_packet_alloc()))
         goto oom;
-    snprintf(w->tmp, n, "%s.tmp-%ld", path, (long)getpid());
+    if ((st = lp_tmp_begin(path, fn, &w->tmp))) goto fail;
     w->width = width;
     w->height = height;
     if ((err = avformat_alloc_output_context2(&w->oc, ofmt, NULL, w->tmp)) < 0) {

@@ -9,7 +9,8 @@ typedef enum lp_status {
     LP_STATUS_EOF = 4,
     LP_STATUS_UNSUPPORTED = 5,
     LP_STATUS_TORCH = 6,
-    LP_STATUS_INTERNAL = 7
+    LP_STATUS_INTERNAL = 7,
+    LP_STATUS_INTERRUPTED = 8
 } lp_status;
 const char *lp_last_error(void);
 const char *lp_status_name(lp_status status);
@@ -26,6 +27,11 @@ typedef struct lp_mem_stats {
     int64_t bytes_cuda;
 } lp_mem_stats;
 void lp_mem_stats_get(lp_mem_stats *out);
+void lp_interrupt_request(void);
+void lp_interrupt_clear(void);
+int32_t lp_interrupt_pending(void);
+void lp_tmp_remove_all(void);
+lp_status lp_tmp_remove_stale(const char *path, int32_t *out);
 typedef struct lp_tensor lp_tensor;
 typedef enum lp_dtype {
     LP_DTYPE_F32 = 0,
