@@ -85,7 +85,7 @@ local function worker_args(args)
     return out
 end
 
-function M.command(args)
+local function train(args)
     local o, err = parse(args)
     if not o then return nil, 'train: ' .. err .. " (see 'lpose help train')" end
     if o.help then
@@ -118,6 +118,18 @@ function M.command(args)
     if run.interrupted then return nil, nil, 130 end
     require('lpose.report').after_training(run)
     return true
+end
+
+-- Run under lpose.cli.protect, as `lpose run` runs scripts: Ctrl-C is
+-- armed, an expected error is one line (exit 1), a bug keeps its traceback.
+function M.command(args)
+    local protect = require('lpose.cli.protect')
+    local function pack(...) return { n = select('#', ...), ... } end
+    local results = pack(protect.call(train, args))
+    if results[1] then return unpack(results, 2, results.n) end
+    local failure = results[2]
+    if failure.error == nil then return nil, nil, 1 end
+    return nil, protect.report(failure)
 end
 
 return M

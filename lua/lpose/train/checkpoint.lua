@@ -53,6 +53,20 @@ function M.load(path, model, optimizer)
     if not ok or type(meta) ~= 'table' or meta.format ~= M.FORMAT then
         return nil, ("%s is not an lpose training checkpoint (checkpoints/last.lpt of a model directory)"):format(path)
     end
+    -- the same architecture, or the tensors cannot fit: say what differs
+    local saved, want = meta.model_config or {}, model:config()
+    local diffs = {}
+    for _, k in ipairs({ 'model_type', 'backbone', 'num_keypoints', 'downsample_factor', 'image_height',
+        'image_width' }) do
+        if saved[k] ~= nil and saved[k] ~= want[k] then
+            diffs[#diffs + 1] = ('%s %s in the checkpoint, %s in this config'):format(k, tostring(saved[k]),
+                tostring(want[k]))
+        end
+    end
+    if #diffs > 0 then
+        for _, t in pairs(tensors) do t:free() end
+        return nil, ('%s was saved from another model: %s'):format(path, table.concat(diffs, '; '))
+    end
     local weights = {}
     local optim_names, optim_tensors = {}, {}
     for name, t in pairs(tensors) do

@@ -102,12 +102,88 @@ function M.losses(cfg)
     end
 end
 
--- ---------------------------------------------------------------- keypoints
+-- ---------------------------------------------------------------- paths and videos
 
 local function labels_csv(cfg)
     local d = cfg.data
     return files.join(d.data_dir, d.csv_file)
 end
+
+local function is_dir(path)
+    local f = io.open(path .. '/.', 'r')
+    if f then f:close() return true end
+    return false
+end
+
+--- checks.paths(cfg): data.data_dir, data.video_dir (when the run reads
+-- unlabeled video) and eval.test_videos_directory (when it predicts videos
+-- after training) exist; the labels CSV exists. Raises naming the key.
+function M.paths(cfg)
+    local d = cfg.data
+    local function need_dir(key, path, why)
+        if type(path) ~= 'string' or not is_dir(path) then
+            error(("%s%s: '%s' is not a directory%s"):format(key, origin(cfg, key), tostring(path), why or ''), 0)
+        end
+    end
+    need_dir('data.data_dir', d.data_dir)
+    if type(d.csv_file) == 'string' and not files.exists(labels_csv(cfg)) then
+        error(("data.csv_file%s: no file '%s' in data.data_dir"):format(origin(cfg, 'data.csv_file'), d.csv_file), 0)
+    end
+    if require('lpose.losses').is_semi_supervised(cfg) then
+        need_dir('data.video_dir', d.video_dir, ' (semi-supervised training reads its unlabeled videos)')
+    end
+    local e = cfg.eval or {}
+    if e.predict_vids_after_training == true and not null(e.test_videos_directory) then
+        need_dir('eval.test_videos_directory', e.test_videos_directory,
+            ' (eval.predict_vids_after_training is true; set it to false or point this key at your videos)')
+    end
+end
+
+--- checks.video(path) -> true | nil, err: the video opens and decodes at its
+-- first and last frames (a file cut short is found now, not when training or
+-- prediction reaches its missing part); err names the file and the frames.
+function M.video(path)
+    local video = require('lpose.video')
+    local r, err = video.open(path)
+    if not r then return nil, err end
+    local n = r.n_frames
+    local ok, rerr = true, nil
+    for _, i in ipairs({ 0, n - 1 }) do
+        local frames, ferr = r:read(i, 1, { height = 32, width = 32 })
+        if not frames then
+            ok, rerr = nil, ('%s: frame %d of %d cannot be decoded: %s'):format(path, i, n, tostring(ferr))
+            break
+        end
+        frames:free()
+    end
+    r:close()
+    return ok, rerr
+end
+
+--- checks.videos(cfg): checks.video for every video the run will read
+-- (data.video_dir when semi-supervised, eval.test_videos_directory when
+-- videos are predicted after training). Raises at the first bad one, naming
+-- the config key that leads to it.
+function M.videos(cfg)
+    local unlabeled = require('lpose.train.unlabeled')
+    local dirs = {}
+    if require('lpose.losses').is_semi_supervised(cfg) then dirs[#dirs + 1] = 'data.video_dir' end
+    local e = cfg.eval or {}
+    if e.predict_vids_after_training == true and not null(e.test_videos_directory) then
+        dirs[#dirs + 1] = 'eval.test_videos_directory'
+    end
+    for _, key in ipairs(dirs) do
+        local dir = config.get(cfg, key)
+        local list, lerr = unlabeled.list_videos(dir)
+        if not list then error(('%s%s: %s'):format(key, origin(cfg, key), lerr), 0) end
+        for _, path in ipairs(list) do
+            local ok, err = M.video(path)
+            if not ok then error(('%s%s: %s'):format(key, origin(cfg, key), err), 0) end
+        end
+    end
+end
+
+-- ---------------------------------------------------------------- keypoints
 
 --- checks.keypoints(cfg) -> {warning, ...}
 -- The labels CSV (data.data_dir/data.csv_file) against the config: its
@@ -121,8 +197,11 @@ function M.keypoints(cfg)
     local csv = labels_csv(cfg)
     local labels, err = require('lpose.data').read_labels(csv, { data_dir = d.data_dir })
     if not labels then error(err, 0) end
-    local names = labels:keypoint_names()
+    local names, n_frames = labels:keypoint_names(), labels.n_frames
     labels:free()
+    if n_frames == 0 then
+        error(('the labels CSV %s has no labeled frames (only its header rows)'):format(csv), 0)
+    end
     local nk = d.num_keypoints
     if null(nk) then
         error(('data.num_keypoints is not set%s: the labels CSV %s has %d keypoints (%s); set '
@@ -155,12 +234,6 @@ function M.keypoints(cfg)
 end
 
 -- ---------------------------------------------------------------- context frames
-
-local function is_dir(path)
-    local f = io.open(path .. '/.', 'r')
-    if f then f:close() return true end
-    return false
-end
 
 -- video stem -> path, and the only video when there is exactly one
 local function videos_of(dir)
@@ -264,13 +337,16 @@ end
 -- ---------------------------------------------------------------- all
 
 --- checks.run(cfg [, {frames = true}]) -> {warning, ...}
--- Every check, in order: config.check_supported, backbone, losses,
--- keypoints, then (frames ~= false) context_frames. Raises at the first error.
+-- Every check, in order: config.check_supported, backbone, losses, paths,
+-- keypoints, videos, then (frames ~= false) context_frames. Raises at the
+-- first error.
 function M.run(cfg, opts)
     config.check_supported(cfg)
     M.backbone(cfg)
     M.losses(cfg)
+    M.paths(cfg)
     local warnings = M.keypoints(cfg)
+    M.videos(cfg)
     if not (opts and opts.frames == false) then
         local w = M.context_frames(cfg)
         if w then warnings[#warnings + 1] = w end

@@ -120,11 +120,32 @@ local function fit_data(run)
     return run.labels_keypoints:index_select(1, rows)
 end
 
--- train_status.json (rank 0 only)
-local function write_status(run, status)
+-- train_status.json (rank 0 only): TRAINING, COMPLETED, INTERRUPTED, or
+-- FAILED with the message, so no failed run is left saying TRAINING
+local function write_status(run, status, message)
     if not run.is_main then return end
-    files.write_json(run.model_dir .. '/train_status.json', { status = status,
+    files.write_json(run.model_dir .. '/train_status.json', { status = status, message = message,
         progress = { completed = run.epoch, total = run.max_epochs } })
+end
+
+-- model.loss_files travel with the model: copied into model_dir/loss_files/,
+-- and the saved config names the copies (relative to config.yaml), so the
+-- model directory alone reproduces the run and loads in `lpose predict`.
+local function with_copied_loss_files(cfg, model_dir)
+    local list = cfg.model.loss_files
+    if type(list) ~= 'table' or #list == 0 then return cfg end
+    files.mkdir_p(model_dir .. '/loss_files')
+    local copied = {}
+    for i, path in ipairs(list) do
+        copied[i] = 'loss_files/' .. files.basename(path)
+        files.copy(path, model_dir .. '/' .. copied[i])
+    end
+    local out, model = {}, {}
+    for k, v in pairs(cfg) do out[k] = v end
+    for k, v in pairs(cfg.model) do model[k] = v end
+    model.loss_files = copied
+    out.model = model
+    return out
 end
 
 --- train.setup(cfg [, {model_dir=, quiet=}]) -> run
@@ -188,7 +209,7 @@ function M.setup(cfg, opts)
 
     if not null(cfg.training.resume_from) then
         local state, err = checkpoint.load(cfg.training.resume_from, run.model, run.optimizer)
-        if not state then error(err, 0) end
+        if not state then error('training.resume_from: ' .. err, 0) end
         run.epoch, run.step = state.epoch, state.step
         run.best_val, run.best_epoch = state.best_val, state.best_epoch
         -- a checkpoint of an interrupted epoch: that epoch continues at its next step
@@ -215,7 +236,7 @@ function M.setup(cfg, opts)
     for _, line in ipairs(setup_messages) do run.logger:message(line) end
     for _, w in ipairs(run.warnings) do run.logger:message(w) end
     if run.is_main then
-        config.save(cfg, run.model_dir .. '/config.yaml')
+        config.save(with_copied_loss_files(cfg, run.model_dir), run.model_dir .. '/config.yaml')
         local csv = files.join(cfg.data.data_dir, cfg.data.csv_file)
         files.copy(csv, run.model_dir .. '/' .. files.basename(csv))
         write_status(run, 'TRAINING')
@@ -359,6 +380,7 @@ function M.fit(run)
                 .. 'training.resume_from=...)'):format(run.model_dir))
             run.interrupted = true
         else
+            write_status(run, 'FAILED', tostring(err))
             error(err, 0)
         end
     end
