@@ -67,7 +67,7 @@ describe('lpose train', function()
         assert.are.equal('COMPLETED', status_of(tmp .. '/single').status)
         assert.truthy(out:find('labeled frames: mean pixel error', 1, true), out)
         -- the same directory again is refused unless the run resumes it
-        rc, _, err = lpose_cmd({ 'train', cfg, '--output', tmp .. '/single' })
+        rc, out, err = lpose_cmd({ 'train', cfg, '--output', tmp .. '/single' })
         assert.are.equal(1, rc)
         assert.truthy(err:find('already holds a model; resume it with training.resume_from=', 1, true), err)
     end)
