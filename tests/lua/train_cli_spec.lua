@@ -68,7 +68,7 @@ describe('lpose train', function()
         assert.truthy(out:find('labeled frames: mean pixel error', 1, true), out)
         -- the same directory again is refused unless the run resumes it
         rc, out, err = lpose_cmd({ 'train', cfg, '--output', tmp .. '/single' })
-        assert.are.equal(1, rc)
+        assert.are.equal(1, rc, out)
         assert.truthy(err:find('already holds a model; resume it with training.resume_from=', 1, true), err)
     end)
 
