@@ -65,10 +65,11 @@ function M.score_video(pred_csv, truth_csv, occluded_csv)
     return result
 end
 
---- report.after_training(run [, {quiet=}]) -> summary (nil on ranks other than 0)
+--- report.after_training(run [, {quiet=}]) -> summary (nil on ranks other than 0 and after an interrupt)
 function M.after_training(run, opts)
     opts = opts or {}
     if run.is_main == false then return nil end -- data-parallel: rank 0 predicts and writes
+    if run.interrupted then return nil end -- an interrupted run has no model worth predicting with
     local cfg = run.cfg
     local say = opts.quiet and function() end or print
     local model = assert(lpose.train.load_best(run.model_dir))

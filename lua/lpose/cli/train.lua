@@ -114,8 +114,7 @@ local function train(args)
             .. 'or choose another --output'):format(dir, dir)
     end
     local lpose = require('lpose')
-    local run = lpose.train.run(cfg, { model_dir = o.output })
-    if run.interrupted then return nil, nil, 130 end
+    local run = lpose.train.run(cfg, { model_dir = o.output }) -- raises 'interrupted!' after Ctrl-C
     require('lpose.report').after_training(run)
     return true
 end

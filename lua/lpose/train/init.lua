@@ -398,11 +398,15 @@ function M.finish(run)
     if run.unlabeled then run.unlabeled:close() end
 end
 
---- train.run(cfg [, opts]) -> run: setup, fit, finish
+--- train.run(cfg [, opts]) -> run: setup, fit, finish. After Ctrl-C (or
+-- SIGTERM) the checkpoint is saved and the status file says INTERRUPTED,
+-- then the interrupt is raised again ('interrupted!'), so a script stops
+-- there: nothing runs on a barely trained model, and `lpose run` exits 130.
 function M.run(cfg, opts)
     local run = M.setup(cfg, opts)
     M.fit(run)
     M.finish(run)
+    if run.interrupted then error('interrupted!', 0) end
     return run
 end
 
