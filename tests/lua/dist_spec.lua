@@ -27,7 +27,7 @@ end
 -- too. Adam does not keep it small (m / sqrt(v) is ~ +-1 whatever the
 -- gradient's size: rounding noise on a near-zero gradient becomes a whole
 -- lr step), nor do several steps (this net's gradients are tiny against its
--- curvature: at SGD lr 10 a 1-ulp difference grew ~40x a step; 4 Adam steps
+-- curvature: at SGD lr 10 a 1-ulp difference grew 15-45x a step; 4 Adam steps
 -- at lr 1e-3 differed by 1.4e-4 with AVX-512 kernels, 1.5e-3 with AVX2 and
 -- 3.4e-3 with SSE4.1). lr 1000 makes the largest update (0.04) dwarf the
 -- weights' own rounding (1 ulp of |w| < 2 is 1.2e-7: 3e-6 of it).
