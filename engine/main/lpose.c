@@ -5,7 +5,8 @@
  *
  * Exit status: what main(arg) returns (a number; true or nil -> 0, false
  * -> 1), or 2 when an error escapes the CLI itself (a crash: the traceback
- * is printed). The CLI decides which errors are expected (exit 1). */
+ * is printed), or 130 when what escapes is the "interrupted!" of a Ctrl-C
+ * or SIGTERM. The CLI decides which errors are expected (exit 1). */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,12 +32,26 @@
 static lua_State *globalL;
 static const char *progname = "lpose";
 
-/* ---------------------------------------------------------------- Ctrl-C
+/* ---------------------------------------------------------------- Ctrl-C, SIGTERM
  * As in luajit.c: the signal handler only sets a hook, and the hook raises
  * "interrupted!" at the next Lua instruction, so the error unwinds through
- * Lua like any other and a REPL survives it. The handler resets itself, so
- * a second Ctrl-C kills a process stuck in a long C call or in a loop that
- * LuaJIT compiled (compiled traces do not run hooks). */
+ * Lua like any other and a REPL survives it. Long C calls run no hook: the
+ * handler also sets the engine's interrupt flag (lp_interrupt_request), which
+ * they poll; they stop, remove their temporary files and return
+ * LP_STATUS_INTERRUPTED ("...: interrupted!"), which Lua raises.
+ *
+ * A second signal during the same protected call ends the process at once
+ * (a process stuck in a long C call, or in a loop that LuaJIT compiled:
+ * compiled traces do not run hooks). The temporary files the engine is
+ * writing are unlinked first (lp_tmp_remove_all; final names are never half
+ * written), then the signal is raised again with its default action.
+ *
+ * SIGTERM (kill, Slurm) is handled like SIGINT, except in the REPL
+ * (host.trap_sigterm(false)), where it ends the session as usual. */
+static volatile sig_atomic_t n_signals; /* signals seen in the current protected call */
+static int trap_sigterm = 1;
+static struct sigaction sigterm_default; /* SIGTERM's disposition at start-up */
+
 static void lstop(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
@@ -49,8 +64,25 @@ static void lstop(lua_State *L, lua_Debug *ar)
 
 static void laction(int signo)
 {
-    signal(signo, SIG_DFL);
+    if (n_signals > 0) {
+        lp_tmp_remove_all();
+        signal(signo, SIG_DFL);
+        raise(signo); /* blocked until this handler returns, then fatal */
+        return;
+    }
+    n_signals = 1;
+    lp_interrupt_request();
     lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static void signal_action(struct sigaction *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sa_handler = laction;
+    sigemptyset(&sa->sa_mask);
+    sigaddset(&sa->sa_mask, SIGINT);
+    sigaddset(&sa->sa_mask, SIGTERM);
+    sa->sa_flags = SA_RESTART;
 }
 
 /* Message handler: the message plus a traceback. A non-string error
@@ -66,27 +98,36 @@ static int traceback(lua_State *L)
     return 1;
 }
 
-/* lua_pcall with Ctrl-C armed for the duration of the call. The previous
- * handler comes back afterwards (nested calls keep the outer one armed),
- * except that an ignored SIGINT (nohup, background jobs) stays ignored. */
+/* lua_pcall with Ctrl-C (and SIGTERM) armed for the duration of the call.
+ * The previous handlers come back afterwards (nested calls keep the outer
+ * one armed), except that an ignored signal (nohup, background jobs) stays
+ * ignored. After a signal the engine's flag is cleared, so the caller (a
+ * REPL going on) starts afresh. */
 static int protected_call(lua_State *L, int narg, int nres, int errfunc)
 {
-    struct sigaction sa, old;
-    int status;
+    struct sigaction sa, old_int, old_term;
+    sig_atomic_t outer = n_signals;
+    int status, trap_term = trap_sigterm;
 
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = laction;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, NULL, &old);
-    if (old.sa_handler != SIG_IGN)
+    signal_action(&sa);
+    sigaction(SIGINT, NULL, &old_int);
+    sigaction(SIGTERM, NULL, &old_term);
+    n_signals = 0;
+    if (old_int.sa_handler != SIG_IGN)
         sigaction(SIGINT, &sa, NULL);
+    if (trap_term && old_term.sa_handler != SIG_IGN)
+        sigaction(SIGTERM, &sa, NULL);
     status = lua_pcall(L, narg, nres, errfunc);
-    sigaction(SIGINT, &old, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    if (trap_term)
+        sigaction(SIGTERM, &old_term, NULL);
     /* A Ctrl-C after the last Lua instruction of the call must not fire
      * later in the caller's code. */
     if (lua_gethook(L) == lstop)
         lua_sethook(L, NULL, 0, 0);
+    if (n_signals > 0)
+        lp_interrupt_clear();
+    n_signals = outer;
     /* luajit.c: a failed computation may leave big garbage (tensors). */
     if (status != LUA_OK)
         lua_gc(L, LUA_GCCOLLECT, 0);
@@ -114,6 +155,24 @@ static int host_pcall(lua_State *L)
     return lua_gettop(L);
 }
 
+/* host.trap_sigterm(on) -> previous: handle SIGTERM like Ctrl-C (the
+ * default), or leave it to end the process (the REPL). */
+static int host_trap_sigterm(lua_State *L)
+{
+    int previous = trap_sigterm;
+    struct sigaction sa;
+
+    trap_sigterm = lua_toboolean(L, 1);
+    if (!trap_sigterm) {
+        sigaction(SIGTERM, &sigterm_default, NULL);
+    } else if (sigterm_default.sa_handler != SIG_IGN) {
+        signal_action(&sa);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    lua_pushboolean(L, previous);
+    return 1;
+}
+
 static int open_host(lua_State *L)
 {
     char exe[PATH_MAX];
@@ -122,6 +181,8 @@ static int open_host(lua_State *L)
     lua_newtable(L);
     lua_pushcfunction(L, host_pcall);
     lua_setfield(L, -2, "pcall");
+    lua_pushcfunction(L, host_trap_sigterm);
+    lua_setfield(L, -2, "trap_sigterm");
     lua_pushliteral(L, LPOSE_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushstring(L, lp_version());
@@ -226,8 +287,16 @@ static int pmain(lua_State *L)
         const char *msg = lua_tostring(L, -1);
         if (msg == NULL)
             msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
-        fprintf(stderr, "%s: internal error: %s\n", progname, msg);
-        s->status = 2;
+        const char *nl = strchr(msg, '\n');
+        size_t first = nl != NULL ? (size_t)(nl - msg) : strlen(msg);
+        if (first >= 12 && strncmp(msg + first - 12, "interrupted!", 12) == 0) {
+            /* a Ctrl-C or SIGTERM that no command handled: not a crash */
+            fprintf(stderr, "%s: interrupted\n", progname);
+            s->status = 130;
+        } else {
+            fprintf(stderr, "%s: internal error: %s\n", progname, msg);
+            s->status = 2;
+        }
     } else if (lua_isnumber(L, -1)) {
         s->status = (int)lua_tointeger(L, -1);
     } else {
@@ -243,6 +312,7 @@ int main(int argc, char **argv)
 
     if (argv[0] != NULL && argv[0][0] != '\0')
         progname = argv[0];
+    sigaction(SIGTERM, NULL, &sigterm_default);
     /* Threads and malloc tuning first, before anything big is allocated. */
     if (lp_runtime_init(0) != LP_STATUS_OK)
         fprintf(stderr, "%s: warning: %s\n", progname, lp_last_error());

@@ -9,6 +9,7 @@
  * caller waiting for a window wakes up every WAIT_MS to check too. An
  * interrupted chunk is decoded again once the interrupt is cleared. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -158,7 +159,14 @@ lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_
         }
     }
     if (pf->threaded) {
-        if (pthread_create(&pf->thread, NULL, worker, pf) != 0) {
+        /* The worker blocks every signal: a Ctrl-C goes to a thread that can
+         * act on it (the executable's handler touches the Lua state). */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        int rc = pthread_create(&pf->thread, NULL, worker, pf);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (rc != 0) {
             lp_prefetch_free(pf);
             return lp_set_error(LP_STATUS_INTERNAL, "lp_predict_stream_open: pthread_create failed");
         }

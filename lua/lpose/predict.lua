@@ -93,6 +93,11 @@ local file_exists = require('lpose.train.files').exists
 -- Videos of any size are resized to the model input; a warning is added when the
 -- aspect ratio differs by more than 10 %. Videos shorter than 5 frames are
 -- predicted with edge = 'pad' (LP cannot predict them).
+-- opts.written: a list that receives each output path once that file is complete
+-- under its final name, so that a caller interrupted half-way can remove them.
+-- An interrupt (Ctrl-C or SIGTERM in the lpose executable, lp_interrupt_request)
+-- raises "...: interrupted!"; the file being written is removed, never left
+-- half-written under its final name.
 function M.video(model, video_path, opts)
     local fname = 'lpose.predict.video'
     opts = opts or {}
@@ -127,9 +132,15 @@ function M.video(model, video_path, opts)
         temporal_norm = opts.metrics ~= false and (dir .. '/' .. stem .. '_temporal_norm.csv') or nil,
         warnings = {},
     }
+    local written = opts.written
+    if written ~= nil and type(written) ~= 'table' then argerror(fname, 'written must be a table') end
+    written = written or {}
     local st = C.lp_predict_video(h, video_path, p, names_c, nil, res.csv, res.temporal_norm, stats_out)
     local _ = anchor
+    if st == C.LP_STATUS_INTERRUPTED then lp.check(st) end
     if st ~= 0 then return nil, lp.last_error() end
+    written[#written + 1] = res.csv
+    written[#written + 1] = res.temporal_norm
     local s = stats_out[0]
     res.n_frames = tonumber(s.n_frames)
     res.n_backbone_frames = tonumber(s.n_backbone_frames)
@@ -148,12 +159,15 @@ function M.video(model, video_path, opts)
         local files, perr = require('lpose.metrics').pca_csvs(res.csv, opts.pca, dir .. '/' .. stem)
         if not files then return nil, perr end
         res.pca_singleview, res.pca_multiview = files.singleview, files.multiview
+        written[#written + 1] = files.singleview
+        written[#written + 1] = files.multiview
     end
     if opts.label_video then
         res.labeled_video = dir .. '/' .. stem .. '_labeled.mp4'
-        if C.lp_predict_draw_video(video_path, res.csv, res.labeled_video, thresh) ~= 0 then
-            return nil, lp.last_error()
-        end
+        local dst = C.lp_predict_draw_video(video_path, res.csv, res.labeled_video, thresh)
+        if dst == C.LP_STATUS_INTERRUPTED then lp.check(dst) end
+        if dst ~= 0 then return nil, lp.last_error() end
+        written[#written + 1] = res.labeled_video
     end
     return res
 end
@@ -165,9 +179,9 @@ function M.draw_video(video_path, csv_path, out_path, thresh)
     for _, a in ipairs({ video_path, csv_path, out_path }) do
         if type(a) ~= 'string' then argerror('lpose.predict.draw_video', 'expected paths') end
     end
-    if C.lp_predict_draw_video(video_path, csv_path, out_path, thresh or 0.9) ~= 0 then
-        return nil, lp.last_error()
-    end
+    local st = C.lp_predict_draw_video(video_path, csv_path, out_path, thresh or 0.9)
+    if st == C.LP_STATUS_INTERRUPTED then lp.check(st) end
+    if st ~= 0 then return nil, lp.last_error() end
     return true
 end
 
@@ -234,7 +248,8 @@ end
 -- the label in original pixels, NaN where the label is missing).
 -- opts: output_dir (default '.'), sets (a list with one of 'train', 'validation',
 -- 'test', 'unused' per row; default empty), batch_size (8), device, keypoint_names
--- (default: the CSV's), name ('predictions.csv'), pca (as predict.video).
+-- (default: the CSV's), name ('predictions.csv'), pca (as predict.video), written
+-- (as predict.video).
 -- result = {csv=, pixel_error_csv=, n_frames=, mean_pixel_error=}
 function M.labeled(model, csv_path, data_dir, opts)
     local fname = 'lpose.predict.labeled'
@@ -257,6 +272,7 @@ function M.labeled(model, csv_path, data_dir, opts)
     local paths = labels:image_paths()
     local truth = C.lp_labels_keypoints_data(labels.h)
     local n = #paths
+    if opts.written ~= nil and type(opts.written) ~= 'table' then argerror(fname, 'written must be a table') end
     local sets = opts.sets
     if sets ~= nil and (type(sets) ~= 'table' or #sets ~= n) then
         argerror(fname, ('sets must be a list of %d set names'):format(n))
@@ -321,14 +337,19 @@ function M.labeled(model, csv_path, data_dir, opts)
         end
     end
     local _ = anchor
+    local written = opts.written or {}
     local okc, ce = writer_close(wp)
     if not okc then return nil, ce end
+    written[#written + 1] = res.csv
     okc, ce = writer_close(we)
     if not okc then return nil, ce end
+    written[#written + 1] = res.pixel_error_csv
     if opts.pca and (opts.pca.singleview or opts.pca.multiview) then
         local files, pcerr = metrics.pca_csvs(res.csv, opts.pca, dir .. '/' .. name:gsub('%.csv$', ''))
         if not files then return nil, pcerr end
         res.pca_singleview, res.pca_multiview = files.singleview, files.multiview
+        written[#written + 1] = files.singleview
+        written[#written + 1] = files.multiview
     end
     res.n_frames = n
     res.mean_pixel_error = cnt > 0 and sum / cnt or 0 / 0

@@ -12,7 +12,9 @@
 --        missing or does not compile, or user code (script, -e, stdin)
 --        that raises a string; printed as "lpose: error: <message>", for
 --        user code followed by the traceback of the user's frames;
---   130  user code interrupted by Ctrl-C;
+--   130  interrupted by Ctrl-C or SIGTERM: user code, or a command (lpose
+--        predict says which videos were finished; an interrupt that no
+--        command handles prints "lpose: interrupted", from lpose.c);
 --   2    a crash: user code raised a non-string error object, or an error
 --        escaped the CLI itself (a bug in lpose; lpose.c prints
 --        "lpose: internal error:" and the full traceback).
@@ -53,6 +55,18 @@ Options:
   -v, --version  print the versions and exit
   -h, --help     print this help and exit]]
 
+-- The REPL: SIGTERM ends the session instead of interrupting the current
+-- line as Ctrl-C does (lpose.c handles SIGTERM like Ctrl-C elsewhere).
+local function no_sigterm_trap()
+    local ok, host = pcall(require, 'lpose.cli.host')
+    if ok then host.trap_sigterm(false) end
+end
+
+local function start_repl()
+    no_sigterm_trap()
+    return require('lpose.cli.repl').start({})
+end
+
 -- The command's module, or nil and an error message.
 function M.load_command(name)
     local modname = M.commands[name]
@@ -68,10 +82,12 @@ local function report(err, code)
     return code or 1
 end
 
--- A command's result as an exit status; nil, nil, code exits silently.
+-- A command's result as an exit status; nil, nil, code exits silently. An
+-- error that a pcall made of Ctrl-C's "interrupted!" still exits 130.
 local function finish(ok, err, code)
     if ok then return 0 end
     if err == nil then return code or 1 end
+    if code == nil and type(err) == 'string' and err:match('interrupted!$') then code = 130 end
     return report(err, code)
 end
 
@@ -114,7 +130,7 @@ local function run_options(argv)
         end
     end
     if interactive then
-        return finish(require('lpose.cli.repl').start({}))
+        return finish(start_repl())
     end
     return 0
 end
@@ -144,7 +160,7 @@ function M.main(argv)
     lazy_lpose_global()
     local first = argv[1]
     if first == nil then
-        return finish(require('lpose.cli.repl').start({}))
+        return finish(start_repl())
     elseif first == '-v' or first == '--version' then
         return finish(require('lpose.cli.version').command({}))
     elseif first == '-h' or first == '--help' then
@@ -157,6 +173,7 @@ function M.main(argv)
         if first:match('%.lua$') then err = err .. "; to run a script: lpose run " .. first end
         return report(err)
     end
+    if first == 'repl' then no_sigterm_trap() end
     local args = slice(argv, 2)
     args.program, args.command = argv[0], first
     return finish(mod.command(args))

@@ -35,7 +35,12 @@ MODEL_DIR/video_preds.
                        the train split of data.csv_file, as LP)
 
 Videos of any size are resized to the model input size, as LP does; a warning
-is printed when the aspect ratio differs from the model's by more than 10 %.]]
+is printed when the aspect ratio differs from the model's by more than 10 %.
+
+Ctrl-C (or SIGTERM) stops within about one window: the video being predicted
+keeps no output file, the finished and unfinished videos are listed and the
+exit status is 130. A second Ctrl-C ends the process at once (temporary files
+are removed, finished files are complete).]]
 
 local function is_dir(path)
     local ok = os.execute("test -d '" .. path:gsub("'", "'\\''") .. "'")
@@ -148,6 +153,91 @@ function M.fit_pca(cfg)
     return res
 end
 
+-- The files predict.video / predict.labeled may write for one item.
+local function video_outputs(out_dir, v)
+    local base = out_dir .. '/' .. require('lpose.predict').stem(v)
+    return { base .. '.csv', base .. '_temporal_norm.csv', base .. '_pca_singleview_error.csv',
+             base .. '_pca_multiview_error.csv', base .. '_labeled.mp4' }
+end
+
+local function frames_outputs(dir)
+    return { dir .. '/predictions.csv', dir .. '/predictions_pixel_error.csv',
+             dir .. '/predictions_pca_singleview_error.csv', dir .. '/predictions_pca_multiview_error.csv' }
+end
+
+-- Predict every item of work.items in order, recording progress in work:
+-- work.done[i] = result line, work.current = index being predicted,
+-- work.written = its files complete so far, work.fresh = its outputs that
+-- did not exist before it started (both removed if it is interrupted).
+local function predict_all(work, model, pcas, o)
+    local predict = require('lpose.predict')
+    for i, item in ipairs(work.items) do
+        work.current, work.written, work.fresh = i, {}, {}
+        for _, path in ipairs(item.outputs) do
+            if not exists(path) then work.fresh[#work.fresh + 1] = path end
+        end
+        if item.video then
+            local v = item.video
+            local res, err = predict.video(model, v, {
+                output_dir = work.out_dir, sequence_length = o.T, edge = o.edge,
+                label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
+                written = work.written,
+            })
+            if not res then return nil, 'predict: ' .. err end
+            for _, w in ipairs(res.warnings) do io.stderr:write('lpose: warning: ', w, '\n') end
+            print(('%s: %d frames, %.1f frames/s (model %.1f) -> %s'):format(v, res.n_frames, res.fps_total,
+                res.fps_model, res.csv))
+            if res.labeled_video then print('  labeled video: ' .. res.labeled_video) end
+            work.done[i] = v .. ' -> ' .. res.csv
+        else
+            local res, err = predict.labeled(model, item.csv, item.data_dir, {
+                output_dir = item.dir, pca = pcas, written = work.written,
+            })
+            if not res then return nil, 'predict: ' .. err end
+            print(('%s: %d frames, mean pixel error %.3f -> %s'):format(item.csv, res.n_frames,
+                res.mean_pixel_error, res.csv))
+            work.done[i] = item.label .. ' -> ' .. res.csv
+        end
+        work.current = nil
+    end
+    return true
+end
+
+-- After Ctrl-C / SIGTERM: no output of the unfinished item stays under its
+-- final name; say what was finished and what was not.
+local function report_interrupt(work)
+    collectgarbage() -- writers of an abandoned --frames run remove their temporary files
+    local stopped = work.current
+    if stopped then
+        local gone = {}
+        for _, list in ipairs({ work.written, work.fresh }) do
+            for _, path in ipairs(list) do
+                if not gone[path] then
+                    gone[path] = true
+                    os.remove(path)
+                end
+            end
+        end
+    end
+    local n_done, n_videos = 0, 0
+    for i, item in ipairs(work.items) do
+        if item.video then n_videos = n_videos + 1 end
+        if item.video and work.done[i] then n_done = n_done + 1 end
+    end
+    io.stdout:flush()
+    local lines = { ('lpose: predict: interrupted; %d of %d videos finished'):format(n_done, n_videos) }
+    for i, item in ipairs(work.items) do
+        if work.done[i] then
+            lines[#lines + 1] = '  finished: ' .. work.done[i]
+        elseif i == stopped then
+            lines[#lines + 1] = '  not finished: ' .. item.label .. ' (stopped; no output kept)'
+        else
+            lines[#lines + 1] = '  not finished: ' .. item.label .. ' (not started)'
+        end
+    end
+    io.stderr:write(table.concat(lines, '\n'), '\n')
+end
+
 function M.command(args)
     local o, pos = parse(args)
     if not o then return nil, 'predict: ' .. pos .. " (see 'lpose help predict')" end
@@ -156,16 +246,16 @@ function M.command(args)
     if #pos < 2 and not o.frames then
         return nil, "predict: missing VIDEO_OR_DIR (see 'lpose help predict')"
     end
-    local T
     if o['sequence-length'] then
-        T = tonumber(o['sequence-length'])
-        if not T or T % 1 ~= 0 or T < 1 then return nil, 'predict: --sequence-length must be a positive integer' end
+        o.T = tonumber(o['sequence-length'])
+        if not o.T or o.T % 1 ~= 0 or o.T < 1 then
+            return nil, 'predict: --sequence-length must be a positive integer'
+        end
     end
     if o.edge and o.edge ~= 'lp' and o.edge ~= 'pad' then return nil, "predict: --edge must be 'lp' or 'pad'" end
     local model_dir = pos[1]:gsub('/+$', '')
     local model, cfg = M.load_model(model_dir, o.device)
     if not model then return nil, 'predict: ' .. cfg end
-    local predict = require('lpose.predict')
 
     local videos = {}
     for i = 2, #pos do
@@ -181,35 +271,40 @@ function M.command(args)
         end
     end
     local out_dir = o.output or (model_dir .. '/video_preds')
-    local pcas
-    if not o['no-metrics'] then
-        local perr
-        pcas, perr = M.fit_pca(cfg)
-        if perr then io.stderr:write('lpose: warning: ', perr, '\n') end
-    end
+    local work = { items = {}, done = {}, out_dir = out_dir }
     for _, v in ipairs(videos) do
-        local res, err = predict.video(model, v, {
-            output_dir = out_dir, sequence_length = T, edge = o.edge,
-            label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
-        })
-        if not res then return nil, 'predict: ' .. err end
-        for _, w in ipairs(res.warnings) do io.stderr:write('lpose: warning: ', w, '\n') end
-        print(('%s: %d frames, %.1f frames/s (model %.1f) -> %s'):format(v, res.n_frames, res.fps_total,
-            res.fps_model, res.csv))
-        if res.labeled_video then print('  labeled video: ' .. res.labeled_video) end
+        work.items[#work.items + 1] = { video = v, label = v, outputs = video_outputs(out_dir, v) }
     end
     if o.frames then
         local csv = o.frames
-        local data_dir = o['data-dir'] or (cfg.data and cfg.data.data_dir) or csv:match('^(.*)/[^/]*$') or '.'
         local name = csv:match('([^/]+)$')
-        local res, err = predict.labeled(model, csv, data_dir, {
-            output_dir = o.output and (o.output .. '/' .. name) or (model_dir .. '/image_preds/' .. name),
-            pca = pcas,
-        })
-        if not res then return nil, 'predict: ' .. err end
-        print(('%s: %d frames, mean pixel error %.3f -> %s'):format(csv, res.n_frames, res.mean_pixel_error, res.csv))
+        local dir = o.output and (o.output .. '/' .. name) or (model_dir .. '/image_preds/' .. name)
+        work.items[#work.items + 1] = {
+            csv = csv, dir = dir, label = 'labeled frames ' .. csv, outputs = frames_outputs(dir),
+            data_dir = o['data-dir'] or (cfg.data and cfg.data.data_dir) or csv:match('^(.*)/[^/]*$') or '.',
+        }
     end
-    return true
+    -- Under lpose.cli.protect, as `lpose run` runs scripts: Ctrl-C is armed, an
+    -- expected error is one line (exit 1), a bug keeps its traceback (exit 2).
+    local protect = require('lpose.cli.protect')
+    local function pack(...) return { n = select('#', ...), ... } end
+    local results = pack(protect.call(function()
+        local pcas
+        if not o['no-metrics'] then
+            local perr
+            pcas, perr = M.fit_pca(cfg)
+            if perr then io.stderr:write('lpose: warning: ', perr, '\n') end
+        end
+        return predict_all(work, model, pcas, o)
+    end))
+    if results[1] then return unpack(results, 2, results.n) end
+    local failure = results[2]
+    if protect.exit_code(failure.error) == 130 then -- Ctrl-C, SIGTERM: the hook or a C call's status
+        report_interrupt(work)
+        return nil, nil, 130
+    end
+    if failure.error == nil then return nil, nil, 1 end
+    return nil, protect.report(failure)
 end
 
 return M
