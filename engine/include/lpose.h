@@ -91,7 +91,8 @@ void lp_mem_stats_get(lp_mem_stats *out); /* nothrow */
  * later long call stops too; whoever handles the interrupt clears it.
  *
  * Files are written atomically: PATH.tmp-<pid>, then rename to PATH. Each
- * writer first removes PATH.tmp-<pid> files whose process is gone, so the
+ * writer (but the PNG writer, which writes thousands of files into one
+ * folder) first removes PATH.tmp-<pid> files whose process is gone, so the
  * leftovers of a killed run go away the next time the same output is
  * written.
  * ------------------------------------------------------------------------ */

@@ -59,7 +59,9 @@ lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t wi
         st = lp_errorf(LP_STATUS_INTERNAL, "%s: %s: png encoding failed (%d)", fn, path, err);
         goto done;
     }
-    if ((st = lp_tmp_begin(path, fn, &tmp))) goto done;
+    /* Frames are written by the thousand into one folder (extract-frames,
+     * synth): no scan for stale temporaries, which would make that quadratic. */
+    if ((st = lp_tmp_begin(path, 0, fn, &tmp))) goto done;
     if (!(fp = fopen(tmp, "wb"))) {
         st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot create: %s", fn, tmp, strerror(errno));
         goto done;

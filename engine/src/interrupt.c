@@ -127,13 +127,13 @@ lp_status lp_tmp_remove_stale(const char *path, int32_t *out) {
     return LP_STATUS_OK;
 }
 
-lp_status lp_tmp_begin(const char *path, const char *fn, char **out) {
+lp_status lp_tmp_begin(const char *path, int remove_stale, const char *fn, char **out) {
     *out = NULL;
     size_t n = strlen(path) + 32;
     char *tmp = malloc(n);
     if (!tmp) return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, path);
     snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
-    lp_tmp_remove_stale(path, NULL); /* best effort: a failure here must not stop the write */
+    if (remove_stale) lp_tmp_remove_stale(path, NULL); /* best effort: never stops the write */
     tmp_register(tmp);
     *out = tmp;
     return LP_STATUS_OK;

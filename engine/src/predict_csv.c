@@ -130,7 +130,7 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
         return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
     }
     memcpy(w->path, path, n + 1);
-    lp_status st = lp_tmp_begin(path, fn, &w->tmp);
+    lp_status st = lp_tmp_begin(path, 1, fn, &w->tmp);
     if (st) {
         lp_csv_writer_free(w);
         return st;

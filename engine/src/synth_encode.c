@@ -57,7 +57,7 @@ lp_status lps_encoder_open(const char *path, int w, int h, double fps, lps_encod
     if (!e || !(e->path = strdup(path)) || !(e->frame = av_frame_alloc()) ||
         !(e->pkt = av_packet_alloc()))
         goto oom;
-    if ((st = lp_tmp_begin(path, enc_fn, &e->tmp))) goto fail;
+    if ((st = lp_tmp_begin(path, 1, enc_fn, &e->tmp))) goto fail;
     e->w = w;
     e->h = h;
     const AVOutputFormat *of = av_guess_format(NULL, path, NULL);

@@ -53,7 +53,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
 static lp_status sb_save(sbuf *b, const char *path) {
     if (b->oom) return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", gen_fn, path);
     char *tmp = NULL;
-    lp_status st = lp_tmp_begin(path, gen_fn, &tmp);
+    lp_status st = lp_tmp_begin(path, 1, gen_fn, &tmp);
     if (st) return st;
     FILE *fp = fopen(tmp, "wb");
     if (!fp) {

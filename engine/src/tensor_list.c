@@ -210,7 +210,7 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
     }
 
     char *tmp = NULL;
-    lp_status st = lp_tmp_begin(path, fn, &tmp);
+    lp_status st = lp_tmp_begin(path, 1, fn, &tmp);
     if (st != LP_STATUS_OK) return st;
     FILE *f = fopen(tmp, "wb");
     if (!f) {

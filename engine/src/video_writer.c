@@ -65,7 +65,7 @@ lp_status lp_video_writer_open(const char *path, int32_t width, int32_t height, 
     if (!(w = calloc(1, sizeof *w)) || !(w->path = strdup(path)) ||
         !(w->frame = av_frame_alloc()) || !(w->pkt = av_packet_alloc()))
         goto oom;
-    if ((st = lp_tmp_begin(path, fn, &w->tmp))) goto fail;
+    if ((st = lp_tmp_begin(path, 1, fn, &w->tmp))) goto fail;
     w->width = width;
     w->height = height;
     if ((err = avformat_alloc_output_context2(&w->oc, ofmt, NULL, w->tmp)) < 0) {
