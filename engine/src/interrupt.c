@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,28 +44,26 @@ static struct {
     char path[SLOT_PATH];
 } g_slots[N_SLOTS];
 
-static void tmp_register(const char *tmp) {
+/* A temporary name and the registry slot it holds (-1: none); callers see
+ * only `name` and give it back through lp_tmp_end. */
+typedef struct tmp_name {
+    int slot;
+    char name[];
+} tmp_name;
+
+static tmp_name *of_name(char *name) { return (tmp_name *)(name - offsetof(tmp_name, name)); }
+
+static int tmp_register(const char *tmp) {
     size_t n = strlen(tmp);
-    if (n >= SLOT_PATH) return; /* not registered: the stale rule still removes it later */
+    if (n >= SLOT_PATH) return -1; /* not registered: the stale rule still removes it later */
     for (int i = 0; i < N_SLOTS; ++i) {
         int expected = SLOT_FREE;
         if (!atomic_compare_exchange_strong(&g_slots[i].state, &expected, SLOT_BUSY)) continue;
         memcpy(g_slots[i].path, tmp, n + 1);
         atomic_store(&g_slots[i].state, SLOT_LIVE);
-        return;
+        return i;
     }
-}
-
-static void tmp_unregister(const char *tmp) {
-    for (int i = 0; i < N_SLOTS; ++i) {
-        int expected = SLOT_LIVE;
-        if (atomic_load(&g_slots[i].state) != SLOT_LIVE || strcmp(g_slots[i].path, tmp) != 0)
-            continue;
-        if (atomic_compare_exchange_strong(&g_slots[i].state, &expected, SLOT_BUSY)) {
-            atomic_store(&g_slots[i].state, SLOT_FREE);
-            return;
-        }
-    }
+    return -1; /* more than N_SLOTS files at once: the others are not registered */
 }
 
 void lp_tmp_remove_all(void) {
@@ -130,19 +129,20 @@ lp_status lp_tmp_remove_stale(const char *path, int32_t *out) {
 lp_status lp_tmp_begin(const char *path, int remove_stale, const char *fn, char **out) {
     *out = NULL;
     size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp) return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, path);
-    snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
+    tmp_name *t = malloc(sizeof *t + n);
+    if (!t) return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, path);
+    snprintf(t->name, n, "%s.tmp-%ld", path, (long)getpid());
     if (remove_stale) lp_tmp_remove_stale(path, NULL); /* best effort: never stops the write */
-    tmp_register(tmp);
-    *out = tmp;
+    t->slot = tmp_register(t->name);
+    *out = t->name;
     return LP_STATUS_OK;
 }
 
 void lp_tmp_end(char *tmp) {
     if (!tmp) return;
-    tmp_unregister(tmp);
-    free(tmp);
+    tmp_name *t = of_name(tmp);
+    if (t->slot >= 0) atomic_store(&g_slots[t->slot].state, SLOT_FREE);
+    free(t);
 }
 
 void lp_tmp_discard(char *tmp) {

@@ -16,11 +16,12 @@
  * lp_interrupt_clear(). */
 lp_status lp_interrupt_check(const char *fn);
 
-/* The temporary name for writing `path` ("path.tmp-<pid>", malloc'd, into
- * *out), after removing path.tmp-<pid> files of processes that are gone
- * (remove_stale != 0: one scan of the folder, so writers of thousands of
- * files into one folder, the PNG frames, pass 0). The name is registered so
- * that lp_tmp_remove_all() can unlink it. */
+/* The temporary name for writing `path` ("path.tmp-<pid>" into *out; give it
+ * back with lp_tmp_end or lp_tmp_discard, never free()), after removing
+ * path.tmp-<pid> files of processes that are gone (remove_stale != 0: one
+ * scan of the folder, so writers of thousands of files into one folder, the
+ * PNG frames, pass 0). The name is registered so that lp_tmp_remove_all()
+ * can unlink it. */
 lp_status lp_tmp_begin(const char *path, int remove_stale, const char *fn, char **out);
 /* Done with a name from lp_tmp_begin (the file was renamed or unlinked):
  * unregister and free it. NULL is ignored. */
