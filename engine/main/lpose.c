@@ -47,8 +47,14 @@ static const char *progname = "lpose";
  * written), then the signal is raised again with its default action.
  *
  * SIGTERM (kill, Slurm) is handled like SIGINT, except in the REPL
- * (host.trap_sigterm(false)), where it ends the session as usual. */
+ * (host.trap_sigterm(false)), where it ends the session as usual.
+ *
+ * Code that must finish what it started (a training step: the weights and
+ * the step counter change together) asks for deferred interrupts
+ * (host.defer_interrupts(true)): the first signal then only sets the engine
+ * flag, which that code polls between its units of work. */
 static volatile sig_atomic_t n_signals; /* signals seen in the current protected call */
+static volatile sig_atomic_t defer_hook; /* 1: the first signal sets the flag only */
 static int trap_sigterm = 1;
 static struct sigaction sigterm_default; /* SIGTERM's disposition at start-up */
 
@@ -72,7 +78,8 @@ static void laction(int signo)
     }
     n_signals = 1;
     lp_interrupt_request();
-    lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    if (!defer_hook)
+        lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 static void signal_action(struct sigaction *sa)
@@ -173,6 +180,17 @@ static int host_trap_sigterm(lua_State *L)
     return 1;
 }
 
+/* host.defer_interrupts(on) -> previous: on, Ctrl-C and SIGTERM only set
+ * the engine's flag (lp_interrupt_pending), which the caller polls at points
+ * where stopping is safe; a second signal still ends the process. */
+static int host_defer_interrupts(lua_State *L)
+{
+    int previous = defer_hook;
+    defer_hook = lua_toboolean(L, 1);
+    lua_pushboolean(L, previous);
+    return 1;
+}
+
 static int open_host(lua_State *L)
 {
     char exe[PATH_MAX];
@@ -183,6 +201,8 @@ static int open_host(lua_State *L)
     lua_setfield(L, -2, "pcall");
     lua_pushcfunction(L, host_trap_sigterm);
     lua_setfield(L, -2, "trap_sigterm");
+    lua_pushcfunction(L, host_defer_interrupts);
+    lua_setfield(L, -2, "defer_interrupts");
     lua_pushliteral(L, LPOSE_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushstring(L, lp_version());

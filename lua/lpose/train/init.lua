@@ -214,7 +214,7 @@ function M.setup(cfg, opts)
         run.best_val, run.best_epoch = state.best_val, state.best_epoch
         -- a checkpoint of an interrupted epoch: that epoch continues at its next step
         run.epoch_step = state.epoch_step or 0
-        if run.epoch_step >= run.steps_per_epoch then
+        if run.epoch_step > run.steps_per_epoch then
             error(('%s was saved after step %d of epoch %d, which has %d steps with this config'):format(
                 cfg.training.resume_from, run.epoch_step, run.epoch, run.steps_per_epoch), 0)
         end
@@ -288,6 +288,13 @@ local function next_inputs(run, skip_frames)
     return batch, frames, info
 end
 
+-- Ctrl-C / SIGTERM during fit: deferred (lpose.cli.host.defer_interrupts), so
+-- a signal sets the engine's flag and training stops here, between steps,
+-- where the weights, the optimizer and run.step agree.
+local function stop_if_interrupted()
+    if lpose.C.lp_interrupt_pending() ~= 0 then error('interrupted!', 0) end
+end
+
 --- train.epoch(run) -> mean logs of the epoch's steps
 -- run.epoch_step counts the steps done in this epoch; an epoch resumed from a
 -- mid-epoch checkpoint first replays its first run.epoch_step inputs (same
@@ -296,11 +303,14 @@ function M.epoch(run)
     set_learning_rates(run)
     if run.train_loader_epoch ~= run.epoch then M.open_train_loader(run) end
     if run.unlabeled then run.unlabeled:reseed(run.epoch) end
-    for _ = 1, run.epoch_step or 0 do step.free_all((next_inputs(run, true))) end
     run.epoch_step = run.epoch_step or 0
+    if run.epoch_step < run.steps_per_epoch then -- (an epoch whose steps are all done replays nothing)
+        for _ = 1, run.epoch_step do step.free_all((next_inputs(run, true))) end
+    end
     call_callbacks(run, 'on_epoch_start')
     local sums, counts = {}, {}
     while run.epoch_step < run.steps_per_epoch do
+        stop_if_interrupted()
         local batch, frames, info = next_inputs(run)
         local logs = parallel.average_logs(step.train_step(run, batch, frames, info))
         step.free_all(batch)
@@ -341,10 +351,13 @@ end
 function M.fit(run)
     local patience = run.cfg.training.early_stop_patience or 3
     local bad_checks = 0
+    local ok_host, host = pcall(require, 'lpose.cli.host')
+    local deferred = ok_host and host.defer_interrupts and host.defer_interrupts(true)
     local ok, err = pcall(function()
         while run.epoch < run.max_epochs do
             M.epoch(run)
             local val = {}
+            stop_if_interrupted()
             if is_val_epoch(run) then
                 val = parallel.share_validation(run.is_main and step.validate(run) or {})
                 run.logger:log(run.step, run.epoch, 'val', val)
@@ -371,6 +384,7 @@ function M.fit(run)
             if run.stop_requested then break end
         end
     end)
+    if ok_host and host.defer_interrupts then host.defer_interrupts(deferred) end
     if not ok then
         if tostring(err):find('interrupted', 1, true) then
             -- Ctrl-C: keep what was learnt; resuming continues this epoch at
