@@ -89,7 +89,9 @@ function M.config(args, opts)
     end
     info.config_file = file
     local cfg = config.load({ file = file, overrides = overrides })
-    if config_path then M.report_changes(cfg, file, user, opts) end
+    -- (in a data-parallel job, rank 0 alone says it)
+    local rank = os.getenv('RANK')
+    if config_path and (rank == nil or rank == '0') then M.report_changes(cfg, file, user, opts) end
     return cfg, info
 end
 

@@ -50,6 +50,7 @@ end
 local exists = require('lpose.train.files').exists
 
 local function list_dir(path, pattern)
+    path = path:gsub('(.)/+$', '%1')
     local out = {}
     local p = io.popen("ls -1 '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null")
     if not p then return out end

@@ -139,6 +139,20 @@ function M.paths(cfg)
     end
 end
 
+--- checks.dims(cfg): data.image_resize_dims.height and .width are set (LP's
+-- default config leaves them null: the model's input size must be chosen)
+function M.dims(cfg)
+    local dims = cfg.data.image_resize_dims
+    for _, k in ipairs({ 'height', 'width' }) do
+        local v = type(dims) == 'table' and dims[k] or nil
+        if type(v) ~= 'number' then
+            local key = 'data.image_resize_dims.' .. k
+            error(('%s is not set%s: choose the model input size, a multiple of 32 (e.g. 256; LP\'s example '
+                .. 'configs use 256 x 256)'):format(key, origin(cfg, key)), 0)
+        end
+    end
+end
+
 --- checks.video(path) -> true | nil, err: the video opens and decodes at its
 -- first and last frames (a file cut short is found now, not when training or
 -- prediction reaches its missing part); err names the file and the frames.
@@ -337,13 +351,14 @@ end
 -- ---------------------------------------------------------------- all
 
 --- checks.run(cfg [, {frames = true}]) -> {warning, ...}
--- Every check, in order: config.check_supported, backbone, losses, paths,
+-- Every check, in order: config.check_supported, backbone, losses, dims, paths,
 -- keypoints, videos, then (frames ~= false) context_frames. Raises at the
 -- first error.
 function M.run(cfg, opts)
     config.check_supported(cfg)
     M.backbone(cfg)
     M.losses(cfg)
+    M.dims(cfg)
     M.paths(cfg)
     local warnings = M.keypoints(cfg)
     M.videos(cfg)

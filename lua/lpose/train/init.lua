@@ -148,6 +148,20 @@ local function with_copied_loss_files(cfg, model_dir)
     return out
 end
 
+-- A run resumed into a new model directory starts with the best model so
+-- far: checkpoints/best.lpt beside the resumed checkpoint. Without one, the
+-- next validation decides the best model afresh.
+local function carry_best(run)
+    local dst = run.model_dir .. '/checkpoints/best.lpt'
+    if files.exists(dst) then return end
+    local src = (run.resumed_from:match('^(.*)/[^/]*$') or '.') .. '/best.lpt'
+    if files.exists(src) then
+        files.copy(src, dst)
+    else
+        run.best_val, run.best_epoch = 0 / 0, -1
+    end
+end
+
 --- train.setup(cfg [, {model_dir=, quiet=}]) -> run
 -- cfg: a loaded config (lpose.config.load). Checks the config against its
 -- data (lpose.train.checks), builds model, data, optimizer and losses, then
@@ -191,8 +205,10 @@ function M.setup(cfg, opts)
         -- each rank draws its own windows (LP: seed + LOCAL_RANK; the global
         -- rank here, so that machines of a multi-node job differ too)
         local seed = (cfg.dali.general and cfg.dali.general.seed or 123456) + run.rank
+        local window_key = run.model:is_mhcrnn() and 'dali.context.train.batch_size'
+            or 'dali.base.train.sequence_length'
         local stream, err = unlabeled.open({ dir = cfg.data.video_dir, n_frames = n, height = dims.height,
-            width = dims.width, seed = seed })
+            width = dims.width, seed = seed, window_key = window_key })
         if not stream then error(err, 0) end
         run.unlabeled = stream
     end
@@ -225,6 +241,7 @@ function M.setup(cfg, opts)
         files.mkdir_p(run.model_dir)
         files.mkdir_p(run.model_dir .. '/checkpoints')
     end
+    if run.resumed_from and run.is_main then carry_best(run) end
     if run.resumed_from and run.is_main then
         -- rows logged after the checkpoint (a run killed before its next save)
         -- are logged again by this run: drop them, so no row is written twice

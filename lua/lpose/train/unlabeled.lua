@@ -39,7 +39,8 @@ local function next_random(self)
     return (x % 2147483647) / 2147483647
 end
 
---- unlabeled.open{dir=, n_frames=16, height=, width=, seed=123456} -> Stream | nil, err
+--- unlabeled.open{dir=, n_frames=16, height=, width=, seed=123456, window_key=} -> Stream | nil, err
+-- window_key: the config key that set n_frames, for messages
 function M.open(o)
     local paths, err = M.list_videos(o.dir)
     if not paths then return nil, err end
@@ -51,8 +52,8 @@ function M.open(o)
         if not r then self:close(); return nil, rerr end
         if r.n_frames < self.n_frames then
             self:close()
-            return nil, ('%s has %d frames, fewer than the unlabeled window of %d (dali.context.train.batch_size)')
-                :format(path, r.n_frames, self.n_frames)
+            return nil, ('%s has %d frames, fewer than the unlabeled window of %d (%s)')
+                :format(path, r.n_frames, self.n_frames, o.window_key or 'dali.context.train.batch_size')
         end
         self.readers[i] = r
         self.lengths[i] = r.n_frames - self.n_frames + 1 -- possible window starts
