@@ -407,7 +407,9 @@ static lp_status read_batch(lp_video *v, int64_t start, int64_t n, int32_t h, in
         if (!st) st = goto_frame(v, start + i, fn);
         if (!st)
             st = lpi_scale_chw(&v->sc_batch, v->frame, w, h, SWS_BILINEAR, out + (size_t)i * per, fn);
-        if (st) return st;
+        if (st == LP_STATUS_INTERRUPTED) return st;
+        if (st) /* name the frame: where a file cut short ends */
+            return lp_errorf(st, "%s (reading frame %lld)", lp_last_error(), (long long)(start + i));
     }
     return LP_STATUS_OK;
 }

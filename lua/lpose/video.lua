@@ -211,4 +211,25 @@ end
 
 M.Writer = Writer
 
+--- lpose.video.check(path) -> true | nil, err
+-- The video opens and decodes at its first and last frames: a file cut short
+-- is found before hours of training or prediction reach its missing part;
+-- err names the file and the frame (and how many frames are really there).
+function M.check(path)
+    local r, err = M.open(path)
+    if not r then return nil, err end
+    local n = r.n_frames
+    local ok, rerr = true, nil
+    for _, i in ipairs({ 0, n - 1 }) do
+        local frames, ferr = r:read(i, 1, { height = 32, width = 32 })
+        if not frames then
+            ok, rerr = nil, ('%s: frame %d of %d cannot be decoded: %s'):format(path, i, n, tostring(ferr))
+            break
+        end
+        frames:free()
+    end
+    r:close()
+    return ok, rerr
+end
+
 return M

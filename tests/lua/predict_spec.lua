@@ -243,5 +243,16 @@ describe('lpose predict (CLI)', function()
         assert.truthy(err:find('lpose: error: predict:', 1, true))
         rc = lpose({ 'predict', mdir, tmp .. '/x.mp4', '--bogus' })
         assert.are.equal(1, rc)
+        -- a video cut in half (index at the front): named before anything is predicted
+        local full = tmp .. '/full.mp4'
+        if have_ffmpeg and os.execute(('ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=64x64:rate=25 '
+            .. '-frames:v 60 -pix_fmt yuv420p -movflags +faststart %s'):format(q(full))) == 0 then
+            local bytes = slurp(full)
+            write(tmp .. '/half.mp4', bytes:sub(1, math.floor(#bytes / 2)))
+            rc, _, err = lpose({ 'predict', mdir, tmp .. '/half.mp4', '--output', tmp .. '/half_out' })
+            assert.are.equal(1, rc)
+            assert.truthy(err:find('half.mp4: frame 59 of 60 cannot be decoded', 1, true), err)
+            assert.is_nil(slurp(tmp .. '/half_out/half.csv'))
+        end
     end)
 end)

@@ -271,6 +271,13 @@ function M.command(args)
             return nil, ("predict: '%s' does not exist"):format(pos[i])
         end
     end
+    -- every video decodes at its first and last frame before any is predicted:
+    -- a file cut short is named now, not after the frames before its cut
+    local video = require('lpose.video')
+    for _, v in ipairs(videos) do
+        local ok, err = video.check(v)
+        if not ok then return nil, 'predict: ' .. err end
+    end
     local out_dir = o.output or (model_dir .. '/video_preds')
     local work = { items = {}, done = {}, out_dir = out_dir }
     for _, v in ipairs(videos) do

@@ -153,28 +153,7 @@ function M.dims(cfg)
     end
 end
 
---- checks.video(path) -> true | nil, err: the video opens and decodes at its
--- first and last frames (a file cut short is found now, not when training or
--- prediction reaches its missing part); err names the file and the frames.
-function M.video(path)
-    local video = require('lpose.video')
-    local r, err = video.open(path)
-    if not r then return nil, err end
-    local n = r.n_frames
-    local ok, rerr = true, nil
-    for _, i in ipairs({ 0, n - 1 }) do
-        local frames, ferr = r:read(i, 1, { height = 32, width = 32 })
-        if not frames then
-            ok, rerr = nil, ('%s: frame %d of %d cannot be decoded: %s'):format(path, i, n, tostring(ferr))
-            break
-        end
-        frames:free()
-    end
-    r:close()
-    return ok, rerr
-end
-
---- checks.videos(cfg): checks.video for every video the run will read
+--- checks.videos(cfg): lpose.video.check for every video the run will read
 -- (data.video_dir when semi-supervised, eval.test_videos_directory when
 -- videos are predicted after training). Raises at the first bad one, naming
 -- the config key that leads to it.
@@ -191,7 +170,7 @@ function M.videos(cfg)
         local list, lerr = unlabeled.list_videos(dir)
         if not list then error(('%s%s: %s'):format(key, origin(cfg, key), lerr), 0) end
         for _, path in ipairs(list) do
-            local ok, err = M.video(path)
+            local ok, err = require('lpose.video').check(path)
             if not ok then error(('%s%s: %s'):format(key, origin(cfg, key), err), 0) end
         end
     end
