@@ -23,12 +23,7 @@ local this_dir = (debug.getinfo(1, 'S').source:match('^@(.*)/help%.lua$')) or 'l
 
 -- ---------------------------------------------------------------- finding the pages
 
-local function readable(path)
-    local f = io.open(path, 'rb')
-    if not f then return false end
-    f:close()
-    return true
-end
+local readable = require('lpose.train.files').exists
 
 local function slurp(path)
     local f = io.open(path, 'rb')

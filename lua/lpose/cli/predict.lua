@@ -42,12 +42,7 @@ keeps no output file, the finished and unfinished videos are listed and the
 exit status is 130. A second Ctrl-C ends the process at once (temporary files
 are removed, finished files are complete).]]
 
-local function is_dir(path)
-    local ok = os.execute("test -d '" .. path:gsub("'", "'\\''") .. "'")
-    return ok == 0 or ok == true
-end
-
-local exists = require('lpose.train.files').exists
+local exists, is_dir = require('lpose.train.files').exists, require('lpose.train.files').is_dir
 
 local function list_dir(path, pattern)
     path = path:gsub('(.)/+$', '%1')
@@ -294,9 +289,7 @@ function M.command(args)
     end
     -- Under lpose.cli.protect, as `lpose run` runs scripts: Ctrl-C is armed, an
     -- expected error is one line (exit 1), a bug keeps its traceback (exit 2).
-    local protect = require('lpose.cli.protect')
-    local function pack(...) return { n = select('#', ...), ... } end
-    local results = pack(protect.call(function()
+    return require('lpose.cli.protect').command(function()
         local pcas
         if not o['no-metrics'] then
             local perr
@@ -304,15 +297,7 @@ function M.command(args)
             if perr then io.stderr:write('lpose: warning: ', perr, '\n') end
         end
         return predict_all(work, model, pcas, o)
-    end))
-    if results[1] then return unpack(results, 2, results.n) end
-    local failure = results[2]
-    if protect.exit_code(failure.error) == 130 then -- Ctrl-C, SIGTERM: the hook or a C call's status
-        report_interrupt(work)
-        return nil, nil, 130
-    end
-    if failure.error == nil then return nil, nil, 1 end
-    return nil, protect.report(failure)
+    end, function() report_interrupt(work) end) -- Ctrl-C, SIGTERM: the hook or a C call's status
 end
 
 return M

@@ -150,4 +150,22 @@ function M.call(fn, ...)
     return pass(pcall_armed(fn, handler, ...)) -- not a tail call: the frames above are counted
 end
 
+--- protect.command(fn, on_interrupt, ...) -> results of fn | nil, err, exit status
+-- A command's body (`lpose train`, `lpose predict`) run as `lpose run` runs a
+-- script: Ctrl-C armed, a failure reported by protect.report. on_interrupt
+-- (optional): called after Ctrl-C / SIGTERM, which then exits 130 silently.
+function M.command(fn, on_interrupt, ...)
+    local results = { n = 0 }
+    local function keep(...) results = { n = select('#', ...), ... } end
+    keep(M.call(fn, ...))
+    if results[1] then return unpack(results, 2, results.n) end
+    local failure = results[2]
+    if on_interrupt and M.exit_code(failure.error) == 130 then
+        on_interrupt()
+        return nil, nil, 130
+    end
+    if failure.error == nil then return nil, nil, 1 end
+    return nil, M.report(failure)
+end
+
 return M

@@ -78,11 +78,7 @@ function M.experiment_dirs()
     return { root and (root .. '/experiments') or (here .. '/../../experiments'), here .. '/experiments' }
 end
 
-local function readable(path)
-    local f = io.open(path, 'r')
-    if f then f:close() end
-    return f ~= nil
-end
+local readable = require('lpose.train.files').exists
 
 -- The bundled experiments' names, sorted.
 local function experiment_names()

@@ -122,13 +122,7 @@ end
 -- Run under lpose.cli.protect, as `lpose run` runs scripts: Ctrl-C is
 -- armed, an expected error is one line (exit 1), a bug keeps its traceback.
 function M.command(args)
-    local protect = require('lpose.cli.protect')
-    local function pack(...) return { n = select('#', ...), ... } end
-    local results = pack(protect.call(train, args))
-    if results[1] then return unpack(results, 2, results.n) end
-    local failure = results[2]
-    if failure.error == nil then return nil, nil, 1 end
-    return nil, protect.report(failure)
+    return require('lpose.cli.protect').command(train, nil, args)
 end
 
 return M

@@ -109,10 +109,20 @@ local function labels_csv(cfg)
     return files.join(d.data_dir, d.csv_file)
 end
 
-local function is_dir(path)
-    local f = io.open(path .. '/.', 'r')
-    if f then f:close() return true end
-    return false
+-- The video folders the run reads, as {key=, why=}: data.video_dir when
+-- semi-supervised, eval.test_videos_directory when videos are predicted after
+-- training.
+local function video_dirs(cfg)
+    local dirs = {}
+    if require('lpose.losses').is_semi_supervised(cfg) then
+        dirs[#dirs + 1] = { key = 'data.video_dir', why = ' (semi-supervised training reads its unlabeled videos)' }
+    end
+    local e = cfg.eval or {}
+    if e.predict_vids_after_training == true and not null(e.test_videos_directory) then
+        dirs[#dirs + 1] = { key = 'eval.test_videos_directory', why = ' (eval.predict_vids_after_training is '
+            .. 'true; set it to false or point this key at your videos)' }
+    end
+    return dirs
 end
 
 --- checks.paths(cfg): data.data_dir, data.video_dir (when the run reads
@@ -121,7 +131,7 @@ end
 function M.paths(cfg)
     local d = cfg.data
     local function need_dir(key, path, why)
-        if type(path) ~= 'string' or not is_dir(path) then
+        if not files.is_dir(path) then
             error(("%s%s: '%s' is not a directory%s"):format(key, origin(cfg, key), tostring(path), why or ''), 0)
         end
     end
@@ -129,14 +139,7 @@ function M.paths(cfg)
     if type(d.csv_file) == 'string' and not files.exists(labels_csv(cfg)) then
         error(("data.csv_file%s: no file '%s' in data.data_dir"):format(origin(cfg, 'data.csv_file'), d.csv_file), 0)
     end
-    if require('lpose.losses').is_semi_supervised(cfg) then
-        need_dir('data.video_dir', d.video_dir, ' (semi-supervised training reads its unlabeled videos)')
-    end
-    local e = cfg.eval or {}
-    if e.predict_vids_after_training == true and not null(e.test_videos_directory) then
-        need_dir('eval.test_videos_directory', e.test_videos_directory,
-            ' (eval.predict_vids_after_training is true; set it to false or point this key at your videos)')
-    end
+    for _, dir in ipairs(video_dirs(cfg)) do need_dir(dir.key, config.get(cfg, dir.key), dir.why) end
 end
 
 --- checks.dims(cfg): data.image_resize_dims.height and .width are set (LP's
@@ -159,15 +162,9 @@ end
 -- the config key that leads to it.
 function M.videos(cfg)
     local unlabeled = require('lpose.train.unlabeled')
-    local dirs = {}
-    if require('lpose.losses').is_semi_supervised(cfg) then dirs[#dirs + 1] = 'data.video_dir' end
-    local e = cfg.eval or {}
-    if e.predict_vids_after_training == true and not null(e.test_videos_directory) then
-        dirs[#dirs + 1] = 'eval.test_videos_directory'
-    end
-    for _, key in ipairs(dirs) do
-        local dir = config.get(cfg, key)
-        local list, lerr = unlabeled.list_videos(dir)
+    for _, d in ipairs(video_dirs(cfg)) do
+        local key = d.key
+        local list, lerr = unlabeled.list_videos(config.get(cfg, key))
         if not list then error(('%s%s: %s'):format(key, origin(cfg, key), lerr), 0) end
         for _, path in ipairs(list) do
             local ok, err = require('lpose.video').check(path)
@@ -230,7 +227,7 @@ end
 
 -- video stem -> path, and the only video when there is exactly one
 local function videos_of(dir)
-    if null(dir) or type(dir) ~= 'string' or not is_dir(dir) then return nil end
+    if not files.is_dir(dir) then return nil end
     local list = require('lpose.train.unlabeled').list_videos(dir)
     if not list then return nil end
     local by_stem = {}

@@ -21,6 +21,11 @@ function M.exists(path)
     return false
 end
 
+--- files.is_dir(path): true for an existing directory (no shell started)
+function M.is_dir(path)
+    return type(path) == 'string' and M.exists(path .. '/.')
+end
+
 --- files.mkdir_p(dir): raises with the path when it cannot be created
 function M.mkdir_p(dir)
     if os.execute('mkdir -p ' .. shell_quote(dir)) ~= 0 then
