@@ -21,17 +21,21 @@ local function repo_root()
     return src:match('^(.*)/lua/lpose/config%.lua$') or '.'
 end
 
---- lpose.config.default_file(): path of configs/config_default.yaml
--- ($LPOSE_CONFIG_DEFAULT, else the source tree's, else the installed copy
--- that `make install` puts beside the modules: <luadir>/lpose/configs/)
-function M.default_file()
-    local env = os.getenv('LPOSE_CONFIG_DEFAULT')
-    if env then return env end
-    local in_tree = repo_root() .. '/configs/config_default.yaml'
+--- lpose.config.bundled_file(name) -> path of configs/<name>: the source
+-- tree's, else the copy `make install` puts beside the modules
+-- (<luadir>/lpose/configs/)
+function M.bundled_file(name)
+    local in_tree = repo_root() .. '/configs/' .. name
     local f = io.open(in_tree, 'rb')
     if f then f:close() return in_tree end
     local src = debug.getinfo(1, 'S').source:gsub('^@', '')
-    return (src:match('^(.*)/config%.lua$') or '.') .. '/configs/config_default.yaml'
+    return (src:match('^(.*)/config%.lua$') or '.') .. '/configs/' .. name
+end
+
+--- lpose.config.default_file(): path of configs/config_default.yaml
+-- ($LPOSE_CONFIG_DEFAULT, else config.bundled_file)
+function M.default_file()
+    return os.getenv('LPOSE_CONFIG_DEFAULT') or M.bundled_file('config_default.yaml')
 end
 
 local function read(path)

@@ -21,18 +21,6 @@ local function repo_root()
 end
 M.repo_root = repo_root
 
---- experiment.bundled_config(name) -> path of configs/<name>: the source
--- tree's, else the copy `make install` puts beside the modules (lpose/configs/).
-function M.bundled_config(name)
-    local in_tree = repo_root() .. '/' .. name
-    local f = io.open(in_tree, 'rb')
-    if f then
-        f:close()
-        return in_tree
-    end
-    local here = debug.getinfo(1, 'S').source:match('^@(.*)/experiment%.lua$') or '.'
-    return here .. '/configs/' .. name:gsub('^configs/', '')
-end
 
 --- experiment.split_args(args) -> config_path | nil, overrides, rest
 -- args: the script's arguments (`...`). config=PATH names the config;
@@ -79,7 +67,8 @@ function M.config(args, opts)
     for _, o in ipairs(opts.overrides or {}) do overrides[#overrides + 1] = o end
     for _, o in ipairs(user) do overrides[#overrides + 1] = o end
     local info = {}
-    local file = config_path or M.bundled_config(opts.base or 'configs/config_synthetic.yaml')
+    local base = (opts.base or 'configs/config_synthetic.yaml'):gsub('^configs/', '')
+    local file = config_path or config.bundled_file(base)
     if not config_path and not sets_data_dir(user) then
         local synth = require('lpose.synth')
         local summary, err = synth.ensure(nil, opts.synth)
