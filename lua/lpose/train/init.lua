@@ -169,7 +169,7 @@ end
 -- leaves no directory behind.
 function M.setup(cfg, opts)
     opts = opts or {}
-    local run = { cfg = cfg, epoch = 0, step = 0, best_val = 0 / 0, best_epoch = -1, callbacks = {} }
+    local run = { cfg = cfg, epoch = 0, step = 0, epoch_step = 0, best_val = 0 / 0, best_epoch = -1, callbacks = {} }
     if not null(cfg.training.num_threads) then lpose.set_num_threads(cfg.training.num_threads) end
     lpose.manual_seed(0) -- LP seeds torch with 0 before anything else
     run.device = dtypes.resolve_device(cfg.training.device)
@@ -241,8 +241,8 @@ function M.setup(cfg, opts)
         files.mkdir_p(run.model_dir)
         files.mkdir_p(run.model_dir .. '/checkpoints')
     end
-    if run.resumed_from and run.is_main then carry_best(run) end
     if run.resumed_from and run.is_main then
+        carry_best(run)
         -- rows logged after the checkpoint (a run killed before its next save)
         -- are logged again by this run: drop them, so no row is written twice
         logger_mod.drop_after(run.model_dir, run.step)
@@ -271,7 +271,7 @@ end
 function M.save_checkpoint(run)
     if run.is_main == false then return end
     local ok, err = checkpoint.save(run.model_dir .. '/checkpoints/last.lpt', run.model, run.optimizer, {
-        epoch = run.epoch, step = run.step, epoch_step = run.epoch_step or 0, best_val = run.best_val,
+        epoch = run.epoch, step = run.step, epoch_step = run.epoch_step, best_val = run.best_val,
         best_epoch = run.best_epoch })
     if not ok then error(err, 0) end
 end
@@ -320,7 +320,6 @@ function M.epoch(run)
     set_learning_rates(run)
     if run.train_loader_epoch ~= run.epoch then M.open_train_loader(run) end
     if run.unlabeled then run.unlabeled:reseed(run.epoch) end
-    run.epoch_step = run.epoch_step or 0
     if run.epoch_step < run.steps_per_epoch then -- (an epoch whose steps are all done replays nothing)
         for _ = 1, run.epoch_step do step.free_all((next_inputs(run, true))) end
     end
