@@ -75,7 +75,7 @@ all: deps $(LIB) $(EXE)
 DEB_PACKAGES := build-essential pkg-config libtorch-dev libopenblas0-openmp \
   luajit libluajit-5.1-dev lua-cjson lua-yaml lua-argparse lua-busted lua-check \
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
-  libyaml-dev libedit-dev libgloo-dev
+  libyaml-dev libedit-dev libgloo-dev zlib1g-dev
 
 deps:
 	@./tools/deps.sh $(DEB_PACKAGES)
@@ -95,7 +95,7 @@ $(BUILD)/obj/engine/main/%.o: engine/main/%.c $(HEADERS) $(wildcard engine/main/
 	  -DLPOSE_SOURCE_LUA='"$(CURDIR)/lua"' -c $< -o $@
 
 $(LIB): $(SHIM_OBJ) $(CORE_OBJ)
-	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) -lgloo -lpthread -lm
+	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) -lgloo -lz -lpthread -lm
 
 # -Wl,-E exports the executable's symbols for ffi.C. liblpose.so is found next to
 # it (build/), in ../lib (make install) or in ../lib/lua/5.1 (a LuaRocks tree,
