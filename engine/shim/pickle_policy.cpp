@@ -10,8 +10,11 @@
 
 namespace lp {
 
-PickleGlobal classify_global(const std::string &g) {
+PickleGlobal classify_global(const std::string &name) {
     using G = PickleGlobal;
+    // protocol 2 (torch.save's) writes Python 3's builtins as Python 2's __builtin__
+    const std::string py2 = "__builtin__.";
+    const std::string g = name.compare(0, py2.size(), py2) == 0 ? "builtins." + name.substr(py2.size()) : name;
     static const std::map<std::string, G> known = {
         {"torch._utils._rebuild_tensor", G::REBUILD_TENSOR},
         {"torch._utils._rebuild_tensor_v2", G::REBUILD_TENSOR},
@@ -23,7 +26,6 @@ PickleGlobal classify_global(const std::string &g) {
         {"collections.Counter", G::DICT},
         {"collections.defaultdict", G::DICT},
         {"builtins.dict", G::DICT},
-        {"__builtin__.dict", G::DICT},
         {"builtins.set", G::SET},
         {"builtins.frozenset", G::SET},
         {"torch.Size", G::SIZE},

@@ -121,7 +121,7 @@ struct lp_model {
     lpm_crnn_head head_mf;
     int32_t training;
     lp_device device;
-    char *report_keys[2]; /* missing, unexpected (model_weights.c) */
+    char *report_keys[3]; /* missing, unexpected, skipped (model_weights.c) */
 };
 
 /* Check the config; fn names the caller in the message. */

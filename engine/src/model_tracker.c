@@ -63,6 +63,7 @@ void lp_model_free(lp_model *m) {
     lpm_params_clear(&m->reg);
     free(m->report_keys[0]);
     free(m->report_keys[1]);
+    free(m->report_keys[2]);
     free(m);
 }
 

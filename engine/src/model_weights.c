@@ -106,7 +106,7 @@ static void set_report(lp_model *m, int which, strbuf *b) {
 }
 
 const char *lp_model_load_report_keys(const lp_model *m, int32_t which) {
-    if (!m || which < 0 || which > 1 || !m->report_keys[which]) return "";
+    if (!m || which < 0 || which > 2 || !m->report_keys[which]) return "";
     return m->report_keys[which];
 }
 
@@ -137,7 +137,37 @@ static const char *file_key(const lp_tensor_list *w, int32_t i, int32_t use_sd) 
     return strip_prefix(name, "state_dict/");
 }
 
-static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_format fmt,
+/* The tensors a load must fill: the whole registry (BACKBONE: the backbone's
+ * tensors only, since a backbone file has no head), except BN's
+ * num_batches_tracked counters, which old torchvision files lack and which
+ * PyTorch's own BN loader also fills in (docs/spec/checkpoint-files.md §5). */
+static int needed(const lp_model *m, lp_weights_format fmt, int32_t j) {
+    const char *name = m->reg.v[j].name;
+    size_t n = strlen(name), k = strlen(".num_batches_tracked");
+    if (n >= k && strcmp(name + n - k, ".num_batches_tracked") == 0) return 0;
+    return fmt != LP_WEIGHTS_BACKBONE || strncmp(name, "backbone.", 9) == 0;
+}
+
+/* The non-tensor values lp_pickle_load skipped (the list's meta, one name per
+ * line), restricted like the tensors to state_dict/ when the file has one. */
+static int list_skipped(const lp_tensor_list *w, int32_t use_sd, strbuf *out, int32_t *count) {
+    const char *meta = lp_tensor_list_meta(w);
+    while (*meta) {
+        const char *nl = strchr(meta, '\n');
+        size_t len = nl ? (size_t)(nl - meta) : strlen(meta);
+        char name[512];
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), meta);
+        const char *key = use_sd ? strip_prefix(name, "state_dict/") : name;
+        if (key) {
+            ++*count;
+            if (!sb_add(out, key)) return 0;
+        }
+        meta += len + (nl ? 1 : 0);
+    }
+    return 1;
+}
+
+static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_format fmt, int32_t strict,
                               lp_load_report *out) {
     const char *fn = "lp_model_load_weights";
     int32_t n = lp_tensor_list_size(w), use_sd = 0;
@@ -145,9 +175,9 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
         use_sd = strip_prefix(lp_tensor_list_name(w, i), "state_dict/") != NULL;
     int32_t *target = calloc((size_t)(n ? n : 1), sizeof *target);
     char *loaded = calloc((size_t)(m->reg.n ? m->reg.n : 1), 1);
-    strbuf missing = {0}, unexpected = {0};
+    strbuf missing = {0}, unexpected = {0}, skipped = {0};
     lp_status st = LP_STATUS_OK;
-    lp_load_report rep = {0, 0, 0};
+    lp_load_report rep = {0, 0, 0, 0};
     if (!target || !loaded) {
         st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
         goto done;
@@ -164,7 +194,10 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
             target[i] = -1;
         if (target[i] < 0) {
             rep.n_unexpected++;
-            if (!sb_add(&unexpected, key)) st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+            if (!sb_add(&unexpected, key)) {
+                st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+                goto done;
+            }
             continue;
         }
         lp_tensor *t = NULL;
@@ -179,6 +212,30 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
         }
         lp_tensor_free(t);
         if (st) goto done;
+        loaded[target[i]] = 1;
+    }
+    int32_t n_needed = 0;
+    for (int32_t j = 0; j < m->reg.n; ++j) {
+        if (loaded[j]) rep.n_loaded++;
+        if (!needed(m, fmt, j)) continue;
+        n_needed++;
+        if (loaded[j]) continue;
+        rep.n_missing++;
+        if (!sb_add(&missing, m->reg.v[j].name)) {
+            st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+            goto done;
+        }
+    }
+    if (!list_skipped(w, use_sd, &skipped, &rep.n_skipped)) {
+        st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+        goto done;
+    }
+    if (strict && rep.n_missing) {
+        st = nnu_error(LP_STATUS_BAD_ARG, fn,
+                       "%d of the %d tensors the model needs are not in the weights (first: %.300s); "
+                       "nothing was loaded (pass strict = false for a partial load)",
+                       rep.n_missing, n_needed, missing.s);
+        goto done;
     }
     /* pass 2: copy */
     for (int32_t i = 0; i < n; ++i) {
@@ -188,54 +245,44 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
         st = lp_tensor_copy_(m->reg.v[target[i]].t, t);
         lp_tensor_free(t);
         if (st) goto done;
-        loaded[target[i]] = 1;
-    }
-    for (int32_t j = 0; j < m->reg.n; ++j) {
-        if (loaded[j]) {
-            rep.n_loaded++;
-            continue;
-        }
-        if (fmt == LP_WEIGHTS_BACKBONE && strncmp(m->reg.v[j].name, "backbone.", 9) != 0) continue;
-        rep.n_missing++;
-        if (!sb_add(&missing, m->reg.v[j].name)) {
-            st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
-            goto done;
-        }
     }
     set_report(m, 0, &missing);
     set_report(m, 1, &unexpected);
+    set_report(m, 2, &skipped);
     if (out) *out = rep;
 done:
     free(missing.s);
     free(unexpected.s);
+    free(skipped.s);
     free(target);
     free(loaded);
     return st;
 }
 
 lp_status lp_model_load_weights(lp_model *model, const lp_tensor_list *weights,
-                                lp_weights_format format, lp_load_report *out) {
+                                lp_weights_format format, int32_t strict, lp_load_report *out) {
     const char *fn = "lp_model_load_weights";
     if (!model || !weights) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
     if (format < LP_WEIGHTS_LPOSE || format > LP_WEIGHTS_LIGHTNING)
         return nnu_error(LP_STATUS_BAD_ARG, fn, "unknown weights format %d", (int)format);
     int32_t grad = lp_grad_is_enabled();
     lp_grad_set_enabled(0);
-    lp_status st = load_weights(model, weights, format, out);
+    lp_status st = load_weights(model, weights, format, strict, out);
     lp_grad_set_enabled(grad);
     return nnu_wrap(st, fn);
 }
 
 lp_status lp_model_load_weights_file(lp_model *model, const char *path,
-                                     lp_weights_format format, lp_load_report *out) {
+                                     lp_weights_format format, int32_t strict, lp_load_report *out) {
     const char *fn = "lp_model_load_weights_file";
     if (!model || !path) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
     lp_tensor_list *list = NULL;
     lp_status st = lp_pickle_load(path, &list);
     if (st) return nnu_wrap(st, fn);
-    st = lp_model_load_weights(model, list, format, out);
+    st = lp_model_load_weights(model, list, format, strict, out);
     lp_tensor_list_free(list);
-    return nnu_wrap(st, fn);
+    if (st) return nnu_error(st, fn, "%s: %s", path, lp_last_error());
+    return LP_STATUS_OK;
 }
 
 /* ---------------------------------------------------------------- save / load */
@@ -283,7 +330,7 @@ lp_status lp_model_load(const char *path, lp_model **out) {
     if (st) return nnu_wrap(st, fn);
     if ((st = lpm_model_parse_json(lp_tensor_list_meta(list), &p))) goto fail;
     if ((st = lpm_model_create(&p, 0, &m))) goto fail;
-    if ((st = lp_model_load_weights(m, list, LP_WEIGHTS_LPOSE, &rep))) goto fail;
+    if ((st = lp_model_load_weights(m, list, LP_WEIGHTS_LPOSE, 0, &rep))) goto fail;
     if (rep.n_missing || rep.n_unexpected) {
         st = nnu_error(LP_STATUS_BAD_ARG, fn, "%s: %d missing and %d unexpected tensors (first: %.200s)",
                        path, rep.n_missing, rep.n_unexpected,

@@ -409,11 +409,12 @@ typedef struct lp_load_report {
     int32_t n_loaded;
     int32_t n_missing;
     int32_t n_unexpected;
+    int32_t n_skipped;
 } lp_load_report;
 lp_status lp_model_load_weights(lp_model *model, const lp_tensor_list *weights,
-                                lp_weights_format format, lp_load_report *out);
+                                lp_weights_format format, int32_t strict, lp_load_report *out);
 lp_status lp_model_load_weights_file(lp_model *model, const char *path,
-                                     lp_weights_format format, lp_load_report *out);
+                                     lp_weights_format format, int32_t strict, lp_load_report *out);
 const char *lp_model_load_report_keys(const lp_model *model, int32_t which);
 lp_status lp_model_state(const lp_model *model, lp_tensor_list **out);
 lp_status lp_model_save(const lp_model *model, const char *path);

@@ -111,7 +111,8 @@ end
 -- cfg: an LP config table. Reads model.model_type ('heatmap' | 'heatmap_mhcrnn'),
 -- model.backbone, model.downsample_factor (2), model.backbone_weights (optional
 -- path: torchvision or MMPose state dict; its load report is kept in
--- model.backbone_weights_report), data.num_keypoints,
+-- model.backbone_weights_report; every backbone tensor must be in the file
+-- unless model.backbone_weights_strict is false), data.num_keypoints,
 -- data.image_resize_dims.{height,width}, training.rng_seed_model_pt (0).
 function M.new(cfg)
     local fname = 'lpose.models.new'
@@ -120,7 +121,8 @@ function M.new(cfg)
     local self = wrap_model(model_out[0], cfg)
     local weights = cfg.model.backbone_weights
     if weights ~= nil and weights ~= '' then
-        local rep, err = self:load_weights(weights, 'backbone')
+        local strict = cfg.model.backbone_weights_strict ~= false
+        local rep, err = self:load_weights(weights, 'backbone', { strict = strict })
         if not rep then
             self:free()
             error(fname .. ': model.backbone_weights: ' .. err, lp.user_level())
@@ -274,32 +276,61 @@ local function report(h)
         loaded = r.n_loaded,
         missing = split_lines(ffi.string(C.lp_model_load_report_keys(h, 0))),
         unexpected = split_lines(ffi.string(C.lp_model_load_report_keys(h, 1))),
+        skipped = split_lines(ffi.string(C.lp_model_load_report_keys(h, 2))),
     }
 end
 
---- model:load_weights(path_or_state_dict [, format]) -> report | nil, err
+local function first(names, n)
+    local shown = {}
+    for i = 1, math.min(n, #names) do shown[i] = names[i] end
+    return table.concat(shown, ', ') .. (#names > n and ', ...' or '')
+end
+
+--- model:load_weights(path_or_state_dict [, format] [, opts]) -> report | nil, err
 -- format: 'lpose' (our names, default for tables), 'backbone' (torchvision or
--- MMPose file), 'lightning' (an LP .ckpt). A path is read as a torch.save zip.
--- report = {loaded = n, missing = {names}, unexpected = {names}}. A missing or
--- unreadable file returns nil, err; a shape mismatch raises.
-function HeatmapTracker:load_weights(src, format)
+-- MMPose file), 'lightning' (an LP .ckpt). A path is read as a torch.save zip
+-- (docs/spec/checkpoint-files.md: data only, never code). opts.strict (default
+-- true): every tensor the model needs (for 'backbone': the backbone's; never
+-- BN's num_batches_tracked) must be in the weights, else nothing is loaded
+-- and the error names how many are missing and the first ones; strict =
+-- false loads what matches and prints the report to stderr when tensors are
+-- missing. opts may also come second, with opts.format.
+-- report = {loaded = n, missing = {names}, unexpected = {names},
+-- skipped = {names of non-tensor values}}. A path that cannot be used
+-- (missing, unreadable, refused, incomplete, shapes that do not fit) returns
+-- nil, err; a table that does not fit raises.
+function HeatmapTracker:load_weights(src, format, opts)
     local f = 'model:load_weights'
     local h = handle(self, f)
+    if type(format) == 'table' and opts == nil then format, opts = format.format, format end
+    opts = opts or {}
+    if type(opts) ~= 'table' then argerror(f, 'opts must be a table, e.g. {strict = false}') end
+    local strict = opts.strict ~= false
     local fmt = formats[format or (type(src) == 'table' and 'lpose' or 'lightning')]
     if fmt == nil then argerror(f, "format must be 'lpose', 'backbone' or 'lightning'") end
     if type(src) == 'string' then
-        local st = C.lp_model_load_weights_file(h, src, fmt, report_out)
-        if st == C.LP_STATUS_IO or st == C.LP_STATUS_UNSUPPORTED then return nil, lp.last_error() end
+        local st = C.lp_model_load_weights_file(h, src, fmt, strict and 1 or 0, report_out)
+        if st ~= C.LP_STATUS_OK and st ~= C.LP_STATUS_OOM and st ~= C.LP_STATUS_INTERRUPTED then
+            return nil, lp.last_error()
+        end
         check(st)
     elseif type(src) == 'table' then
         local list = require('lpose.serialize').list(src)
-        local st = C.lp_model_load_weights(h, list.h, fmt, report_out)
+        local st = C.lp_model_load_weights(h, list.h, fmt, strict and 1 or 0, report_out)
         list:free()
         check(st)
     else
         argerror(f, 'expected a path or a table of tensors')
     end
-    return report(h)
+    local rep = report(h)
+    if not strict and #rep.missing > 0 then
+        io.stderr:write(('lpose: warning: partial load (strict = false) of %s: loaded %d tensors; %d missing '
+            .. 'keep their current values (%s); %d unexpected%s; %d non-tensor values skipped%s\n'):format(
+            type(src) == 'string' and src or 'a table', rep.loaded, #rep.missing, first(rep.missing, 5),
+            #rep.unexpected, #rep.unexpected > 0 and (' (' .. first(rep.unexpected, 5) .. ')') or '',
+            #rep.skipped, #rep.skipped > 0 and (' (' .. first(rep.skipped, 5) .. ')') or ''))
+    end
+    return rep
 end
 
 --- model:train([mode=true]) -> model (BN uses batch statistics)

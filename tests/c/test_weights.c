@@ -76,6 +76,56 @@ static void test_committed(void) {
     lp_tensor_list_free(l);
 }
 
+static lp_model *r18(int32_t type, int32_t k);
+
+/* strict loads (docs/spec/checkpoint-files.md §5), from the model's own state: no python */
+static void test_strict(void) {
+    lp_model *m = r18(LP_MODEL_TYPE_HEATMAP, 3);
+    lp_tensor_list *all = NULL, *part = NULL;
+    lp_load_report rep = {0, 0, 0, 0};
+    if (!m) return;
+    LP_CHECK_OK(lp_model_state(m, &all));
+    LP_CHECK_OK(lp_tensor_list_init(&part));
+    int32_t n = lp_tensor_list_size(all), kept = 0, needed = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        const char *name = lp_tensor_list_name(all, i);
+        int counter = strstr(name, "num_batches_tracked") != NULL;
+        needed += !counter;
+        /* drop the head and every BN counter; keep the backbone */
+        if (strncmp(name, "backbone.", 9) != 0 || counter) continue;
+        lp_tensor *t = NULL;
+        LP_CHECK_OK(lp_tensor_list_get(all, i, &t));
+        lp_tensor_list_push(part, name, t);
+        lp_tensor_free(t);
+        ++kept;
+    }
+    LP_CHECK_FAILS(lp_model_load_weights(m, part, LP_WEIGHTS_LPOSE, 1, &rep), LP_STATUS_BAD_ARG,
+                   "tensors the model needs are not in the weights (first: head_sf.");
+    char want[64];
+    snprintf(want, sizeof want, "%d of the %d tensors", needed - kept, needed);
+    LP_CHECK(strstr(lp_last_error(), want) != NULL);
+    LP_CHECK(rep.n_loaded == 0); /* out untouched */
+    LP_CHECK_OK(lp_model_load_weights(m, part, LP_WEIGHTS_LPOSE, 0, &rep));
+    LP_CHECK(rep.n_loaded == kept && rep.n_missing == needed - kept && rep.n_unexpected == 0);
+    /* a backbone file needs only the backbone, without its BN counters */
+    lp_tensor_list *bb = NULL;
+    LP_CHECK_OK(lp_tensor_list_init(&bb));
+    for (int32_t i = 0; i < lp_tensor_list_size(part); ++i) {
+        lp_tensor *t = NULL;
+        LP_CHECK_OK(lp_tensor_list_get(part, i, &t));
+        lp_tensor_list_push(bb, lp_tensor_list_name(part, i) + 9, t); /* torchvision names */
+        lp_tensor_free(t);
+    }
+    LP_CHECK_OK(lp_tensor_list_set_meta(bb, "epoch\nfc.note"));
+    LP_CHECK_OK(lp_model_load_weights(m, bb, LP_WEIGHTS_BACKBONE, 1, &rep));
+    LP_CHECK(rep.n_loaded == kept && rep.n_missing == 0 && rep.n_skipped == 2);
+    LP_CHECK(strcmp(lp_model_load_report_keys(m, 2), "epoch\nfc.note") == 0);
+    lp_tensor_list_free(bb);
+    lp_tensor_list_free(part);
+    lp_tensor_list_free(all);
+    lp_model_free(m);
+}
+
 static void test_misc(void) {
     lp_tensor_list *l = NULL;
     LP_CHECK_OK(lp_pickle_load(path_of("misc.pt"), &l));
@@ -135,9 +185,9 @@ static lp_model *r18(int32_t type, int32_t k) {
 
 static void test_backbone_formats(void) {
     lp_model *m = r18(LP_MODEL_TYPE_HEATMAP, 17);
-    lp_load_report rep = {0, 0, 0};
+    lp_load_report rep = {0, 0, 0, 0};
     if (!m) return;
-    LP_CHECK_OK(lp_model_load_weights_file(m, path_of("r18_tv.pt"), LP_WEIGHTS_BACKBONE, &rep));
+    LP_CHECK_OK(lp_model_load_weights_file(m, path_of("r18_tv.pt"), LP_WEIGHTS_BACKBONE, 1, &rep));
     LP_CHECK(rep.n_loaded == 120 && rep.n_missing == 0 && rep.n_unexpected == 2);
     LP_CHECK(strstr(lp_model_load_report_keys(m, 1), "fc.weight") != NULL);
 
@@ -150,7 +200,7 @@ static void test_backbone_formats(void) {
     lp_tensor_free(mine);
     lp_tensor_list_free(tv);
 
-    LP_CHECK_OK(lp_model_load_weights_file(m, path_of("mmpose.pth"), LP_WEIGHTS_BACKBONE, &rep));
+    LP_CHECK_OK(lp_model_load_weights_file(m, path_of("mmpose.pth"), LP_WEIGHTS_BACKBONE, 1, &rep));
     LP_CHECK(rep.n_loaded == 120 && rep.n_missing == 0 && rep.n_unexpected == 2);
     LP_CHECK(strstr(lp_model_load_report_keys(m, 1), "keypoint_head.final_layer.bias") != NULL);
     lp_model_free(m);
@@ -158,10 +208,10 @@ static void test_backbone_formats(void) {
 
 static void test_lightning(void) {
     lp_model *m = r18(LP_MODEL_TYPE_HEATMAP_MHCRNN, 3);
-    lp_load_report rep = {0, 0, 0};
+    lp_load_report rep = {0, 0, 0, 0};
     if (!m) return;
     int32_t n_tensors = lp_model_n_tensors(m);
-    LP_CHECK_OK(lp_model_load_weights_file(m, path_of("lp.ckpt"), LP_WEIGHTS_LIGHTNING, &rep));
+    LP_CHECK_OK(lp_model_load_weights_file(m, path_of("lp.ckpt"), LP_WEIGHTS_LIGHTNING, 1, &rep));
     LP_CHECK(rep.n_loaded == n_tensors && rep.n_missing == 0 && rep.n_unexpected == 0);
     if (rep.n_missing || rep.n_unexpected)
         printf("# missing: %s\n# unexpected: %s\n", lp_model_load_report_keys(m, 0),
@@ -220,7 +270,7 @@ static void test_lightning(void) {
     /* the baseline layout: head.upsampling_layers.* -> head_sf.upsampling_layers.* */
     lp_model *base = r18(LP_MODEL_TYPE_HEATMAP, 3);
     if (base) {
-        LP_CHECK_OK(lp_model_load_weights_file(base, path_of("lp_baseline.ckpt"), LP_WEIGHTS_LIGHTNING, &rep));
+        LP_CHECK_OK(lp_model_load_weights_file(base, path_of("lp_baseline.ckpt"), LP_WEIGHTS_LIGHTNING, 1, &rep));
         LP_CHECK(rep.n_loaded == lp_model_n_tensors(base) && rep.n_missing == 0 && rep.n_unexpected == 0);
         lp_tensor *a = NULL, *b = NULL;
         LP_CHECK_OK(lp_model_tensor(base, lp_model_find_tensor(base, "head_sf.upsampling_layers.2.weight"), &a));
@@ -232,7 +282,7 @@ static void test_lightning(void) {
     }
 
     /* a K=4 checkpoint into a K=3 model: error naming the key, nothing written */
-    LP_CHECK_FAILS(lp_model_load_weights_file(m, path_of("lp_k4.ckpt"), LP_WEIGHTS_LIGHTNING, &rep),
+    LP_CHECK_FAILS(lp_model_load_weights_file(m, path_of("lp_k4.ckpt"), LP_WEIGHTS_LIGHTNING, 1, &rep),
                    LP_STATUS_BAD_ARG, "head.head_sf.upsampling_layers.1.weight");
     lp_model_free(m);
 }
@@ -240,6 +290,7 @@ static void test_lightning(void) {
 int main(void) {
     lp_runtime_init(0);
     test_committed();
+    test_strict();
     if (system("/usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1") != 0) {
         LP_SKIP("/usr/bin/python3 has no torch/torchvision: generated files and parity skipped");
         LP_DONE();

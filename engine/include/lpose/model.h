@@ -134,8 +134,12 @@ lp_status lp_model_predict(lp_model *model, const lp_tensor *images, int32_t win
  * Weights. lp_pickle_load reads a zip-format torch.save file (state dicts,
  * Lightning checkpoints, MMPose checkpoints) into a flat list whose names
  * join dict keys and list indices with '/', e.g.
- * "state_dict/backbone.0.weight". Non-tensor values are skipped. Legacy
- * (pre-1.6, non-zip) files are rejected with LP_STATUS_UNSUPPORTED.
+ * "state_dict/backbone.0.weight". Non-tensor values are skipped; their
+ * names, one per line, are the list's meta. A checkpoint is data: only the
+ * opcodes and globals of docs/spec/checkpoint-files.md are read, anything
+ * else (e.g. the global os.system) is LP_STATUS_UNSUPPORTED naming it, and
+ * sizes are checked before any allocation. Legacy (pre-1.6, non-zip) files
+ * are rejected with LP_STATUS_UNSUPPORTED.
  * ------------------------------------------------------------------------ */
 lp_status lp_pickle_load(const char *path, lp_tensor_list **out);
 
@@ -147,19 +151,24 @@ typedef enum lp_weights_format {
 
 typedef struct lp_load_report {
     int32_t n_loaded;     /* model tensors written */
-    int32_t n_missing;    /* model tensors the file lacked (BACKBONE: backbone only) */
+    int32_t n_missing;    /* needed model tensors the file lacked (see below) */
     int32_t n_unexpected; /* file tensors with no place in the model */
+    int32_t n_skipped;    /* non-tensor values among the weights (lp_pickle_load's meta) */
 } lp_load_report;
 
-/* Copy matching tensors into the model (dtype/device converted). A shape
- * mismatch is LP_STATUS_BAD_ARG naming the key and nothing is changed. */
+/* Copy matching tensors into the model (dtype/device converted). The model
+ * needs every registry tensor (BACKBONE: every backbone tensor) except BN's
+ * num_batches_tracked. With strict != 0, a missing needed tensor is
+ * LP_STATUS_BAD_ARG naming how many and the first ones; a shape mismatch
+ * always is, naming the key. Either way nothing is changed. */
 lp_status lp_model_load_weights(lp_model *model, const lp_tensor_list *weights,
-                                lp_weights_format format, lp_load_report *out);
+                                lp_weights_format format, int32_t strict, lp_load_report *out);
 /* lp_pickle_load(path) then lp_model_load_weights. */
 lp_status lp_model_load_weights_file(lp_model *model, const char *path,
-                                     lp_weights_format format, lp_load_report *out);
-/* Names from the last load, '\n'-separated; which: 0 missing, 1 unexpected.
- * Borrowed, valid until the next load on this model; "" if none. nothrow */
+                                     lp_weights_format format, int32_t strict, lp_load_report *out);
+/* Names from the last load, '\n'-separated; which: 0 missing, 1 unexpected,
+ * 2 skipped (non-tensor values). Borrowed, valid until the next load on this
+ * model; "" if none. nothrow */
 const char *lp_model_load_report_keys(const lp_model *model, int32_t which);
 
 /* All parameters and buffers plus the config as JSON meta, in one .lpt file

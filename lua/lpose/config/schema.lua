@@ -133,6 +133,7 @@ local keys = {
     { 'model.head', 'string', opt = true },
     { 'model.lightning_pose_version', 'string', opt = true },
     { 'model.backbone_weights', 'string?', opt = true, lpose = true },
+    { 'model.backbone_weights_strict', 'bool', opt = true, lpose = true },
     -- dali (also the window sizes of every video reader)
     { 'dali.base.train.sequence_length', 'int' },
     { 'dali.base.predict.sequence_length', 'int' },

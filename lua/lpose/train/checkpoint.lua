@@ -77,7 +77,7 @@ function M.load(path, model, optimizer)
             optim_names[#optim_names + 1] = name:sub(7)
         end
     end
-    local report = model:load_weights(weights, 'lpose')
+    local report = model:load_weights(weights, 'lpose', { strict = false }) -- checked just below
     if #report.missing > 0 or #report.unexpected > 0 then
         return nil, ('%s does not match this model: missing %s; unexpected %s'):format(path,
             table.concat(report.missing, ', '), table.concat(report.unexpected, ', '))
