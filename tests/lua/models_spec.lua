@@ -172,9 +172,15 @@ describe('model weights', function()
         local sd = a:state_dict()
         sd['not.a.key'] = lpose.zeros(2)
         sd['backbone.conv1.weight'] = nil
-        local rep = b:load_weights(sd)
+        -- strict by default: nothing loaded, the error names the count and the tensor
+        local ok0, err0 = pcall(b.load_weights, b, sd)
+        assert.is_false(ok0)
+        assert.truthy(err0:find('1 of the ', 1, true) and err0:find('backbone.conv1.weight', 1, true))
+        local rep = b:load_weights(sd, { strict = false })
         assert.same({ 'backbone.conv1.weight' }, rep.missing)
         assert.same({ 'not.a.key' }, rep.unexpected)
+        assert.same({}, rep.skipped)
+        sd['backbone.conv1.weight'] = a:state_dict()['backbone.conv1.weight']
         sd['head_sf.upsampling_layers.1.weight'] = lpose.zeros(3, 3, 3, 3)
         local ok, err = pcall(b.load_weights, b, sd)
         assert.is_false(ok)
@@ -201,6 +207,36 @@ describe('model weights', function()
         local ok, err = pcall(models.new, c)
         assert.is_false(ok)
         assert.truthy(err:find('backbone_weights', 1, true))
+    end)
+
+    pending_or_it('refuses a backbone file that lacks backbone tensors unless backbone_weights_strict is false', function()
+        local file = os.tmpname()
+        assert.equal(0, os.execute(("/usr/bin/python3 -c \"import torch, torchvision; "
+            .. "sd = {k: v for k, v in torchvision.models.resnet18().state_dict().items() if 'layer4' not in k}; "
+            .. "sd['note'] = 'made by hand'; torch.save(sd, '%s')\""):format(file)))
+        local c = cfg('heatmap')
+        c.model.backbone_weights = file
+        local ok, err = pcall(models.new, c)
+        assert.is_false(ok)
+        assert.truthy(err:find('model.backbone_weights', 1, true))
+        assert.truthy(err:find('of the 100 tensors the model needs are not in the weights (first: backbone.layer4.', 1, true))
+        c.model.backbone_weights_strict = false
+        local m = models.new(c)
+        os.remove(file)
+        assert.truthy(#m.backbone_weights_report.missing > 0)
+        assert.same({ 'note' }, m.backbone_weights_report.skipped)
+    end)
+
+    pending_or_it('refuses a checkpoint whose pickle calls os.system, naming the global', function()
+        local file = os.tmpname()
+        assert.equal(0, os.execute(("/usr/bin/python3 -c \"import os, torch\n"
+            .. "class Evil:\n    def __reduce__(self): return (os.system, ('true',))\n"
+            .. "torch.save({'backbone.0.weight': torch.zeros(2), 'x': Evil()}, '%s')\""):format(file)))
+        local m = models.new(cfg('heatmap'))
+        local rep, err = m:load_weights(file, 'lightning')
+        os.remove(file)
+        assert.is_nil(rep)
+        assert.truthy(err:find("global 'posix.system' is not allowed", 1, true))
     end)
 
     it('moves to the cpu and back', function()
