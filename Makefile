@@ -4,6 +4,7 @@
 #   make             build/lpose and build/liblpose.so
 #   make test        lint, check-cdef, C tests, Lua specs; ends with "N passed, N failed"
 #   make test-asan   C tests under AddressSanitizer (valgrind cannot run libtorch here)
+#   make fuzz        every reader of outside bytes under libFuzzer (tests/fuzz/fuzz.mk)
 #   make demo        the main job (see README.md)
 #   LIBTORCH=/path/to/libtorch make    link a CUDA-enabled libtorch instead of Debian's
 
@@ -185,4 +186,6 @@ install: all
 	install -m 644 docs/guides/*.md $(DESTDIR)$(INST_LUADIR)/lpose/docs/guides/
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
+
+include tests/fuzz/fuzz.mk

@@ -1,0 +1,47 @@
+#!/bin/bash
+# tools/fuzz.sh BUILD_DIR SECONDS TARGET...: run each libFuzzer target for
+# SECONDS, one after the other (`make fuzz`, docs/developer/fuzzing.md), and
+# print one summary line per target. Fails (after running every target) if
+# any target found a crash, leak, timeout or sanitizer report; the input that
+# did it is in BUILD_DIR/artifacts/TARGET/ and the log in BUILD_DIR/logs/.
+set -u
+build=$1 seconds=$2
+shift 2
+failed=()
+summary=$build/fuzz-summary.txt
+: > "$summary"
+for t in "$@"; do
+    bin=$build/fuzz/$t
+    corpus=$build/corpus/$t
+    log=$build/logs/$t.log
+    mkdir -p "$corpus" "$build/artifacts/$t" "$build/logs"
+    dict=()
+    [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+    seeds=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
+    echo "== fuzz $t: ${seeds} seeds, ${seconds} s"
+    # corpus: new inputs go to build/corpus/$t (first dir); the committed seeds
+    # and regression inputs are read too. -timeout: one input may take 20 s
+    # (libtorch under ASan is slow); -rss_limit_mb also caps single mallocs.
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        "$bin" "${dict[@]}" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
+        "$corpus" "tests/fuzz/corpus/$t" $( [ -d "tests/fixtures/fuzz/$t" ] && echo "tests/fixtures/fuzz/$t" ) \
+        > "$log" 2>&1
+    rc=$?
+    cov0=$(grep -m1 -oE 'INITED cov: [0-9]+' "$log" | grep -oE '[0-9]+$')
+    cov1=$(grep -oE '(DONE|#[0-9]+).*cov: [0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+' | grep -oE '[0-9]+')
+    execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$')
+    rate=$(grep -oE 'stat::average_exec_per_sec: [0-9]+' "$log" | grep -oE '[0-9]+$')
+    files=$(find "$corpus" -type f | wc -l)
+    line="fuzz $t: ${seconds} s, ${execs:-?} execs (${rate:-?}/s), cov ${cov0:-?} -> ${cov1:-?} edges, corpus ${seeds} seeds + ${files} found, exit ${rc}"
+    echo "$line" | tee -a "$summary"
+    if [ "$rc" != 0 ]; then
+        failed+=("$t")
+        grep -E 'ERROR: |SUMMARY: |runtime error|Test unit written' "$log" | head -8
+    fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "fuzz: findings in: ${failed[*]} (inputs in $build/artifacts/, logs in $build/logs/)"
+    exit 1
+fi
