@@ -209,7 +209,7 @@ describe('model weights', function()
         assert.truthy(err:find('backbone_weights', 1, true))
     end)
 
-    pending_or_it('refuses a backbone file that lacks backbone tensors unless backbone_weights_strict is false', function()
+    pending_or_it('refuses a backbone file that lacks tensors unless backbone_weights_strict is false', function()
         local file = os.tmpname()
         assert.equal(0, os.execute(("/usr/bin/python3 -c \"import torch, torchvision; "
             .. "sd = {k: v for k, v in torchvision.models.resnet18().state_dict().items() if 'layer4' not in k}; "
@@ -219,7 +219,8 @@ describe('model weights', function()
         local ok, err = pcall(models.new, c)
         assert.is_false(ok)
         assert.truthy(err:find('model.backbone_weights', 1, true))
-        assert.truthy(err:find('of the 100 tensors the model needs are not in the weights (first: backbone.layer4.', 1, true))
+        assert.truthy(err:find('of the 100 tensors the model needs are not in the weights (first: backbone.layer4.',
+            1, true))
         c.model.backbone_weights_strict = false
         local m = models.new(c)
         os.remove(file)
