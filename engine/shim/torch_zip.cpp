@@ -30,7 +30,8 @@ uint64_t le(const uint8_t *p, int n) {
 
 TorchZip::TorchZip(const std::string &path) : path_(path) {
     const char *p = path.c_str();
-    f_ = fopen(p, "rb");
+    file_.reset(fopen(p, "rb"));
+    f_ = file_.get();
     if (!f_) fail(LP_STATUS_IO, "cannot open %s: %s", p, strerror(errno));
     if (fseeko(f_, 0, SEEK_END) != 0) fail(LP_STATUS_IO, "cannot seek in %s: %s", p, strerror(errno));
     file_size_ = (uint64_t)ftello(f_);

@@ -2,6 +2,7 @@
  * (docs/spec/checkpoint-files.md) against hand-made hostile files. Each
  * file is written here from bytes: a stored zip (as torch.save writes it)
  * holding a protocol-2 pickle, so no Python is needed. */
+#include <dirent.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -245,6 +246,27 @@ static void test_storage_checks(void) {
     LP_CHECK(l == NULL);
 }
 
+/* The fuzzer's first finding: every refused zip leaked its FILE (the reader's
+ * constructor threw before a destructor could close it), so a long-running
+ * process ran out of file descriptors. */
+static int open_fds(void) {
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    while (readdir(d)) ++n;
+    closedir(d);
+    return n;
+}
+
+static void test_no_fd_leak(void) {
+    lp_tensor_list *l = NULL;
+    const char *bad = "tests/fixtures/fuzz/pickle/fd-leak-no-central-directory.pt";
+    LP_CHECK_FAILS(lp_pickle_load(bad, &l), LP_STATUS_BAD_ARG, "not a zip file (no end of central directory)");
+    int before = open_fds();
+    for (int i = 0; i < 200; ++i) lp_pickle_load(bad, &l);
+    LP_CHECK(before > 0 && open_fds() == before);
+}
+
 int main(void) {
     lp_runtime_init(0);
     snprintf(dir, sizeof dir, "/tmp/lpose_test_safety_XXXXXX");
@@ -253,6 +275,7 @@ int main(void) {
     test_code_is_refused();
     test_bombs();
     test_storage_checks();
+    test_no_fd_leak();
     const char *names[] = {"ok", "os", "eval", "inst", "deep", "laughs", "many", "offset", "size", "1tb", "lie"};
     for (size_t i = 0; i < sizeof names / sizeof *names; ++i) {
         char path[512];
