@@ -265,8 +265,16 @@ LP_EXPORT int32_t lp_cuda_device_count(void) {
 // Types and metadata
 // ==========================================================================
 
+// C callers may pass any int as an lp_dtype (e.g. a dtype field read from a
+// file); in C++ loading an out-of-range enum is undefined, so read its bytes.
+static int32_t dtype_value(lp_dtype dtype) {
+    int32_t v;
+    memcpy(&v, &dtype, sizeof v);
+    return v;
+}
+
 LP_EXPORT int32_t lp_dtype_size(lp_dtype dtype) {
-    switch (dtype) {
+    switch (dtype_value(dtype)) {
     case LP_DTYPE_F32: case LP_DTYPE_I32: return 4;
     case LP_DTYPE_F64: case LP_DTYPE_I64: return 8;
     case LP_DTYPE_F16: case LP_DTYPE_BF16: return 2;
@@ -276,7 +284,7 @@ LP_EXPORT int32_t lp_dtype_size(lp_dtype dtype) {
 }
 
 LP_EXPORT const char *lp_dtype_name(lp_dtype dtype) {
-    switch (dtype) {
+    switch (dtype_value(dtype)) {
     case LP_DTYPE_F32: return "f32";
     case LP_DTYPE_F64: return "f64";
     case LP_DTYPE_F16: return "f16";

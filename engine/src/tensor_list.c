@@ -370,7 +370,7 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
         }
         if ((st = rd(&r, buf, 8, "dtype/ndim")) != LP_STATUS_OK) goto fail;
         int32_t dtype = (int32_t)get_u32(buf), ndim = (int32_t)get_u32(buf + 4);
-        if (dtype < 0 || lp_dtype_size((lp_dtype)dtype) == 0) {
+        if (dtype < LP_DTYPE_F32 || dtype > LP_DTYPE_BOOL || lp_dtype_size((lp_dtype)dtype) == 0) {
             st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: tensor '%s' has an invalid dtype %d", path, name, (int)dtype);
             goto fail;
         }

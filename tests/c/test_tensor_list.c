@@ -151,6 +151,16 @@ static void test_round_trip(void) {
     lp_tensor_list_free(l);
 }
 
+/* Inputs the fuzzer found (docs/developer/fuzzing.md): a dtype field outside
+ * the enum was passed to lp_dtype_size, undefined behaviour in C++. */
+static void test_fuzz_findings(void) {
+    lp_tensor_list *l = NULL;
+    LP_CHECK_FAILS(lp_tensor_list_load("tests/fixtures/fuzz/lpt/dtype-out-of-enum.lpt", &l), LP_STATUS_BAD_ARG,
+                   "has an invalid dtype");
+    LP_CHECK(l == NULL);
+    LP_CHECK(lp_dtype_size((lp_dtype)838860806) == 0 && lp_dtype_size((lp_dtype)-1) == 0);
+}
+
 int main(void) {
     lp_runtime_init(0);
     snprintf(g_dir, sizeof g_dir, "/tmp/lpose_tl_XXXXXX");
@@ -159,6 +169,7 @@ int main(void) {
     lp_mem_stats_get(&m0);
     test_list_api();
     test_round_trip();
+    test_fuzz_findings();
     lp_mem_stats_get(&m1);
     LP_CHECK(m1.n_tensors == m0.n_tensors);
     LP_CHECK(rmdir(g_dir) == 0); /* nothing left behind */
