@@ -41,10 +41,12 @@ for t in "$@"; do
     fi
     cov0=$(grep -m1 -oE 'INITED cov: [0-9]+' "$log" | grep -oE '[0-9]+$')
     cov1=$(grep -oE '(DONE|#[0-9]+).*cov: [0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+' | grep -oE '[0-9]+')
+    ft0=$(grep -m1 -oE 'INITED cov: [0-9]+ ft: [0-9]+' "$log" | grep -oE '[0-9]+$')
+    ft1=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
     execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
-    rate=$(grep -oE 'stat::average_exec_per_sec: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
+    rate=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
     files=$(find "$corpus" -type f | wc -l)
-    line="fuzz $t: ${seconds} s, ${execs:-?} execs (${rate:-?}/s), cov ${cov0:-?} -> ${cov1:-?} edges, corpus ${seeds} seeds + ${files} found, leaks ${leaks}, exit ${rc}"
+    line="fuzz $t: ${seconds} s, ${execs:-?} execs (${rate:-?}/s), cov ${cov0:-?} -> ${cov1:-?} edges (ft ${ft0:-?} -> ${ft1:-?}), corpus ${seeds} seeds + ${files} found, leaks ${leaks}, exit ${rc}"
     echo "$line" | tee -a "$summary"
     if [ "$rc" != 0 ]; then
         failed+=("$t")

@@ -57,6 +57,14 @@ def pickle_seeds():
     torch.save({"meta": {"epoch": 210, "mmpose_version": "0.x"},
                 "state_dict": {"backbone.conv1.weight": base[2:6], "keypoint_head.final_layer.bias": base}},
                out("pickle", "mmpose_style.pth"))
+    # the same pickles alone: tests/fuzz/fuzz_pickle.c wraps an input that does not start
+    # with "PK" in a zip with storages data/0..7 of 256 bytes each
+    import zipfile
+    for name in ["torchvision_state_dict.pt", "lp_style.ckpt", "mmpose_style.pth"]:
+        with zipfile.ZipFile(out("pickle", name)) as z:
+            pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+            with open(out("pickle", os.path.splitext(name)[0] + ".pkl"), "wb") as f:
+                f.write(z.read(pkl))
 
 
 def lpt(name, tensors, meta):

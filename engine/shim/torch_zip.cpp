@@ -131,10 +131,6 @@ TorchZip::TorchZip(const std::string &path) : path_(path) {
     }
 }
 
-TorchZip::~TorchZip() {
-    if (f_) fclose(f_);
-}
-
 const TorchZip::Entry &TorchZip::entry(const std::string &name) const {
     auto it = entries_.find(name);
     if (it == entries_.end())
@@ -160,7 +156,11 @@ void TorchZip::read(const std::string &name, void *dst, uint64_t n) const {
             crc = crc32(crc, b + done, piece);
             done += piece;
         }
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION // the fuzz build: mutated bytes must reach the pickle VM
         if ((uint32_t)crc != e.crc)
+#else
+        if (false)
+#endif
             fail(LP_STATUS_BAD_ARG, "%s: zip entry '%s' is corrupt (CRC-32 mismatch)", path_.c_str(), name.c_str());
     }
 }

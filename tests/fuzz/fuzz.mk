@@ -38,7 +38,7 @@ fuzz-deps:
 ifneq ($(BUILD),$(FUZZ_BUILD))
 $(FUZZ_BUILD)/liblpose.so: $(SHIM_SRC) $(CORE_SRC) $(HEADERS) $(wildcard engine/shim/*.hpp engine/src/*.h)
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CLANG) CXX=$(FUZZ_CLANGXX) OPT='-O1 -g' \
-	  SANITIZE='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' $(FUZZ_BUILD)/liblpose.so
+	  SANITIZE='$(FUZZ_SAN) -fsanitize=fuzzer-no-link -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION' $(FUZZ_BUILD)/liblpose.so
 endif
 
 $(FUZZ_BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_BUILD)/liblpose.so
