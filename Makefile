@@ -76,6 +76,8 @@ DEB_PACKAGES := build-essential pkg-config libtorch-dev libopenblas0-openmp \
   luajit libluajit-5.1-dev lua-cjson lua-yaml lua-argparse lua-busted lua-check \
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
   libyaml-dev libedit-dev libgloo-dev
+# headless browser for the `lpose report` page's test (tests/lua/report_html_spec.lua)
+DEB_PACKAGES += chromium
 
 deps:
 	@./tools/deps.sh $(DEB_PACKAGES)
