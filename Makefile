@@ -180,6 +180,7 @@ install: all
 	install -m 644 engine/include/lpose.h $(DESTDIR)$(INST_INCDIR)/
 	install -m 644 engine/include/lpose/*.h $(DESTDIR)$(INST_INCDIR)/lpose/
 	cd lua && find lpose -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
+	cd lua && find lpose -path '*/assets/*' -type f -exec install -D -m 644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 	install -d $(DESTDIR)$(INST_LUADIR)/lpose/configs
 	install -m 644 configs/*.yaml $(DESTDIR)$(INST_LUADIR)/lpose/configs/
 	install -d $(DESTDIR)$(INST_LUADIR)/lpose/docs/reference/lua $(DESTDIR)$(INST_LUADIR)/lpose/docs/guides

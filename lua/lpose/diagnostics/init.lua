@@ -81,9 +81,10 @@ function M.build(dirs, opts)
 
     local report = { models = {}, keypoints = keypoints, warnings = {} }
     for i, m in ipairs(models) do
-        local c = m.flat_config
-        report.models[i] = { name = m.name, dir = m.dir, model_type = c['model.model_type'],
-                             losses = c['model.losses_to_use'], backbone = c['model.backbone'] }
+        local mc = type(m.cfg.model) == 'table' and m.cfg.model or {}
+        local used = type(mc.losses_to_use) == 'table' and table.concat(mc.losses_to_use, ', ') or nil
+        report.models[i] = { name = m.name, dir = m.dir, model_type = mc.model_type, backbone = mc.backbone,
+                             losses = used ~= '' and used or 'none (supervised)' }
     end
     report.losses = losses.charts(models, { buckets = opts.buckets })
     local errors, err = labeled.errors(models, keypoints)

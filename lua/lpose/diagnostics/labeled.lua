@@ -46,7 +46,8 @@ local function read_errors(model, keypoints)
 end
 
 --- labeled.errors(models, keypoints) -> section | nil, err
--- section = {splits = {...}, models = {{name=, stats = {[split] = {[k] = summary, all = summary}}}}}
+-- section = {splits = {...}, models = {{name=, stats = {[split] = {keypoints = {summary, ...}, all = summary}}}}}
+-- (one summary per keypoint, and one over all keypoints)
 -- for the models that predicted their labeled frames; section.missing names the others.
 function M.errors(models, keypoints)
     local out = { splits = SPLITS, keypoints = keypoints, models = {}, missing = {} }
@@ -70,8 +71,7 @@ function M.errors(models, keypoints)
                     end
                     per_k[k] = M.summary(col)
                 end
-                per_k.all = M.summary(all)
-                stats[split] = per_k
+                stats[split] = { keypoints = per_k, all = M.summary(all) }
             end
             out.models[#out.models + 1] = { name = m.name, stats = stats }
         end

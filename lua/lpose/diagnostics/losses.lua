@@ -13,7 +13,8 @@ local function base_name(name) return (name:gsub('^train_', ''):gsub('^val_', ''
 
 local function is_loss(name) return name:find('loss', 1, true) ~= nil or name:find('rmse', 1, true) ~= nil end
 
---- losses.charts(models, {buckets=}) -> {{title=, kind='loss'|'schedule', log=, steps=, series={{label=, model=, stage=, values=}}, n_steps=}}
+--- losses.charts(models, {buckets=}) -> {chart, ...}
+-- chart = {title=, kind='loss'|'schedule', log=, steps=, n_steps=, series = {{label=, model=, stage=, values=}}}
 function M.charts(models, opts)
     local buckets = opts and opts.buckets or 1500
     local order, groups = {}, {}
@@ -27,7 +28,9 @@ function M.charts(models, opts)
                 groups[base] = g
                 order[#order + 1] = base
             end
-            g.members[#g.members + 1] = { model = mi, label = m.name .. ' · ' .. s.name, stage = s.stage, s = s }
+            -- a name without train_/val_ (total_loss, heatmap_mse_weight) says its stage in the label
+            local label = s.name == base and (s.stage .. ' ' .. s.name) or s.name
+            g.members[#g.members + 1] = { model = mi, label = m.name .. ' · ' .. label, stage = s.stage, s = s }
         end
     end
     local first = {}

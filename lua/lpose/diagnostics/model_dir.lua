@@ -50,16 +50,18 @@ function M.read_metrics(path)
     return out
 end
 
--- {a = {b = 1}} -> {['a.b'] = '1'}; lists and scalars become their JSON text.
+-- {a = {b = 1}} -> {['a.b'] = '1'}; a list becomes its JSON text, a scalar its tostring.
 local function flatten(node, prefix, out)
     local cjson = require('cjson')
     if type(node) == 'table' and next(node) ~= nil and node[1] == nil then
         for k, v in pairs(node) do
             flatten(v, prefix == '' and tostring(k) or prefix .. '.' .. tostring(k), out)
         end
-    else
+    elseif type(node) == 'table' then
         local ok, text = pcall(cjson.encode, node)
         out[prefix] = ok and text or tostring(node)
+    else
+        out[prefix] = tostring(node) -- strings as written, numbers, booleans
     end
     return out
 end

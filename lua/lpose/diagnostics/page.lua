@@ -52,7 +52,8 @@ local ERROR_TRAP = [[
   }
   window.lposeRecordError = record;
   window.addEventListener('error', function (e) {
-    if (e.target && e.target !== window && (e.target.src || e.target.href)) record('failed to load ' + (e.target.src || e.target.href));
+    var target = e.target && e.target !== window ? (e.target.src || e.target.href) : null;
+    if (target) record('failed to load ' + target);
     else record((e.message || 'error') + ' at ' + (e.filename || '?') + ':' + (e.lineno || 0));
   }, true);
   window.addEventListener('unhandledrejection', function (e) { record('unhandled rejection: ' + e.reason); });
@@ -60,7 +61,10 @@ local ERROR_TRAP = [[
     record('blocked load of ' + e.blockedURI + ' (' + e.violatedDirective + ')');
   });
   var consoleError = console.error;
-  console.error = function () { record(Array.prototype.join.call(arguments, ' ')); consoleError.apply(console, arguments); };
+  console.error = function () {
+    record(Array.prototype.join.call(arguments, ' '));
+    consoleError.apply(console, arguments);
+  };
 })();
 ]]
 

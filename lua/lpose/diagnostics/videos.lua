@@ -217,18 +217,21 @@ function M.section(spec, models, keypoints, opts)
         local src = { label = s.label, csv = s.csv, traces = {}, stats = {} }
         for k = 1, K do
             local x, y, l = p.x[k], p.y[k], p.lik[k]
-            local tn, err = { nan }, nil
+            local tn = { nan }
             for f = 2, n do
                 local dx, dy = x[f] - x[f - 1], y[f] - y[f - 1]
                 tn[f] = sqrt(dx * dx + dy * dy)
             end
             local low = 0
-            for f = 1, n do if not (l[f] >= threshold) then low = low + 1 end end
+            for f = 1, n do
+                local v = l[f]
+                if v ~= v or v < threshold then low = low + 1 end -- a missing likelihood is low too
+            end
             local st = { temporal_norm = mean(tn), likelihood = mean(l), low_share = n > 0 and low / n or nan }
             local tr = { x = downsample.minmax(x, bounds), y = downsample.minmax(y, bounds),
                          likelihood = downsample.minmax(l, bounds), temporal_norm = downsample.minmax(tn, bounds) }
             if truth then
-                err = {}
+                local err = {}
                 local sum_o, n_o, sum_v, n_v = 0, 0, 0, 0
                 for f = 1, n do
                     local dx, dy = x[f] - truth.x[k][f], y[f] - truth.y[k][f]

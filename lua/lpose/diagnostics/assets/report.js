@@ -46,6 +46,16 @@
   }
   function modelColor(i) { return MODEL_COLORS[i % MODEL_COLORS.length]; }
 
+  // Tick labels with 3 significant digits: uPlot's default rounds 0.0005 to 0.001.
+  function tickValues(u, splits) {
+    return splits.map(function (v) {
+      if (v === null || v === undefined) return '';
+      if (v === 0) return '0';
+      var a = Math.abs(v);
+      return a < 1e-3 || a >= 1e6 ? v.toExponential(1) : String(Number(v.toPrecision(3)));
+    });
+  }
+
   // One uPlot chart with a title line above it; returns the uPlot instance.
   function lineChart(parent, spec) {
     var box = el('div', { cls: 'chart' }, el('div', { cls: 'title', text: spec.title }));
@@ -53,7 +63,7 @@
     var opts = {
       width: spec.width, height: spec.height || 220,
       scales: { x: { time: false }, y: spec.log ? { distr: 3 } : (spec.yRange ? { range: spec.yRange } : {}) },
-      axes: [{ label: spec.xLabel, size: 40 }, { label: spec.yLabel, size: 60 }],
+      axes: [{ label: spec.xLabel, size: 40 }, { label: spec.yLabel, size: 60, values: tickValues }],
       series: [{ label: spec.xLabel }].concat(spec.series),
       legend: { live: true },
       hooks: spec.hooks || {},
@@ -99,7 +109,7 @@
         var title = c.title + (c.log ? ' (log scale)' : '') +
           (c.steps.length < c.n_steps ? ' · drawn ' + c.steps.length + ' of ' + c.n_steps + ' steps' : '');
         lineChart(grid, { title: title, width: chartWidth(2), height: 200, xLabel: 'step',
-          yLabel: kind === 'loss' ? c.title : 'value', log: c.log, series: series,
+          yLabel: kind === 'loss' ? 'loss' : 'value', log: c.log, series: series,
           data: [c.steps].concat(c.series.map(function (s) { return s.values; })) });
       });
     });
@@ -112,7 +122,7 @@
     var height = keypoints.length * groupH + 40;
     var maxV = 0;
     models.forEach(function (m) {
-      keypoints.forEach(function (_, k) { var s = m.stats[split][k]; if (num(s.p95)) maxV = Math.max(maxV, s.p95); });
+      keypoints.forEach(function (_, k) { var s = m.stats[split].keypoints[k]; if (num(s.p95)) maxV = Math.max(maxV, s.p95); });
     });
     if (maxV <= 0) maxV = 1;
     var sx = function (v) { return left + plotW * v / maxV; };
@@ -133,7 +143,7 @@
       lab.textContent = name;
       svg.appendChild(lab);
       models.forEach(function (m, i) {
-        var s = m.stats[split][k], y = y0 + i * rowH + rowH / 2, c = modelColor(m.index);
+        var s = m.stats[split].keypoints[k], y = y0 + i * rowH + rowH / 2, c = modelColor(m.index);
         if (!s.n) return;
         var g = svgEl('g', {});
         var title = svgEl('title', {});
@@ -175,7 +185,7 @@
       var rows = P.keypoints.concat(['all keypoints']).map(function (name, k) {
         var r = [name];
         models.forEach(function (m) {
-          var s = k < P.keypoints.length ? m.stats[split][k] : m.stats[split].all;
+          var s = k < P.keypoints.length ? m.stats[split].keypoints[k] : m.stats[split].all;
           r.push(fmt(s.mean), fmt(s.median), String(s.n));
         });
         return r;
