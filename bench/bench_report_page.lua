@@ -7,7 +7,8 @@
 -- Per page: the bytes, the time `lpose report` takes, and Chromium's time to
 -- open it (headless, --dump-dom), as the wall time of the browser process
 -- minus that of an empty page, median of ROUNDS runs each, alternating; and
--- the page's own clock at the end of drawing (data-render-ms).
+-- the page's own clock at the end of drawing (data-render-ms, performance.now()
+-- since navigation started: parsing the page, its JSON, and drawing).
 --
 --   build/lpose run bench/bench_report_page.lua [MODEL_DIR] [rounds=3]
 --
@@ -175,6 +176,17 @@ for _, p in ipairs(pages) do
         .. '(median; range %.2f-%.2f), page clock at end of drawing %d ms (median); %s'):format(
         p.name, p.bytes / 1024, median(p.report_s), rounds, median(extra), lo, hi, median(p.render_ms),
         p.tag:match('data%-charts="%d+"') or ''))
-    io.write('  ', (p.log or ''):gsub('\n(.)', '\n  %1'))
+    local lo_open, hi_open = math.huge, -math.huge
+    for _, v in ipairs(p.open_s) do lo_open, hi_open = math.min(lo_open, v), math.max(hi_open, v) end
+    print(('  Chromium open: %.2f s median (range %.2f-%.2f); empty page %.2f s median'):format(median(p.open_s),
+        lo_open, hi_open, median(p.empty_s)))
+    io.write('  ', ((p.log or ''):gsub('\n(.)', '\n  %1')))
+end
+-- LPOSE_BENCH_KEEP=DIR keeps the pages (to look at them)
+local keep = os.getenv('LPOSE_BENCH_KEEP')
+if keep and keep ~= '' then
+    for i, p in ipairs(pages) do
+        os.execute(('cp %s %s'):format(q(p.out), q(('%s/bench_report_page%d.html'):format(keep, i))))
+    end
 end
 os.execute('rm -rf ' .. q(tmp))

@@ -33,6 +33,7 @@ end
 function M.json(value)
     local cjson = require('cjson').new()
     cjson.encode_invalid_numbers('null')
+    -- 7 digits: frame and step numbers stay exact below 10 million; coordinates to 0.001 px at 1000 px
     cjson.encode_number_precision(7)
     cjson.encode_sparse_array(true)
     return (cjson.encode(value):gsub('<', '\\u003c'))
