@@ -44,8 +44,8 @@ end
 -- seconds of one headless Chromium that opens `url` and prints its DOM
 local function open_page(url)
     local t0 = now()
-    sh(('%s --headless --no-sandbox --disable-gpu --no-first-run --virtual-time-budget=60000 --dump-dom %s '
-        .. '> %s 2>/dev/null'):format(q(browser), q(url), q(tmp .. '/dom')))
+    sh(('%s --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir=%s --virtual-time-budget=60000 '
+        .. '--dump-dom %s > %s 2>/dev/null'):format(q(browser), q(tmp .. '/profile'), q(url), q(tmp .. '/dom')))
     local dt = now() - t0
     local tag = (slurp(tmp .. '/dom') or ''):match('<html[^>]*>') or ''
     return dt, tag

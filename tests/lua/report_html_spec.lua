@@ -45,10 +45,13 @@ local function chromium()
 end
 
 -- Chromium with nothing to reach: virtual time lets the page's timers run to the end.
+-- A profile of its own: a second Chromium on the same profile hands its URL to
+-- the first and prints nothing.
 local function browse(page, flag)
     local browser = chromium()
-    return sh(('%s --headless --no-sandbox --disable-gpu --no-first-run --virtual-time-budget=30000 '
-        .. '--window-size=1280,3000 %s %s'):format(q(browser), flag, q('file://' .. page)))
+    return sh(('%s --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir=%s '
+        .. '--virtual-time-budget=30000 --window-size=1280,3000 %s %s'):format(q(browser),
+        q(tmp .. '/chromium-profile'), flag, q('file://' .. page)))
 end
 
 local tcn, baseline = tmp .. '/tcn', tmp .. '/baseline'
@@ -124,6 +127,33 @@ describe('lpose report', function()
         if keep and keep ~= '' then os.execute('cp ' .. q(shot) .. ' ' .. q(keep)) end
     end)
 
+    it('switches keypoint, zooms to a disagreement frame and back, changes split, with no JavaScript error', function()
+        if not chromium() then
+            pending('chromium is not installed (make deps installs it): browser checks skipped')
+            return
+        end
+        -- the page as written, plus a script that uses its controls once it is drawn
+        local probe = [[<script>setTimeout(function () {
+  var select = document.querySelector('select');
+  select.value = '2';
+  select.dispatchEvent(new Event('change'));
+  var row = document.querySelector('tr.pick');
+  if (row) row.click();
+  Array.prototype.forEach.call(document.querySelectorAll('.controls button'), function (b) { b.click(); });
+  document.documentElement.setAttribute('data-probe', row ? 'done' : 'no disagreement row');
+}, 50);</script>
+</body>]]
+        local text = assert(slurp(page))
+        local at = assert(text:find('</body>', 1, true))
+        local probed = write(tmp .. '/probe.html', text:sub(1, at - 1) .. probe .. text:sub(at + #'</body>'))
+        local ok, dom, err = browse(probed, '--dump-dom')
+        assert(ok, err)
+        local html_tag = dom:match('<html[^>]*>') or ''
+        assert.truthy(html_tag:find('data-probe="done"', 1, true), html_tag)
+        local listed = dom:match('id="js%-errors"[^>]*>(.-)</pre>') or ''
+        assert.are.equal('0', html_tag:match('data%-js%-errors="(%d+)"'), listed)
+    end)
+
     it('names a missing model directory, one without metrics.csv, and a missing --output', function()
         local ok, _, err = report({ tmp .. '/nope', '--output', tmp .. '/x.html' })
         assert.is_false(ok)
@@ -132,6 +162,12 @@ describe('lpose report', function()
         ok, _, err = report({ tmp .. '/bare', '--output', tmp .. '/x.html' })
         assert.is_false(ok)
         assert.truthy(err:find(tmp .. '/bare: no metrics.csv', 1, true), err)
+        -- a malformed metrics.csv line is named by file and line
+        write(tmp .. '/bare/metrics.csv', 'step,epoch,stage,name,value\n1,0,train,total_loss,0.5\n2,0,train\n')
+        ok, _, err = report({ tmp .. '/bare', '--output', tmp .. '/x.html' })
+        assert.is_false(ok)
+        assert.truthy(err:find(tmp .. '/bare/metrics.csv:3: expected step,epoch,stage,name,value, got "2,0,train"', 1,
+            true), err)
         ok, _, err = report({ tcn })
         assert.is_false(ok)
         assert.truthy(err:find('missing --output FILE', 1, true), err)

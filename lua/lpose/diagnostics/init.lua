@@ -68,6 +68,7 @@ function M.build(dirs, opts)
     if type(dirs) ~= 'table' or #dirs == 0 then return nil, 'no model directory given' end
     local models, seen = {}, {}
     for i, d in ipairs(dirs) do
+        if type(d) ~= 'string' then return nil, ('model directory %d is a %s, not a path'):format(i, type(d)) end
         local m, err = model_dir.open(d)
         if not m then return nil, err end
         if seen[m.dir] then return nil, ("model directory '%s' is given twice"):format(d) end

@@ -341,7 +341,12 @@
     box.querySelector('.controls button').addEventListener('click', function () { zoom(0, V.n_frames - 1); });
     select.addEventListener('change', function () {
       current = Number(select.value);
-      vcharts.forEach(function (c) { if (!c.fixed) c.u.setData(dataFor(c.kind, current), false); c.u.redraw(); });
+      vcharts.forEach(function (c) {
+        if (c.fixed) { c.u.redraw(); return; }
+        var x = c.u.scales.x, keep = { min: x.min, max: x.max };
+        c.u.setData(dataFor(c.kind, current)); // rescales y to the new keypoint...
+        c.u.setScale('x', keep);                // ...and keeps the frames in view
+      });
     });
   }
 
