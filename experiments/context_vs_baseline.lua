@@ -27,7 +27,7 @@ local variants = {
       overrides = { 'model.model_type=heatmap_mhcrnn', 'model.losses_to_use=[temporal]' } },
 }
 
-local rows, model_dirs = {}, {}
+local rows, model_dirs, names = {}, {}, {}
 for _, v in ipairs(variants) do
     local overrides = {}
     for _, o in ipairs(common) do overrides[#overrides + 1] = o end
@@ -38,7 +38,7 @@ for _, v in ipairs(variants) do
     print(('== %s'):format(v.name))
     local run = lpose.train.run(cfg)
     local summary = report.after_training(run)
-    model_dirs[#model_dirs + 1] = summary.model_dir
+    model_dirs[#model_dirs + 1], names[#names + 1] = summary.model_dir, v.name
     for _, video in ipairs(summary.videos) do
         if video.score then
             rows[#rows + 1] = { v.name, lpose.predict.stem(video.csv), video.score.all, video.score.occluded,
@@ -58,5 +58,5 @@ end
 local first = model_dirs[1]:gsub('/+$', '')
 local parent, name = first:match('^(.*)/([^/]+)$')
 local page = assert(lpose.diagnostics.write(('%s/context_vs_baseline-%s.html'):format(parent or '.', name or first),
-    model_dirs))
+    model_dirs, { names = names }))
 print(('report: %s (open it in a browser)'):format(page.path))

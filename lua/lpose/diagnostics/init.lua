@@ -62,7 +62,8 @@ end
 -- Reads the model directories and computes everything the page shows.
 -- opts: videos = {video or prediction CSV, ...} (default: every video in the
 -- models' video_preds/), gallery = frames in the gallery (12), buckets =
--- drawn points per trace / 2 (1500), top = disagreement frames listed (10).
+-- drawn points per trace / 2 (1500), top = disagreement frames listed (10),
+-- names = a label per directory (default: the folder names, as short as stays distinct).
 function M.build(dirs, opts)
     opts = opts or {}
     if type(dirs) ~= 'table' or #dirs == 0 then return nil, 'no model directory given' end
@@ -75,7 +76,8 @@ function M.build(dirs, opts)
         seen[m.dir] = true
         models[i] = m
     end
-    local names = model_dir.names(dirs)
+    local names = opts.names or model_dir.names(dirs)
+    if #names ~= #dirs then return nil, ('%d names for %d model directories'):format(#names, #dirs) end
     for i, m in ipairs(models) do m.name = names[i] end
     local keypoints, kerr = keypoints_of(models)
     if not keypoints then return nil, kerr end
