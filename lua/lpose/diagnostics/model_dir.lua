@@ -23,7 +23,8 @@ function M.read_metrics(path)
     if not text then return nil, ('%s: %s'):format(path, err) end
     local out = { names = {}, series = {} }
     local line_no = 0
-    for line in text:gmatch('[^\n]*') do
+    if text:sub(-1) ~= '\n' then text = text .. '\n' end
+    for line in text:gmatch('(.-)\n') do -- ('[^\n]*' would also yield an empty match after each line)
         line_no = line_no + 1
         line = line:gsub('\r$', '')
         if line_no == 1 then
