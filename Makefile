@@ -77,6 +77,8 @@ DEB_PACKAGES := build-essential pkg-config libtorch-dev libopenblas0-openmp \
   luajit libluajit-5.1-dev lua-cjson lua-yaml lua-argparse lua-busted lua-check \
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
   libyaml-dev libedit-dev libgloo-dev zlib1g-dev
+# headless browser for the `lpose report` page's test (tests/lua/report_html_spec.lua)
+DEB_PACKAGES += chromium
 
 deps:
 	@./tools/deps.sh $(DEB_PACKAGES)
@@ -179,6 +181,7 @@ install: all
 	install -m 644 engine/include/lpose.h $(DESTDIR)$(INST_INCDIR)/
 	install -m 644 engine/include/lpose/*.h $(DESTDIR)$(INST_INCDIR)/lpose/
 	cd lua && find lpose -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
+	cd lua && find lpose -path '*/assets/*' -type f -exec install -D -m 644 {} $(DESTDIR)$(INST_LUADIR)/{} \;
 	install -d $(DESTDIR)$(INST_LUADIR)/lpose/configs
 	install -m 644 configs/*.yaml $(DESTDIR)$(INST_LUADIR)/lpose/configs/
 	install -d $(DESTDIR)$(INST_LUADIR)/lpose/docs/reference/lua $(DESTDIR)$(INST_LUADIR)/lpose/docs/guides

@@ -4,10 +4,12 @@
 -- with the same budget (epochs, batch size, schedule, seed) on the synthetic
 -- dataset, predicts its held-out video, and prints a table of pixel error on
 -- all frames and on occluded keypoints (against the generator's ground
--- truth) and the mean temporal norm.
+-- truth) and the mean temporal norm, then writes the report page comparing
+-- the three models (lpose report) and prints its path.
 --
 -- Run:    build/lpose run experiments/context_vs_baseline.lua [training.max_epochs=24] [key=value ...]
--- Writes: one model directory per model under outputs/, and the table on stdout.
+-- Writes: one model directory per model under outputs/, the table on stdout, and
+--         context_vs_baseline-<first model's HH-MM-SS>.html beside the model directories.
 local lpose = require('lpose')
 local experiment = require('lpose.experiment')
 local report = require('lpose.report')
@@ -25,7 +27,7 @@ local variants = {
       overrides = { 'model.model_type=heatmap_mhcrnn', 'model.losses_to_use=[temporal]' } },
 }
 
-local rows = {}
+local rows, model_dirs, names = {}, {}, {}
 for _, v in ipairs(variants) do
     local overrides = {}
     for _, o in ipairs(common) do overrides[#overrides + 1] = o end
@@ -36,6 +38,7 @@ for _, v in ipairs(variants) do
     print(('== %s'):format(v.name))
     local run = lpose.train.run(cfg)
     local summary = report.after_training(run)
+    model_dirs[#model_dirs + 1], names[#names + 1] = summary.model_dir, v.name
     for _, video in ipairs(summary.videos) do
         if video.score then
             rows[#rows + 1] = { v.name, lpose.predict.stem(video.csv), video.score.all, video.score.occluded,
@@ -50,3 +53,10 @@ print(('%-22s %-10s %12s %14s %14s %12s'):format('model', 'video', 'all frames',
 for _, r in ipairs(rows) do
     print(('%-22s %-10s %9.2f px %11.2f px %11.2f px %9.2f px'):format(r[1], r[2], r[3], r[4] or 0 / 0, r[5], r[6]))
 end
+
+-- one page with the three models side by side, beside their directories
+local first = model_dirs[1]:gsub('/+$', '')
+local parent, name = first:match('^(.*)/([^/]+)$')
+local page = assert(lpose.diagnostics.write(('%s/context_vs_baseline-%s.html'):format(parent or '.', name or first),
+    model_dirs, { names = names }))
+print(('report: %s (open it in a browser)'):format(page.path))

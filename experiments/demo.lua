@@ -5,11 +5,12 @@
 --      frames and unlabeled training videos (experiments/tcn_semi.lua's setup),
 --   3. predicts the held-out video (never seen in training, not even
 --      unlabeled), writes the labeled video, and prints the pixel error
---      against the ground truth on all frames and on occluded keypoints.
+--      against the ground truth on all frames and on occluded keypoints,
+--   4. writes the model's report page (lpose report) and prints its path.
 --
 -- Run:    make demo            (or build/lpose run experiments/demo.lua [key=value ...])
 -- Writes: outputs/YYYY-MM-DD/HH-MM-SS/ with the model, metrics, predictions,
---         video_preds/<video>.csv and video_preds/<video>_labeled.mp4.
+--         video_preds/<video>.csv, video_preds/<video>_labeled.mp4 and report.html.
 local lpose = require('lpose')
 local experiment = require('lpose.experiment')
 local report = require('lpose.report')
@@ -41,4 +42,7 @@ for _, v in ipairs(summary.videos) do
             lpose.predict.stem(v.csv), v.score.all, v.score.occluded or 0 / 0))
     end
 end
+-- the page to look at: curves, errors, the video's traces against ground truth
+local page = assert(lpose.diagnostics.write(run.model_dir .. '/report.html', { run.model_dir }))
+print(('report: %s (open it in a browser; %.0f KiB, works offline)'):format(page.path, page.bytes / 1024))
 print(('demo finished in %.1f s'):format(logger.now() - t0))

@@ -46,6 +46,7 @@ local lazy = {
     predict = 'lpose.predict', dataset = 'lpose.dataset', synth = 'lpose.synth',
     metrics = 'lpose.metrics', experiment = 'lpose.experiment', dist = 'lpose.dist',
     help = 'lpose.help',
+    diagnostics = 'lpose.diagnostics',
 }
 
 return setmetatable(M, {

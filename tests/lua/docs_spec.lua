@@ -84,6 +84,7 @@ describe('docs', function()
             'tensor', 'optim', 'serialize', 'config', 'losses', 'models', 'video',
             'data', 'predict', 'dataset', 'synth', 'train', 'dist', 'help', 'box',
         }
+        modules[#modules + 1] = 'diagnostics'
         for _, X in ipairs(modules) do
             local path = 'docs/reference/lua/' .. X .. '.md'
             local ok, mod = pcall(require, 'lpose.' .. X)

@@ -64,7 +64,10 @@ describe('install', function()
             for _, f in ipairs({ 'bin/lpose', 'lib/liblpose.so', 'include/lpose.h', 'share/lua/5.1/lpose/init.lua',
                 'share/lua/5.1/lpose/C.lua', 'share/lua/5.1/lpose/help.lua', 'share/lua/5.1/lpose/cli/repl.lua',
                 'share/lua/5.1/lpose/configs/config_default.yaml', 'share/lua/5.1/lpose/docs/reference/lua/index.md',
-                'share/lua/5.1/lpose/docs/reference/lua/tensor.md', 'share/lua/5.1/lpose/docs/guides/repl.md' }) do
+                'share/lua/5.1/lpose/docs/reference/lua/tensor.md', 'share/lua/5.1/lpose/docs/guides/repl.md',
+                -- the report page's inlined assets (lpose.diagnostics.page reads them beside itself)
+                'share/lua/5.1/lpose/diagnostics/assets/uPlot.iife.min.js',
+                'share/lua/5.1/lpose/diagnostics/assets/report.js' }) do
                 assert(exists(prefix .. '/' .. f), 'not installed: ' .. f)
             end
         end)

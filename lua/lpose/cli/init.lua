@@ -35,6 +35,7 @@ M.commands = {
     help = 'lpose.cli.help',
     predict = 'lpose.cli.predict',
     repl = 'lpose.cli.repl',
+    report = 'lpose.cli.report',
     run = 'lpose.cli.run',
     synth = 'lpose.cli.synth',
     train = 'lpose.cli.train',
