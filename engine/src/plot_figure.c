@@ -303,8 +303,11 @@ static void draw_series(cairo_t *cr, const plot_series *s, const axis_map *mx, c
     }
 }
 
+/* measure: only grow widths[] = {y tick labels, legend} to this panel's
+ * needs (panels in a column share them, so their x axes line up); else draw
+ * with at least those widths. */
 static lp_status draw_panel(cairo_t *cr, plot_panel *pa, int index, double cx, double cy,
-                            double cw, double ch) {
+                            double cw, double ch, double widths[2], int measure) {
     static const char fn[] = "lp_plot_save_png";
     const double font = 12, small = 11;
     const int lx = pa->flags & LP_PLOT_LOG_X, ly = pa->flags & LP_PLOT_LOG_Y;
@@ -332,6 +335,13 @@ static lp_status draw_panel(cairo_t *cr, plot_panel *pa, int index, double cx, d
         if (tw > legend_w) legend_w = tw;
     }
     legend_w += 44;
+    if (measure) {
+        if (ytick_w > widths[0]) widths[0] = ytick_w;
+        if (legend_w > widths[1]) widths[1] = legend_w;
+        return LP_STATUS_OK;
+    }
+    if (widths[0] > ytick_w) ytick_w = widths[0];
+    if (widths[1] > legend_w) legend_w = widths[1];
     const double left = cx + 14 + text_h + 8 + ytick_w + 8;
     const double top = cy + 8 + text_h * 1.3 + (pa->n_top ? 2 * text_h + 14 : 6);
     const double right = cx + cw - legend_w - 18;
@@ -469,10 +479,13 @@ lp_status lp_plot_save_png(lp_plot *p, const char *path) {
         top = th + 12;
     }
     const double cw = (double)p->w / p->cols, ch = (p->h - top) / p->rows;
-    for (int i = 0; i < p->rows * p->cols && !st; ++i) {
-        if (!p->panels[i].set_up) continue;
-        st = draw_panel(cr, &p->panels[i], i, (i % p->cols) * cw, top + (i / p->cols) * ch, cw, ch);
-    }
+    double widths[64][2] = {{0, 0}}; /* per column */
+    for (int pass = 1; pass >= 0; --pass)
+        for (int i = 0; i < p->rows * p->cols && !st; ++i) {
+            if (!p->panels[i].set_up) continue;
+            st = draw_panel(cr, &p->panels[i], i, (i % p->cols) * cw, top + (i / p->cols) * ch, cw,
+                            ch, widths[i % p->cols], pass);
+        }
     cairo_destroy(cr);
     if (!st) st = plot_surface_save_png(s, path);
     cairo_surface_destroy(s);
