@@ -608,6 +608,13 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
                            const char *temporal_norm_path, lp_predict_stats *out);
 lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
                                 const char *out_path, double confidence_thresh);
+typedef struct lp_label_video_options {
+    double confidence_thresh;
+    const char *const *skeleton;
+    int32_t n_edges;
+} lp_label_video_options;
+lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_path,
+                                     const char *out_path, const lp_label_video_options *options);
 typedef struct lp_dist lp_dist;
 typedef enum lp_dist_backend {
     LP_DIST_GLOO = 0,
