@@ -73,7 +73,9 @@ local function add_panel(fname, fig, index, p)
         end
         if ny == 0 then argerror(fname, ("series '%s' is empty"):format(label)) end
         local style = M.styles[s.style or 'line']
-        if not style then argerror(fname, ("series '%s': style must be line, markers or line+markers"):format(label)) end
+        if not style then
+            argerror(fname, ("series '%s': style must be line, markers or line+markers"):format(label))
+        end
         lp.check(C.lp_plot_series(fig, index, label, x, y, ny, style, s.color or -1))
     end
     local top = p.top_axis
@@ -165,7 +167,9 @@ end
 local function keypoint_xy(fname, label, xy, K)
     if tensor.is_tensor(xy) then
         local buf, n = numbers(fname, label .. '.xy', xy)
-        if n ~= 2 * K then argerror(fname, ("keypoints '%s': xy has %d values, expected %d (K 2)"):format(label, n, 2 * K)) end
+        if n ~= 2 * K then
+            argerror(fname, ("keypoints '%s': xy has %d values, expected %d (K 2)"):format(label, n, 2 * K))
+        end
         return buf
     end
     if type(xy) ~= 'table' or #xy ~= K then

@@ -29,7 +29,8 @@ describe('lpose.plot.line', function()
         local x = lpose.linspace(0, 10, 50)
         assert.are.equal(path, plot.line{ path = path, title = 'sin', xlabel = 'time (s)', ylabel = 'value',
             width = 500, height = 300,
-            series = { { label = 'sin', x = x, y = x:sin() }, { label = 'list', y = { 1, 0, 1 }, style = 'markers' } } })
+            series = { { label = 'sin', x = x, y = x:sin() },
+                       { label = 'list', y = { 1, 0, 1 }, style = 'markers' } } })
         local img = assert(data.read_image_rgb(path))
         assert.are.same({ 300, 500, 3 }, img:size())
         assert.is_true(count(img, not_white) > 1000)

@@ -20,7 +20,8 @@ end
 
 local PANELS = {
     { key = 'supervised', title = 'Total and supervised losses', ylabel = 'loss (heatmap MSE units)' },
-    { key = 'unsupervised', title = 'Unsupervised losses (raw and weighted)', ylabel = 'loss (pixels; weighted: x weight)' },
+    { key = 'unsupervised', title = 'Unsupervised losses (raw and weighted)',
+      ylabel = 'loss (temporal, PCA: pixels)' },
     { key = 'rmse', title = 'Supervised pixel error', ylabel = 'RMSE (pixels)' },
 }
 
