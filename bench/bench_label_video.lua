@@ -5,8 +5,9 @@
 --
 --   build/lpose run bench/bench_label_video.lua [OTHER_LPOSE] [VIDEO] [rounds]
 --
--- OTHER_LPOSE: another build's lpose executable (e.g. a copy of build/ made before
--- a change); without it only this build is timed. VIDEO defaults to
+-- OTHER_LPOSE: another build's lpose executable (e.g. a copy of build/lpose and
+-- build/liblpose.so made before a change; it runs this checkout's Lua, so the worker
+-- calls only lp_predict_draw_video, which both have); '' or none: only this build. VIDEO defaults to
 -- ../shared/data/mirror-mouse-example/videos/test_vid.mp4, else a 300-frame
 -- 396x406 clip made with the ffmpeg CLI. The predictions CSV is made up: 17
 -- keypoints moving on circles, every third one below the 0.9 threshold, so the
@@ -16,15 +17,16 @@ local timing = dofile('bench/timing.lua')
 
 local args = arg or {}
 if args[1] == '--draw' then -- worker: one labeled video, prints seconds
-    local predict = require('lpose.predict')
+    -- the C entry point both builds have (the Lua wrapper follows this checkout)
+    local lp = require('lpose.C')
     local t0 = timing.now()
-    assert(predict.draw_video(args[2], args[3], args[4], 0.9))
+    if lp.lib.lp_predict_draw_video(args[2], args[3], args[4], 0.9) ~= 0 then error(lp.last_error()) end
     print(('seconds %.6f'):format(timing.now() - t0))
     return
 end
 
 local other = args[1] ~= '' and args[1] or nil
-local path = args[2] or '../shared/data/mirror-mouse-example/videos/test_vid.mp4'
+local path = (args[2] or '') ~= '' and args[2] or '../shared/data/mirror-mouse-example/videos/test_vid.mp4'
 local rounds = tonumber(args[3] or 3)
 local tmpdir = os.tmpname()
 os.remove(tmpdir)
