@@ -44,13 +44,16 @@ EDIT_CFLAGS   ?= $(shell pkg-config --cflags libedit 2>/dev/null)
 EDIT_LIBS     ?= $(shell pkg-config --libs libedit 2>/dev/null)
 AV_CFLAGS     ?= $(shell pkg-config --cflags libavformat libavcodec libswscale libavutil 2>/dev/null)
 AV_LIBS       ?= $(shell pkg-config --libs libavformat libavcodec libswscale libavutil 2>/dev/null)
+# cairo + pango draw the plots and the labeled frames (docs/design/decisions.md)
+PLOT_CFLAGS   ?= $(shell pkg-config --cflags pangocairo cairo 2>/dev/null)
+PLOT_LIBS     ?= $(shell pkg-config --libs pangocairo cairo 2>/dev/null)
 
 # c10d process groups (engine/shim/dist.cpp): Gloo always; NCCL=1 with a CUDA
 # libtorch that has NCCL (nccl.h on the include path).
 DIST_FLAGS := -DUSE_C10D_GLOO $(if $(NCCL),-DUSE_C10D_NCCL)
 
 WARN        := -Wall -Wextra -Wno-unused-parameter
-ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SANITIZE) -Iengine/include -Iengine/src $(AV_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SANITIZE) -Iengine/include -Iengine/src $(AV_CFLAGS) $(PLOT_CFLAGS) $(CFLAGS)
 ALL_CXXFLAGS:= -std=c++17 -fPIC $(OPT) $(WARN) $(SANITIZE) -fvisibility=hidden -Iengine/include -Iengine/src $(TORCH_INC) $(DIST_FLAGS) $(CXXFLAGS)
 
 HEADERS  := $(wildcard engine/include/*.h engine/include/lpose/*.h)
@@ -76,7 +79,8 @@ all: deps $(LIB) $(EXE)
 DEB_PACKAGES := build-essential pkg-config libtorch-dev libopenblas0-openmp \
   luajit libluajit-5.1-dev lua-cjson lua-yaml lua-argparse lua-busted lua-check \
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
-  libyaml-dev libedit-dev libgloo-dev zlib1g-dev
+  libyaml-dev libedit-dev libgloo-dev zlib1g-dev \
+  libcairo2-dev libpango1.0-dev fonts-dejavu-core
 # headless browser for the `lpose report` page's test (tests/lua/report_html_spec.lua)
 DEB_PACKAGES += chromium
 
@@ -98,7 +102,7 @@ $(BUILD)/obj/engine/main/%.o: engine/main/%.c $(HEADERS) $(wildcard engine/main/
 	  -DLPOSE_SOURCE_LUA='"$(CURDIR)/lua"' -c $< -o $@
 
 $(LIB): $(SHIM_OBJ) $(CORE_OBJ)
-	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) -lgloo -lz -lpthread -lm
+	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) $(PLOT_LIBS) -lgloo -lz -lpthread -lm
 
 # -Wl,-E exports the executable's symbols for ffi.C. liblpose.so is found next to
 # it (build/), in ../lib (make install) or in ../lib/lua/5.1 (a LuaRocks tree,

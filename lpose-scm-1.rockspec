@@ -16,6 +16,8 @@ dependencies = { "lua == 5.1" }
 external_dependencies = {
    TORCH = { header = "torch/csrc/api/include/torch/torch.h" },
    LIBAV = { header = "libavformat/avformat.h" },
+   CAIRO = { header = "cairo/cairo.h" },
+   PANGO = { header = "pango-1.0/pango/pangocairo.h" },
 }
 build = {
    type = "make",

@@ -361,6 +361,9 @@ lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
 
 int32_t lp_csv_rows_n_keypoints(const lp_csv_rows *r) { return r->n_keypoints; }
 int32_t lp_csv_rows_kind(const lp_csv_rows *r) { return r->kind; }
+const char *lp_csv_rows_name(const lp_csv_rows *r, int32_t k) {
+    return k >= 0 && k < r->n_keypoints && r->names[k] ? r->names[k] : "";
+}
 
 lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
     for (;;) {

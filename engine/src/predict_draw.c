@@ -1,58 +1,18 @@
-/* predict_draw.c: labeled videos (lp-data-train.md §3.7): keypoints drawn as
- * filled circles coloured from matplotlib's 'cool', small videos upsampled
- * as LP does, and the frame number at the top left (3x5 pixel font). */
+/* predict_draw.c: labeled videos (lp-data-train.md §3.7): keypoints drawn
+ * with cairo (plot_keypoints.c) on each frame, small videos upsampled as LP
+ * does, hollow markers below the confidence threshold (LP hides them), an
+ * optional skeleton, the frame number in real text, and a legend panel at
+ * the right that is drawn once per video: each frame only overwrites the
+ * frame's part of one cairo surface. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data_util.h"
 #include "interrupt_internal.h"
+#include "plot_internal.h"
 #include "predict_internal.h"
-
-/* 3x5 digits, one row per 3 bits (MSB = left). */
-static const unsigned char font3x5[10][5] = {
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
-    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
-};
-
-static void fill_rect(uint8_t *img, int w, int h, int x0, int y0, int x1, int y1,
-                      const uint8_t c[3]) {
-    if (x0 < 0) x0 = 0;
-    if (y0 < 0) y0 = 0;
-    if (x1 > w) x1 = w;
-    if (y1 > h) y1 = h;
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) memcpy(img + ((size_t)y * w + x) * 3, c, 3);
-}
-
-static void draw_number(uint8_t *img, int w, int h, long long number) {
-    char s[32];
-    int n = snprintf(s, sizeof s, "%lld", number);
-    const int px = 2; /* pixel size */
-    const uint8_t black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
-    fill_rect(img, w, h, 0, 0, 2 + n * 4 * px, 2 + 5 * px + 2, black);
-    for (int i = 0; i < n; ++i) {
-        const unsigned char *g = font3x5[s[i] - '0'];
-        for (int r = 0; r < 5; ++r)
-            for (int c = 0; c < 3; ++c)
-                if (g[r] & (4 >> c))
-                    fill_rect(img, w, h, 2 + (i * 4 + c) * px, 2 + r * px, 2 + (i * 4 + c + 1) * px,
-                              2 + (r + 1) * px, white);
-    }
-}
-
-static void draw_disc(uint8_t *img, int w, int h, double cx, double cy, int radius,
-                      const uint8_t c[3]) {
-    /* OpenCV's cv2.circle takes integer centres */
-    int x0 = (int)lround(cx), y0 = (int)lround(cy);
-    for (int dy = -radius; dy <= radius; ++dy)
-        for (int dx = -radius; dx <= radius; ++dx) {
-            if (dx * dx + dy * dy > radius * radius) continue;
-            int x = x0 + dx, y = y0 + dy;
-            if (x < 0 || y < 0 || x >= w || y >= h) continue;
-            memcpy(img + ((size_t)y * w + x) * 3, c, 3);
-        }
-}
 
 /* Bilinear resize (align_corners=False) of RGB u8. */
 static void resize_rgb(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh) {
@@ -78,17 +38,77 @@ static void resize_rgb(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
     }
 }
 
+/* Copy an RGB frame into the left w x h of an RGB24 surface. */
+static void frame_to_surface(const uint8_t *rgb, int w, int h, cairo_surface_t *s) {
+    cairo_surface_flush(s);
+    const int stride = cairo_image_surface_get_stride(s);
+    unsigned char *data = cairo_image_surface_get_data(s);
+    for (int y = 0; y < h; ++y) {
+        const uint8_t *src = rgb + (size_t)y * w * 3;
+        uint32_t *dst = (uint32_t *)(data + (size_t)y * stride);
+        for (int x = 0; x < w; ++x)
+            dst[x] = 0xff000000u | (uint32_t)src[3 * x] << 16 | (uint32_t)src[3 * x + 1] << 8 |
+                     src[3 * x + 2];
+    }
+    cairo_surface_mark_dirty(s);
+}
+
+/* Skeleton names -> keypoint indices of the CSV; an unknown name is an error
+ * that lists the CSV's names. */
+static lp_status skeleton_indices(const lp_label_video_options *o, const lp_csv_rows *rows,
+                                  const char *csv_path, int32_t *edges, const char *fn) {
+    const int K = lp_csv_rows_n_keypoints(rows);
+    for (int i = 0; i < 2 * o->n_edges; ++i) {
+        const char *name = o->skeleton[i];
+        edges[i] = -1;
+        for (int k = 0; k < K && name; ++k)
+            if (strcmp(name, lp_csv_rows_name(rows, k)) == 0) edges[i] = k;
+        if (edges[i] < 0) {
+            char known[512] = "";
+            for (int k = 0; k < K && strlen(known) < sizeof known - 80; ++k)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                         k ? ", " : "", lp_csv_rows_name(rows, k));
+            return lp_errorf(LP_STATUS_BAD_ARG,
+                             "%s: skeleton pair %d: unknown keypoint '%s' (the keypoints of %s: %s)",
+                             fn, i / 2 + 1, name ? name : "(null)", csv_path, known);
+        }
+    }
+    return LP_STATUS_OK;
+}
+
 lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
                                 const char *out_path, double confidence_thresh) {
-    const char *fn = "lp_predict_draw_video";
-    if (!video_path || !csv_path || !out_path)
+    lp_label_video_options o = {confidence_thresh, NULL, 0};
+    lp_status st = lp_predict_draw_video_opts(video_path, csv_path, out_path, &o);
+    if (st) {
+        /* name this function, not the _opts one it calls */
+        const char *msg = lp_last_error();
+        const char *opts_fn = "lp_predict_draw_video_opts";
+        if (strncmp(msg, opts_fn, strlen(opts_fn)) == 0) {
+            char copy[1024];
+            snprintf(copy, sizeof copy, "lp_predict_draw_video%s", msg + strlen(opts_fn));
+            lp_set_error(st, copy);
+        }
+    }
+    return st;
+}
+
+lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_path,
+                                     const char *out_path, const lp_label_video_options *o) {
+    const char *fn = "lp_predict_draw_video_opts";
+    if (!video_path || !csv_path || !out_path || !o)
         return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+    if (o->n_edges < 0 || (o->n_edges > 0 && !o->skeleton))
+        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %d skeleton pairs but no names", fn, o->n_edges);
     lp_video *v = NULL;
     lp_csv_rows *rows = NULL;
     lp_video_writer *wr = NULL;
-    uint8_t *frame = NULL, *big = NULL;
-    double *vals = NULL;
-    uint8_t(*colors)[3] = NULL;
+    uint8_t *frame = NULL, *big = NULL, *out = NULL;
+    double *vals = NULL, *xy = NULL;
+    int32_t *edges = NULL;
+    const char **names = NULL;
+    cairo_surface_t *canvas = NULL;
+    cairo_t *cr = NULL;
     lp_status st = lp_video_open(video_path, 0, &v);
     if (st) goto fail;
     if ((st = lp_csv_rows_open(csv_path, &rows))) goto fail;
@@ -109,20 +129,42 @@ lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
     frame = malloc((size_t)w * h * 3);
     big = malloc((size_t)ow * oh * 3);
     vals = malloc(sizeof(double) * (size_t)K * 3);
-    colors = malloc(sizeof *colors * (size_t)K);
-    if (!frame || !big || !vals || !colors) {
+    xy = malloc(sizeof(double) * (size_t)K * 2);
+    edges = malloc(sizeof(int32_t) * (size_t)(2 * o->n_edges + 1));
+    names = malloc(sizeof *names * (size_t)K);
+    if (!frame || !big || !vals || !xy || !edges || !names) {
         st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
         goto fail;
     }
-    for (int k = 0; k < K; ++k) { /* matplotlib 'cool' at linspace(0, 1, K) */
-        double t = K > 1 ? (double)k / (K - 1) : 0.0;
-        colors[k][0] = (uint8_t)lround(255 * t);
-        colors[k][1] = (uint8_t)lround(255 * (1 - t));
-        colors[k][2] = 255;
+    if ((st = skeleton_indices(o, rows, csv_path, edges, fn))) goto fail;
+    for (int k = 0; k < K; ++k) names[k] = lp_csv_rows_name(rows, k);
+
+    /* the legend, once: its width sets the output's */
+    const double font = oh / 28.0 < 10 ? 10 : oh / 28.0 > 12 ? 12 : oh / 28.0; /* a narrow panel: fewer pixels to encode */
+    plot_legend lg = {names, K, NULL, 0, o->confidence_thresh, font};
+    double lw, lh;
+    if ((st = plot_surface_new(8, 8, fn, &canvas))) goto fail;
+    cr = cairo_create(canvas);
+    plot_legend_size(cr, &lg, oh, &lw, &lh);
+    cairo_destroy(cr), cr = NULL;
+    cairo_surface_destroy(canvas), canvas = NULL;
+    int W = ow + (int)ceil(lw);
+    W += W & 1;
+    if ((st = plot_surface_new(W, oh, fn, &canvas))) goto fail;
+    if (!(out = malloc((size_t)W * oh * 3))) {
+        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        goto fail;
     }
+    cr = cairo_create(canvas);
+    cairo_set_source_rgb(cr, 0.13, 0.13, 0.13);
+    cairo_paint(cr);
+    plot_legend_draw(cr, &lg, ow, 0, oh);
+    cairo_rectangle(cr, 0, 0, ow, oh); /* from here on only the frame's part changes */
+    cairo_clip(cr);
+
     double fps = lp_video_fps(v);
     if (!(fps > 0)) fps = 25;
-    if ((st = lp_video_writer_open(out_path, ow, oh, fps, &wr))) goto fail;
+    if ((st = lp_video_writer_open(out_path, W, oh, fps, &wr))) goto fail;
     const int64_t n = lp_video_n_frames(v);
     const double sx = (double)ow / w, sy = (double)oh / h;
     for (int64_t i = 0; i < n; ++i) {
@@ -139,23 +181,45 @@ lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
             memcpy(big, frame, (size_t)w * h * 3);
         else
             resize_rgb(frame, w, h, big, ow, oh);
-        if (have)
+        frame_to_surface(big, ow, oh, canvas);
+        if (have) {
             for (int k = 0; k < K; ++k) {
-                double x = vals[3 * k], y = vals[3 * k + 1], l = vals[3 * k + 2];
-                if (isnan(x) || isnan(y) || !(l >= confidence_thresh)) continue;
-                draw_disc(big, ow, oh, x * sx, y * sy, 4, colors[k]);
+                xy[2 * k] = vals[3 * k] * sx;
+                xy[2 * k + 1] = vals[3 * k + 1] * sy;
             }
-        draw_number(big, ow, oh, (long long)i);
-        if ((st = lp_video_writer_write_rgb(wr, big, (int64_t)ow * 3))) goto fail;
+            plot_skeleton(cr, edges, o->n_edges, xy, K, 1.0, 0.0, 1.5);
+            for (int k = 0; k < K; ++k) {
+                double x = xy[2 * k], y = xy[2 * k + 1], l = vals[3 * k + 2], rgb[3];
+                if (!isfinite(x) || !isfinite(y)) continue;
+                plot_keypoint_color(k, K, rgb);
+                plot_marker(cr, PLOT_MARKER_CIRCLE, x, y, 4, rgb, !(l >= o->confidence_thresh));
+            }
+        }
+        char label[48];
+        snprintf(label, sizeof label, "frame %lld", (long long)i);
+        double tw, th;
+        plot_text_extent(cr, label, font, 0, &tw, &th);
+        cairo_set_source_rgba(cr, 0, 0, 0, 0.65);
+        cairo_rectangle(cr, 0, 0, tw + 8, th + 4);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        plot_text(cr, label, 4, 2, font, 0, PLOT_ALIGN_START, PLOT_ALIGN_START, 0);
+        plot_surface_to_rgb(canvas, out);
+        if ((st = lp_video_writer_write_rgb(wr, out, (int64_t)W * 3))) goto fail;
     }
     st = lp_video_writer_close(wr);
 fail:
+    if (cr) cairo_destroy(cr);
+    if (canvas) cairo_surface_destroy(canvas);
     lp_video_writer_free(wr);
     lp_csv_rows_free(rows);
     lp_video_free(v);
     free(frame);
     free(big);
+    free(out);
     free(vals);
-    free(colors);
+    free(xy);
+    free(edges);
+    free(names);
     return lp_error_prefix(st, fn);
 }

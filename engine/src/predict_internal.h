@@ -23,6 +23,8 @@ lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out);
 lp_status lp_csv_rows_next(lp_csv_rows *rows, double *out_values);
 int32_t lp_csv_rows_n_keypoints(const lp_csv_rows *rows);
 int32_t lp_csv_rows_kind(const lp_csv_rows *rows);
+/* The header's name of keypoint k ("" outside 0..K-1). */
+const char *lp_csv_rows_name(const lp_csv_rows *rows, int32_t k);
 void lp_csv_rows_free(lp_csv_rows *rows);
 
 /* Background decode of windows (predict_prefetch.c). */

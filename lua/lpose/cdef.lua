@@ -609,6 +609,13 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
                            const char *temporal_norm_path, lp_predict_stats *out);
 lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
                                 const char *out_path, double confidence_thresh);
+typedef struct lp_label_video_options {
+    double confidence_thresh;
+    const char *const *skeleton;
+    int32_t n_edges;
+} lp_label_video_options;
+lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_path,
+                                     const char *out_path, const lp_label_video_options *options);
 typedef struct lp_dist lp_dist;
 typedef enum lp_dist_backend {
     LP_DIST_GLOO = 0,
@@ -650,4 +657,44 @@ lp_status lp_process_spawn(const char *const *argv, const char *const *env_set, 
 lp_status lp_process_wait(int64_t pid, int32_t block, int32_t *ended, int32_t *code);
 lp_status lp_process_kill(int64_t pid, int32_t signal);
 lp_status lp_free_tcp_port(int32_t *port);
+typedef struct lp_plot lp_plot;
+enum { LP_PLOT_LOG_X = 1, LP_PLOT_LOG_Y = 2 };
+typedef enum lp_plot_style {
+    LP_PLOT_LINE = 0,
+    LP_PLOT_MARKERS = 1,
+    LP_PLOT_LINE_MARKERS = 2
+} lp_plot_style;
+lp_status lp_plot_new(int32_t width, int32_t height, int32_t rows, int32_t cols,
+                      const char *title, lp_plot **out);
+void lp_plot_free(lp_plot *plot);
+lp_status lp_plot_axes(lp_plot *plot, int32_t panel, const char *title, const char *xlabel,
+                       const char *ylabel, int32_t flags);
+lp_status lp_plot_limits(lp_plot *plot, int32_t panel, double xmin, double xmax, double ymin,
+                         double ymax);
+lp_status lp_plot_series(lp_plot *plot, int32_t panel, const char *label, const double *x,
+                         const double *y, int64_t n, int32_t style, int32_t color);
+lp_status lp_plot_top_axis(lp_plot *plot, int32_t panel, const char *label, const double *x,
+                           const char *const *tick_labels, int32_t n);
+lp_status lp_plot_save_png(lp_plot *plot, const char *path);
+lp_status lp_plot_panel_area(const lp_plot *plot, int32_t panel, double out[4]);
+typedef struct lp_plot_keypoints {
+    const char *label;
+    const double *xy;
+    const double *confidence;
+} lp_plot_keypoints;
+typedef struct lp_plot_image_options {
+    const char *title;
+    const char *const *keypoint_names;
+    int32_t n_keypoints;
+    const lp_plot_keypoints *sets;
+    int32_t n_sets;
+    const int32_t *skeleton;
+    int32_t n_edges;
+    double confidence_thresh;
+    double scale;
+} lp_plot_image_options;
+lp_status lp_plot_image_png(const uint8_t *rgb, int32_t height, int32_t width, int64_t stride,
+                            const lp_plot_image_options *options, const char *path);
+lp_status lp_plot_colormap(const float *values, int64_t n, double vmin, double vmax,
+                           uint8_t *out_rgb);
 ]]

@@ -84,7 +84,8 @@ local file_exists = require('lpose.train.files').exists
 -- opts: output_dir, sequence_length (T; default cfg.dali.context.predict.sequence_length
 -- or 96), edge ('lp': frame i gets clamp(i, 2, N-3), LP's rule; 'pad': replicate the
 -- first/last frame), label_video, confidence_thresh (cfg.eval.confidence_thresh_for_vid
--- or 0.9), keypoint_names (cfg.data.keypoint_names), device, prefetch (true),
+-- or 0.9), skeleton ({{name, name}, ...}: lines on the labeled video; cfg.data.skeleton),
+-- keypoint_names (cfg.data.keypoint_names), device, prefetch (true),
 -- metrics (true), pca (from lpose.metrics.fit_pca: also write
 -- <stem>_pca_singleview_error.csv / <stem>_pca_multiview_error.csv).
 -- result = {csv=, temporal_norm=, pca_singleview=, pca_multiview=, labeled_video=, n_frames=, n_backbone_frames=,
@@ -119,6 +120,7 @@ function M.video(model, video_path, opts)
     p[0].prefetch = opts.prefetch == false and 0 or 1
     local thresh = opts.confidence_thresh or cfg_get(cfg, 'eval', 'confidence_thresh_for_vid') or 0.9
     if type(thresh) ~= 'number' then argerror(fname, 'confidence_thresh must be a number') end
+    local skeleton = opts.skeleton or cfg_get(cfg, 'data', 'skeleton')
 
     if not file_exists(video_path) then
         return nil, ("%s: cannot open video '%s': no such file"):format(fname, video_path)
@@ -164,22 +166,39 @@ function M.video(model, video_path, opts)
     end
     if opts.label_video then
         res.labeled_video = dir .. '/' .. stem .. '_labeled.mp4'
-        local dst = C.lp_predict_draw_video(video_path, res.csv, res.labeled_video, thresh)
-        if dst == C.LP_STATUS_INTERRUPTED then lp.check(dst) end
-        if dst ~= 0 then return nil, lp.last_error() end
+        local drawn, derr = M.draw_video(video_path, res.csv, res.labeled_video, thresh, skeleton)
+        if not drawn then return nil, derr end
         written[#written + 1] = res.labeled_video
     end
     return res
 end
 
---- lpose.predict.draw_video(video_path, csv_path, out_path [, confidence_thresh]) -> true | nil, err
--- LP's labeled video: keypoints above the threshold (0.9) as filled circles
--- (radius 4, matplotlib 'cool' colours); small videos are upsampled x2.5 / x2.
-function M.draw_video(video_path, csv_path, out_path, thresh)
+--- lpose.predict.draw_video(video_path, csv_path, out_path [, confidence_thresh [, skeleton]]) -> true | nil, err
+-- LP's labeled video, explained: keypoints as circles of radius 4, one colour each,
+-- hollow below the threshold (0.9; LP hides them); skeleton {{name, name}, ...}
+-- (names of the CSV header) as lines; a legend panel at the right with the keypoint
+-- names and the threshold; the frame number. Small videos are upsampled x2.5 / x2.
+-- An unknown skeleton name returns nil, err naming it and the CSV's keypoints.
+function M.draw_video(video_path, csv_path, out_path, thresh, skeleton)
+    local fname = 'lpose.predict.draw_video'
     for _, a in ipairs({ video_path, csv_path, out_path }) do
-        if type(a) ~= 'string' then argerror('lpose.predict.draw_video', 'expected paths') end
+        if type(a) ~= 'string' then argerror(fname, 'expected paths') end
     end
-    local st = C.lp_predict_draw_video(video_path, csv_path, out_path, thresh or 0.9)
+    local o = ffi.new('lp_label_video_options[1]')
+    o[0].confidence_thresh = thresh or 0.9
+    local names
+    if skeleton ~= nil then
+        if type(skeleton) ~= 'table' then argerror(fname, 'skeleton must be a list of {name, name} pairs') end
+        names = ffi.new('const char*[?]', math.max(2 * #skeleton, 1))
+        for i, pair in ipairs(skeleton) do
+            if type(pair) ~= 'table' or type(pair[1]) ~= 'string' or type(pair[2]) ~= 'string' or #pair ~= 2 then
+                argerror(fname, ('skeleton[%d] must be {name, name}'):format(i))
+            end
+            names[2 * i - 2], names[2 * i - 1] = pair[1], pair[2]
+        end
+        o[0].skeleton, o[0].n_edges = names, #skeleton
+    end
+    local st = C.lp_predict_draw_video_opts(video_path, csv_path, out_path, o)
     if st == C.LP_STATUS_INTERRUPTED then lp.check(st) end
     if st ~= 0 then return nil, lp.last_error() end
     return true

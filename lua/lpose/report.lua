@@ -89,6 +89,19 @@ function M.after_training(run, opts)
     end
     say(('labeled frames: mean pixel error train %.2f px, validation %.2f px, test %.2f px  (%s)'):format(
         summary.pixel_error_train, summary.pixel_error_validation, summary.pixel_error_test, labeled.csv))
+    -- pictures of the worst test frames, ground truth against prediction; optional
+    local worst, werr = require('lpose.report_frames').worst{
+        labels_csv = csv, data_dir = cfg.data.data_dir, predictions_csv = labeled.csv,
+        pixel_error_csv = labeled.pixel_error_csv, out_dir = run.model_dir .. '/worst_frames', n = 3,
+        skeleton = not null(cfg.data.skeleton) and cfg.data.skeleton or nil,
+        confidence_thresh = cfg.eval and cfg.eval.confidence_thresh_for_vid or 0.9,
+    }
+    summary.worst_frames = worst
+    if worst then
+        if #worst > 0 then say('worst frames, ground truth vs prediction: ' .. run.model_dir .. '/worst_frames/') end
+    else
+        say('worst frames not drawn: ' .. tostring(werr))
+    end
 
     summary.videos = {}
     if cfg.eval and cfg.eval.predict_vids_after_training and not null(cfg.eval.test_videos_directory) then

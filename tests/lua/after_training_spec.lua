@@ -75,6 +75,32 @@ describe('after training', function()
         assert.is_true(found >= 2, 'expected a video CSV and its temporal norm')
     end)
 
+    it('draws loss_curves.png and the worst test frames, ground truth against prediction', function()
+        assert.is_true(trained, train_log)
+        local curves = assert(lpose.data.read_image_rgb(model_dir .. '/loss_curves.png'))
+        -- 1100 wide, 340 per panel: supervised losses and pixel RMSE, plus unsupervised ones if any
+        assert.are.equal(1100, curves:size(2))
+        assert.truthy(curves:size(1) == 40 + 340 * 2 or curves:size(1) == 40 + 340 * 3, curves:size(1))
+        local pngs = {}
+        for name in io.popen('ls ' .. q(model_dir .. '/worst_frames')):lines() do pngs[#pngs + 1] = name end
+        -- the 3 worst test frames (validation ones when the split has no test frame,
+        -- as this tiny project's), or all of them when there are fewer
+        local count = { test = 0, validation = 0 }
+        for _, line in ipairs(lines(model_dir .. '/predictions_pixel_error.csv')) do
+            local set = line:match(',(%a+)$')
+            if count[set] then count[set] = count[set] + 1 end
+        end
+        local n = count.test > 0 and count.test or count.validation
+        assert.is_true(n > 0)
+        assert.are.equal(math.min(3, n), #pngs)
+        for _, name in ipairs(pngs) do
+            -- 96x80 frames magnified to 600 wide (600 / 96), a title above and a legend beside
+            local img = assert(lpose.data.read_image_rgb(model_dir .. '/worst_frames/' .. name))
+            assert.is_true(img:size(1) > 500 and img:size(2) > 600, name)
+        end
+        assert.truthy(train_log:find('worst frames, ground truth vs prediction', 1, true))
+    end)
+
     it('writes frame-pixel coordinates that are not truncated', function()
         assert.is_true(trained, train_log)
         local t = assert(metrics.read_csv(model_dir .. '/predictions.csv'))

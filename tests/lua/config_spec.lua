@@ -201,6 +201,17 @@ describe('lpose.config errors', function()
         has(err_of(config.load, { overrides = { 'model.losses_to_use=[temporall]' } }), "did you mean 'temporal'?")
     end)
 
+    it('data.skeleton: null by default, pairs of keypoint_names, an unknown name named', function()
+        assert.is_nil(config.load {}.data.skeleton)
+        local c = config.load { overrides = { 'data.keypoint_names=[a,b,c]', 'data.skeleton=[[a,b],[b,c]]' } }
+        assert.are.same({ { 'a', 'b' }, { 'b', 'c' } }, c.data.skeleton)
+        has(err_of(config.load, { overrides = { 'data.keypoint_names=[a,b,c]', 'data.skeleton=[[a,b],[b,zz]]' } }),
+            "data.skeleton[2]: unknown keypoint 'zz' (data.keypoint_names: a, b, c)")
+        has(err_of(config.load, { overrides = { 'data.keypoint_names=[a,b,c]', 'data.skeleton=[[a,b,c]]' } }),
+            'data.skeleton[1]: must be a pair')
+        has(err_of(config.load, { overrides = { 'data.skeleton=[a,b]' } }), 'data.skeleton')
+    end)
+
     it("LP's cross-key checks", function()
         has(err_of(config.load, { file = FIX .. '/bad_resize.yaml' }), 'multiple of 32')
         has(err_of(config.load, { overrides = { 'training.train_prob=0.9', 'training.val_prob=0.2' } }), '<= 1')

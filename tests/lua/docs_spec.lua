@@ -82,7 +82,7 @@ describe('docs', function()
     describe('Lua reference', function()
         local modules = {
             'tensor', 'optim', 'serialize', 'config', 'losses', 'models', 'video',
-            'data', 'predict', 'dataset', 'synth', 'train', 'dist', 'help', 'box',
+            'data', 'predict', 'dataset', 'synth', 'train', 'dist', 'help', 'box', 'plot',
         }
         modules[#modules + 1] = 'diagnostics'
         for _, X in ipairs(modules) do

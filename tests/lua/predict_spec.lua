@@ -117,14 +117,14 @@ describe('lpose.predict', function()
         assert.are.equal(3, n)
     end)
 
-    it('writes a labeled video with every frame, upsampled x2.5', function()
+    it('writes a labeled video with every frame, upsampled x2.5, with a legend panel at its right', function()
         local path = have_ffmpeg and gen('small.mp4', 9)
         if not path then return pending('ffmpeg cannot make a clip') end
         local res = assert(predict.video(tcn, path, { output_dir = tmp .. '/lab', sequence_length = 8,
                                                       label_video = true, confidence_thresh = 0 }))
         local r = assert(video.open(res.labeled_video))
         assert.are.equal(9, r.n_frames)
-        assert.are.equal(160, r.width)
+        assert.is_true(r.width > 160 and r.width % 2 == 0)
         assert.are.equal(160, r.height)
     end)
 

@@ -154,13 +154,27 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
 /* ------------------------------------------------------------------------
  * Labeled video (lp-data-train.md §3.7): every frame of video_path with the
  * keypoints of csv_path (a predictions CSV with one row per frame) drawn as
- * filled circles of radius 4 coloured from matplotlib's 'cool' colormap
- * (sampled evenly over the keypoints), hidden when the likelihood is below
- * confidence_thresh. Frames with a side <= 100 are upsampled x2.5, <= 192
- * x2 (bilinear), as LP. The frame number is drawn at the top left.
+ * circles of radius 4, one colour per keypoint; a keypoint whose likelihood
+ * is below confidence_thresh is drawn hollow (LP hides it). Frames with a
+ * side <= 100 are upsampled x2.5, <= 192 x2 (bilinear), as LP. A legend
+ * panel at the right of the frame names the keypoints and says what hollow
+ * means ("hollow: likelihood < 0.90"); the frame number is written at the
+ * top left. The output is the frame's height and the frame plus the legend
+ * wide (even sizes, for yuv420p).
  * ------------------------------------------------------------------------ */
 lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
                                 const char *out_path, double confidence_thresh);
+
+typedef struct lp_label_video_options {
+    double confidence_thresh;
+    /* n_edges pairs of keypoint names (the CSV header's), drawn as lines
+     * (lpose's data.skeleton); an unknown name is LP_STATUS_BAD_ARG. */
+    const char *const *skeleton;
+    int32_t n_edges;
+} lp_label_video_options;
+/* lp_predict_draw_video with a skeleton. */
+lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_path,
+                                     const char *out_path, const lp_label_video_options *options);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,7 @@ local keys = {
     { 'data.header_rows', 'list<int>?', opt = true },
     { 'data.num_targets', 'int?', opt = true },
     { 'data.allow_keypoint_name_mismatch', 'bool', opt = true, lpose = true },
+    { 'data.skeleton', 'list<list<string>>?', opt = true, lpose = true },
     -- training
     { 'training.imgaug', 'string|map', values = M.imgaug_presets },
     { 'training.imgaug_hflip', 'bool', opt = true },

@@ -155,6 +155,24 @@ local function lp_checks(cfg, errs)
     if type(nk) == 'number' and tree.is_list(names) and #names ~= nk then
         err('data.keypoint_names: %d names but data.num_keypoints is %d', #names, nk)
     end
+    -- data.skeleton: [name, name] pairs of data.keypoint_names (drawn on labeled frames)
+    local skeleton = val(cfg, 'data.skeleton')
+    if tree.is_list(skeleton) then
+        local known = {}
+        if tree.is_list(names) then for _, n in ipairs(names) do known[n] = true end end
+        for i, pair in ipairs(skeleton) do
+            if not tree.is_list(pair) or #pair ~= 2 then
+                err('data.skeleton[%d]: must be a pair [name, name], got %s', i, show(pair))
+            elseif tree.is_list(names) then
+                for _, n in ipairs(pair) do
+                    if type(n) == 'string' and not known[n] then
+                        err("data.skeleton[%d]: unknown keypoint '%s' (data.keypoint_names: %s)", i, n,
+                            table.concat(names, ', '))
+                    end
+                end
+            end
+        end
+    end
     -- LP asks for multiples of 128; lpose's models need only the backbone's
     -- stride of 32 (small inputs such as 64x64 make CPU experiments cheap).
     for _, d in ipairs({ 'height', 'width' }) do

@@ -422,7 +422,10 @@ end
 --- train.finish(run): loss curve, status file, and releases loaders/readers.
 function M.finish(run)
     local plot = require('lpose.train.plot')
-    if run.is_main then pcall(plot.loss_curves, run.logger, run.model_dir .. '/loss_curves.png') end
+    if run.is_main then -- a failed plot must not fail the run: say why and go on
+        local ok, res, err = pcall(plot.loss_curves, run.logger, run.model_dir .. '/loss_curves.png')
+        if not ok or not res then run.logger:message('loss_curves.png not written: ' .. tostring(ok and err or res)) end
+    end
     run.logger:close()
     write_status(run, run.interrupted and 'INTERRUPTED' or 'COMPLETED')
     if run.unlabeled then run.unlabeled:close() end
