@@ -82,6 +82,7 @@ struct lp_csv_writer {
     char *tmp;
     int32_t kind;
     int32_t n_keypoints;
+    int32_t n_coords; /* values per keypoint (PREDICTIONS): 3, or more (EKS) */
     int32_t with_set;
     int64_t n_rows;
 };
@@ -113,6 +114,8 @@ void lp_csv_writer_free(lp_csv_writer *w) {
     free(w);
 }
 
+static const char *const LP_COORDS[3] = { "x", "y", "likelihood" };
+
 lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
                              int32_t n_keypoints, const char *const *names, int32_t with_set,
                              lp_csv_writer **out) {
@@ -121,6 +124,16 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     if (path == NULL || out == NULL || n_keypoints < 1 ||
         (kind != LP_CSV_PREDICTIONS && kind != LP_CSV_METRIC))
         return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad arguments", fn);
+    return lp_csv_writer_open_coords(path, fn, kind, scorer, n_keypoints, names, 3, LP_COORDS,
+                                     with_set, out);
+}
+
+lp_status lp_csv_writer_open_coords(const char *path, const char *fn, int32_t kind,
+                                    const char *scorer, int32_t n_keypoints,
+                                    const char *const *names, int32_t n_coords,
+                                    const char *const *coords, int32_t with_set,
+                                    lp_csv_writer **out) {
+    *out = NULL;
     lp_csv_writer *w = calloc(1, sizeof *w);
     if (!w) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
     size_t n = strlen(path);
@@ -143,26 +156,31 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     }
     w->kind = kind;
     w->n_keypoints = n_keypoints;
+    w->n_coords = kind == LP_CSV_PREDICTIONS ? n_coords : 1;
     w->with_set = with_set != 0;
     FILE *f = w->f;
     char def[32];
 #define NAME(k) (names && names[k] ? names[k] : (snprintf(def, sizeof def, "bodypart%d", (k)), def))
     if (kind == LP_CSV_PREDICTIONS) {
         fputs("scorer", f);
-        for (int32_t k = 0; k < 3 * n_keypoints; ++k) {
+        for (int32_t k = 0; k < n_coords * n_keypoints; ++k) {
             fputc(',', f);
             put_field(f, scorer ? scorer : "");
         }
         if (w->with_set) fputs(",set", f);
         fputs("\nbodyparts", f);
         for (int32_t k = 0; k < n_keypoints; ++k)
-            for (int c = 0; c < 3; ++c) {
+            for (int c = 0; c < n_coords; ++c) {
                 fputc(',', f);
                 put_field(f, NAME(k));
             }
         if (w->with_set) fputc(',', f);
         fputs("\ncoords", f);
-        for (int32_t k = 0; k < n_keypoints; ++k) fputs(",x,y,likelihood", f);
+        for (int32_t k = 0; k < n_keypoints; ++k)
+            for (int c = 0; c < n_coords; ++c) {
+                fputc(',', f);
+                put_field(f, coords[c]);
+            }
         if (w->with_set) fputc(',', f);
         fputc('\n', f);
     } else {
@@ -178,21 +196,23 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     return LP_STATUS_OK;
 }
 
-lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const float *values,
-                                  const char *set) {
-    if (w == NULL || w->f == NULL || values == NULL)
+/* One row of float (f32 != NULL) or double values. */
+static lp_status write_row(lp_csv_writer *w, const char *index, const float *f32,
+                           const double *f64, const char *set) {
+    if (w == NULL || w->f == NULL || (f32 == NULL && f64 == NULL))
         return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_write_row: closed writer or NULL values");
     FILE *f = w->f;
     if (index)
         put_field(f, index);
     else
         fprintf(f, "%lld", (long long)w->n_rows);
-    int32_t nv = w->kind == LP_CSV_PREDICTIONS ? 3 * w->n_keypoints : w->n_keypoints;
+    int32_t nv = w->n_coords * w->n_keypoints;
     char buf[48];
     for (int32_t i = 0; i < nv; ++i) {
         fputc(',', f);
-        if (!isnan(values[i])) {
-            lp_format_double((double)values[i], sizeof buf, buf);
+        double v = f32 ? (double)f32[i] : f64[i];
+        if (!isnan(v)) {
+            lp_format_double(v, sizeof buf, buf);
             fputs(buf, f);
         }
     }
@@ -203,6 +223,19 @@ lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const flo
     fputc('\n', f);
     ++w->n_rows;
     return LP_STATUS_OK;
+}
+
+lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const float *values,
+                                  const char *set) {
+    if (values == NULL)
+        return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_write_row: closed writer or NULL values");
+    return write_row(w, index, values, NULL, set);
+}
+
+lp_status lp_csv_writer_write_row_f64(lp_csv_writer *w, const char *index, const double *values) {
+    if (values == NULL)
+        return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_write_row: closed writer or NULL values");
+    return write_row(w, index, NULL, values, NULL);
 }
 
 lp_status lp_csv_writer_close(lp_csv_writer *w) {
@@ -271,6 +304,8 @@ struct lp_csv_rows {
     int32_t kind;
     int32_t n_keypoints;
     int32_t with_set;
+    int32_t n_columns; /* value columns of a row (PREDICTIONS: any coords) */
+    int *cols;         /* PREDICTIONS: column of keypoint k's x, y, likelihood at 3k+c */
     char *scorer;
     char **names;
     int64_t lineno;
@@ -285,6 +320,7 @@ void lp_csv_rows_free(lp_csv_rows *r) {
     free(r->path);
     free(r->line);
     free(r->fields);
+    free(r->cols);
     free(r->scorer);
     if (r->names)
         for (int32_t k = 0; k < r->n_keypoints; ++k) free(r->names[k]);
@@ -307,6 +343,43 @@ static lp_status rows_fail(lp_csv_rows *r, const char *what) {
                                   (long long)r->lineno, what);
     lp_csv_rows_free(r);
     return st;
+}
+
+/* The columns of each keypoint's x, y and likelihood, keypoints in the
+ * order of their first column; other coords (the extra columns of an EKS
+ * CSV) are skipped. NULL, or what is wrong. */
+static const char *map_coords(lp_csv_rows *r, char *const *bodyparts, int nv, char *msg,
+                              size_t cap) {
+    static const char *const want[3] = { "x", "y", "likelihood" };
+    r->cols = malloc(sizeof(int) * 3 * (size_t)nv);
+    r->names = calloc((size_t)nv, sizeof(char *));
+    if (!r->cols || !r->names) return "out of memory";
+    for (int i = 0; i < nv; ++i) {
+        int c = 0;
+        while (c < 3 && strcmp(r->fields[1 + i], want[c]) != 0) ++c;
+        if (c == 3) continue;
+        int32_t k = 0;
+        while (k < r->n_keypoints && strcmp(r->names[k], bodyparts[i]) != 0) ++k;
+        if (k == r->n_keypoints) {
+            r->names[k] = strdup(bodyparts[i]);
+            for (int j = 0; j < 3; ++j) r->cols[3 * k + j] = -1;
+            ++r->n_keypoints;
+        }
+        if (r->cols[3 * k + c] >= 0) {
+            snprintf(msg, cap, "keypoint '%s' has two '%s' columns (%d and %d)",
+                     bodyparts[i], want[c], r->cols[3 * k + c] + 2, i + 2);
+            return msg;
+        }
+        r->cols[3 * k + c] = i;
+    }
+    if (r->n_keypoints == 0) return "no x, y, likelihood columns in the coords row";
+    for (int32_t k = 0; k < r->n_keypoints; ++k)
+        for (int c = 0; c < 3; ++c)
+            if (r->cols[3 * k + c] < 0) {
+                snprintf(msg, cap, "keypoint '%s' has no '%s' column", r->names[k], want[c]);
+                return msg;
+            }
+    return NULL;
 }
 
 lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
@@ -333,22 +406,34 @@ lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
     int nv = n - 1 - r->with_set;
     if (strcmp(r->fields[0], "scorer") == 0) {
         r->kind = LP_CSV_PREDICTIONS;
-        if (nv % 3 != 0 || nv == 0) return rows_fail(r, "the header must have 3 columns per keypoint");
-        r->n_keypoints = nv / 3;
+        if (nv == 0) return rows_fail(r, "the header has no value columns");
         r->scorer = strdup(r->fields[1]);
         if (!read_line(r)) return rows_fail(r, "missing bodyparts row");
         n = split_fields(r->line, r->fields, maxf);
         if (n < 1 + nv || strcmp(r->fields[0], "bodyparts") != 0)
             return rows_fail(r, "expected the bodyparts row");
-        r->names = calloc((size_t)r->n_keypoints, sizeof(char *));
-        for (int32_t k = 0; k < r->n_keypoints; ++k) r->names[k] = strdup(r->fields[1 + 3 * k]);
-        if (!read_line(r)) return rows_fail(r, "missing coords row");
-        n = split_fields(r->line, r->fields, maxf);
-        if (n < 1 + nv || strcmp(r->fields[0], "coords") != 0)
-            return rows_fail(r, "expected the coords row");
+        char **bodyparts = calloc((size_t)nv, sizeof(char *));
+        if (!bodyparts) return rows_fail(r, "out of memory");
+        for (int i = 0; i < nv; ++i) bodyparts[i] = strdup(r->fields[1 + i]);
+        const char *err = NULL;
+        char msg[320];
+        if (!read_line(r)) {
+            err = "missing coords row";
+        } else {
+            n = split_fields(r->line, r->fields, maxf);
+            if (n < 1 + nv || strcmp(r->fields[0], "coords") != 0)
+                err = "expected the coords row";
+            else
+                err = map_coords(r, bodyparts, nv, msg, sizeof msg);
+        }
+        for (int i = 0; i < nv; ++i) free(bodyparts[i]);
+        free(bodyparts);
+        if (err) return rows_fail(r, err);
+        r->n_columns = nv;
     } else if (r->fields[0][0] == '\0') {
         r->kind = LP_CSV_METRIC;
         r->n_keypoints = nv;
+        r->n_columns = nv;
         r->scorer = strdup("");
         r->names = calloc((size_t)nv, sizeof(char *));
         for (int32_t k = 0; k < nv; ++k) r->names[k] = strdup(r->fields[1 + k]);
@@ -369,11 +454,12 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
     }
     int nv = r->kind == LP_CSV_PREDICTIONS ? 3 * r->n_keypoints : r->n_keypoints;
     int n = split_fields(r->line, r->fields, r->max_fields);
-    if (n != 1 + nv + r->with_set)
+    if (n != 1 + r->n_columns + r->with_set)
         return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: expected %d fields, got %d",
-                              r->path, (long long)r->lineno, 1 + nv + r->with_set, n);
+                              r->path, (long long)r->lineno, 1 + r->n_columns + r->with_set, n);
     for (int i = 0; i < nv; ++i) {
-        const char *s = r->fields[1 + i];
+        int col = r->cols ? r->cols[i] : i;
+        const char *s = r->fields[1 + col];
         if (*s == '\0' || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
             vals[i] = NAN;
             continue;
@@ -382,7 +468,7 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
         vals[i] = strtod(s, &end);
         if (*end != '\0')
             return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: column %d: '%s' is not a number",
-                                  r->path, (long long)r->lineno, 2 + i, s);
+                                  r->path, (long long)r->lineno, 2 + col, s);
     }
     free(r->index);
     r->index = strdup(r->fields[0]);
