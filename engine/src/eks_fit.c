@@ -8,8 +8,8 @@
 
 #include "eks_internal.h"
 
-enum { GRID_PER_UNIT = 2 }; /* grid step 0.5 in log s: factor 1.65 in s */
-static const double LOG_TOL = 1e-4; /* final bracket width in log s */
+enum { GRID_PER_UNIT = 1 }; /* grid step 1 in log s: factor e in s */
+static const double LOG_TOL = 1e-3; /* final bracket width in log s: s to 0.1% */
 
 /* Summed log-likelihood of both coordinates at s = exp(u); -inf if not finite. */
 static double objective(double u, const double *const y[2], const double *const r[2],

@@ -24,13 +24,22 @@ lp_status lp_format_double(double v, int64_t capacity, char *out) {
         strcpy(out, v < 0 ? "-inf" : "inf");
         return LP_STATUS_OK;
     }
+    /* The shortest digits that read back as v. A double that some decimal of
+     * <= 15 significant digits reads back as is printed as that decimal
+     * (padded with zeros) by %.14e, since 15 digits survive a trip through a
+     * double (DBL_DIG); so 15 digits, zeros stripped below, are the shortest
+     * whenever they round-trip. Else the correctly rounded 16 digits round-trip
+     * if any 16 do, else 17 always do. Two tries, not up to seventeen: 16
+     * digits; if they round-trip, 15 may too; if not, 17. */
     char buf[40];
-    int p;
-    for (p = 1; p <= 17; ++p) {
-        snprintf(buf, sizeof buf, "%.*e", p - 1, v);
-        if (strtod(buf, NULL) == v) break;
+    snprintf(buf, sizeof buf, "%.15e", v);
+    if (strtod(buf, NULL) == v) {
+        char b15[40];
+        snprintf(b15, sizeof b15, "%.14e", v);
+        if (strtod(b15, NULL) == v) memcpy(buf, b15, sizeof buf);
+    } else {
+        snprintf(buf, sizeof buf, "%.16e", v);
     }
-    if (p > 17) snprintf(buf, sizeof buf, "%.16e", v);
     /* buf = [-]d[.ddd]e[+-]XX */
     const char *s = buf;
     int neg = 0;

@@ -424,6 +424,46 @@ static void test_csv(void) {
                    LP_STATUS_IO, "lp_eks_write_csv");
 }
 
+/* The EKS CSV prints f64 values with lp_format_double, which tries 15, 16,
+ * 17 digits only (predict_csv.c says why that is the shortest); here it is
+ * checked against the plain search over 1..17 digits on random doubles of
+ * many magnitudes, float32 values and short decimals: same digit count, and
+ * the text reads back as the value. */
+static int significant_digits(const char *s) {
+    int n = 0, lead = 1, last = 0;
+    for (; *s && *s != 'e'; ++s) {
+        if (*s < '0' || *s > '9') continue;
+        if (lead && *s == '0') continue;
+        lead = 0;
+        ++n;
+        if (*s != '0') last = n;
+    }
+    return last ? last : 1;
+}
+
+static void test_repr_shortest(void) {
+    int bad = 0;
+    for (int i = 0; i < 200000; ++i) {
+        double v;
+        switch (i % 3) {
+        case 0: v = normal() * pow(10.0, uniform(-8, 8)); break;
+        case 1: v = (double)(float)(normal() * pow(10.0, uniform(-5, 5))); break;
+        default: v = round(uniform(-1e4, 1e4)) / pow(10.0, (double)(i % 7)); break;
+        }
+        char got[48], ref[40];
+        lp_format_double(v, sizeof got, got);
+        int p = 1;
+        for (; p <= 17; ++p) {
+            snprintf(ref, sizeof ref, "%.*e", p - 1, v);
+            if (strtod(ref, NULL) == v) break;
+        }
+        if (strtod(got, NULL) != v || significant_digits(got) != p) {
+            if (bad++ < 5) printf("#   %s has %d digits, the shortest has %d (%s)\n", got, significant_digits(got), p, ref);
+        }
+    }
+    LP_CHECK(bad == 0);
+}
+
 static void test_bad_args(void) {
     double y[3] = { 1, 2, 3 }, r[3] = { 1, 1, 1 }, m[3], v[3], ll;
     LP_CHECK_FAILS(lp_eks_smooth_1d(y, r, 3, 0.0, 0, 1, m, v, &ll), LP_STATUS_BAD_ARG, "lp_eks_smooth_1d: s");
@@ -462,6 +502,7 @@ int main(void) {
     test_fit_recovers_s();
     test_ensemble_columns();
     test_csv();
+    test_repr_shortest();
     test_bad_args();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
