@@ -66,10 +66,12 @@ local function tensor_member(x, i, names)
     local t = x
     if not tensor.is_tensor(x) then
         if not (tensor.is_tensor(x.keypoints) and tensor.is_tensor(x.confidences)) then
-            argerror(fname, ('member %d: expected a CSV path, a (T, K, 3) tensor or {keypoints=, confidences=}'):format(i))
+            argerror(fname, ('member %d: expected a CSV path, a (T, K, 3) tensor or {keypoints=, confidences=}')
+                :format(i))
         end
         local kp, conf = x.keypoints:to('cpu'):double(), x.confidences:to('cpu'):double()
-        if kp:dim() ~= 3 or kp:size(3) ~= 2 or conf:dim() ~= 2 or kp:size(1) ~= conf:size(1) or kp:size(2) ~= conf:size(2) then
+        if kp:dim() ~= 3 or kp:size(3) ~= 2 or conf:dim() ~= 2
+                or kp:size(1) ~= conf:size(1) or kp:size(2) ~= conf:size(2) then
             argerror(fname, ('member %d: keypoints must be (T, K, 2) and confidences (T, K)'):format(i))
         end
         t = tensor.cat({ kp, conf:unsqueeze(3) }, 3)
@@ -126,8 +128,8 @@ local function select_keypoints(members, wanted)
         if wanted == nil and #m.names ~= #names then
             for _, name in ipairs(m.names) do
                 if not find(names, name) then
-                    return nil, ("%s has keypoint '%s', which %s lacks: the files are not of the same model set"):format(
-                        m.source, name, first.source)
+                    return nil, ("%s has keypoint '%s', which %s lacks: the files are not of the same model set")
+                        :format(m.source, name, first.source)
                 end
             end
         end
@@ -289,7 +291,9 @@ end
 function M.write_csv(path, res)
     local fname = 'eks.write_csv'
     if type(path) ~= 'string' then argerror(fname, 'expected a path, got ' .. type(path)) end
-    if type(res) ~= 'table' or not tensor.is_tensor(res.values) then argerror(fname, 'expected a result of eks.smooth') end
+    if type(res) ~= 'table' or not tensor.is_tensor(res.values) then
+        argerror(fname, 'expected a result of eks.smooth')
+    end
     local v = res.values:to('cpu'):double():contiguous()
     local T, K = v:size(1), v:size(2)
     local names_c = ffi.new('const char*[?]', K)
@@ -311,7 +315,10 @@ end
 --- eks.column(result, name) -> tensor (T, K): one of eks.columns for every keypoint
 function M.column(res, name)
     local i = find(M.columns, name)
-    if not i then argerror('eks.column', ("unknown column '%s' (one of %s)"):format(tostring(name), table.concat(M.columns, ', '))) end
+    if not i then
+        argerror('eks.column', ("unknown column '%s' (one of %s)"):format(tostring(name),
+            table.concat(M.columns, ', ')))
+    end
     return res.values:select(3, i)
 end
 

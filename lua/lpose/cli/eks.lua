@@ -77,7 +77,7 @@ function M.parse(args)
         opts.smooth = 'auto'
     else
         local s = tonumber(o.smooth)
-        if not s or not (s > 0) or s == math.huge then
+        if not s or s ~= s or s <= 0 or s == math.huge then
             return nil, "--smooth must be 'auto' or a number > 0, got " .. o.smooth
         end
         opts.smooth = s
@@ -97,7 +97,8 @@ function M.command(args)
         #res.names, res.csv, os.clock() - t0))
     local how = opts.smooth == 'auto' and 'fitted' or 'given'
     for k, name in ipairs(res.names) do
-        print(('  %-24s s = %.6g (%s)'):format(name, res.smooth[k], res.smooth[k] == res.smooth[k] and how or 'no data'))
+        local s = res.smooth[k]
+        print(('  %-24s s = %.6g (%s)'):format(name, s, s == s and how or 'no data'))
     end
     return true
 end
