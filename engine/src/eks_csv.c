@@ -15,9 +15,7 @@ lp_status lp_eks_write_csv(const char *path, int64_t n_frames, int32_t n_keypoin
     lp_status st = lp_csv_writer_open_coords(path, fn, LP_CSV_PREDICTIONS, "ensemble-kalman_tracker",
                                              n_keypoints, names, LP_EKS_N_COLUMNS, coords, 0, &w);
     if (st) return st;
-    const int64_t row = (int64_t)n_keypoints * LP_EKS_N_COLUMNS;
-    for (int64_t t = 0; t < n_frames && !st; ++t)
-        st = lp_csv_writer_write_row_f64(w, index ? index[t] : NULL, values + t * row);
+    st = lp_csv_writer_write_rows_f64(w, n_frames, index, values);
     if (!st) st = lp_csv_writer_close(w);
     lp_csv_writer_free(w);
     return lp_error_prefix(st, fn);

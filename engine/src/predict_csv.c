@@ -2,6 +2,7 @@
  * reader) and Python's shortest round-trip repr of doubles. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,10 +206,9 @@ lp_status lp_csv_writer_open_coords(const char *path, const char *fn, int32_t ki
     return LP_STATUS_OK;
 }
 
-/* One row of float (f32 != NULL) or double values. */
-static lp_status write_row(lp_csv_writer *w, const char *index, const float *f32,
-                           const double *f64, const char *set) {
-    if (w == NULL || w->f == NULL || (f32 == NULL && f64 == NULL))
+lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const float *values,
+                                  const char *set) {
+    if (w == NULL || w->f == NULL || values == NULL)
         return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_write_row: closed writer or NULL values");
     FILE *f = w->f;
     if (index)
@@ -219,9 +219,8 @@ static lp_status write_row(lp_csv_writer *w, const char *index, const float *f32
     char buf[48];
     for (int32_t i = 0; i < nv; ++i) {
         fputc(',', f);
-        double v = f32 ? (double)f32[i] : f64[i];
-        if (!isnan(v)) {
-            lp_format_double(v, sizeof buf, buf);
+        if (!isnan(values[i])) {
+            lp_format_double((double)values[i], sizeof buf, buf);
             fputs(buf, f);
         }
     }
@@ -234,17 +233,132 @@ static lp_status write_row(lp_csv_writer *w, const char *index, const float *f32
     return LP_STATUS_OK;
 }
 
-lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const float *values,
-                                  const char *set) {
-    if (values == NULL)
-        return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_write_row: closed writer or NULL values");
-    return write_row(w, index, values, NULL, set);
+/* ------------------------------------------------ many f64 rows, in parallel
+ * Python's repr of a double costs ~1 us (two printf/strtod tries), so a
+ * 100,000-frame EKS output (15 M values) is formatted by several threads,
+ * each a block of rows into its own buffer; the blocks are written in order. */
+
+typedef struct text_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} text_buf;
+
+static void buf_put(text_buf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1 << 16;
+        while (cap < b->n + n) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
 }
 
-lp_status lp_csv_writer_write_row_f64(lp_csv_writer *w, const char *index, const double *values) {
-    if (values == NULL)
-        return lp_set_error(LP_STATUS_BAD_ARG, "lp_csv_writer_write_row: closed writer or NULL values");
-    return write_row(w, index, NULL, values, NULL);
+/* put_field's quoting, into a buffer. */
+static void buf_field(text_buf *b, const char *s) {
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        buf_put(b, s, strlen(s));
+        return;
+    }
+    buf_put(b, "\"", 1);
+    for (; *s; ++s) {
+        if (*s == '"') buf_put(b, "\"", 1);
+        buf_put(b, s, 1);
+    }
+    buf_put(b, "\"", 1);
+}
+
+typedef struct rows_job {
+    int64_t first, n;  /* rows of this block, counted from the call's first */
+    int64_t row0;      /* the writer's row count at the call (default index) */
+    int32_t n_values;
+    const char *const *index;
+    const double *values;
+    text_buf out;
+} rows_job;
+
+static void *format_rows(void *arg) {
+    rows_job *j = arg;
+    char num[48];
+    j->out.n = 0;
+    for (int64_t i = j->first; i < j->first + j->n; ++i) {
+        if (j->index) {
+            buf_field(&j->out, j->index[i]);
+        } else {
+            int len = snprintf(num, sizeof num, "%lld", (long long)(j->row0 + i));
+            buf_put(&j->out, num, (size_t)len);
+        }
+        const double *v = j->values + i * j->n_values;
+        for (int32_t c = 0; c < j->n_values; ++c) {
+            buf_put(&j->out, ",", 1);
+            if (!isnan(v[c])) {
+                lp_format_double(v[c], sizeof num, num);
+                buf_put(&j->out, num, strlen(num));
+            }
+        }
+        buf_put(&j->out, "\n", 1);
+    }
+    return NULL;
+}
+
+enum { ROWS_MAX_THREADS = 8, ROWS_PER_BLOCK = 2048 };
+
+lp_status lp_csv_writer_write_rows_f64(lp_csv_writer *w, int64_t n_rows, const char *const *index,
+                                       const double *values) {
+    const char *fn = "lp_csv_writer_write_rows_f64";
+    if (w == NULL || w->f == NULL || values == NULL || n_rows < 0 || w->with_set)
+        return lp_errorf(LP_STATUS_BAD_ARG, "%s: closed writer, NULL values or a set column", fn);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = cores < 1 ? 1 : cores > ROWS_MAX_THREADS ? ROWS_MAX_THREADS : (int)cores;
+    rows_job jobs[ROWS_MAX_THREADS];
+    memset(jobs, 0, sizeof jobs);
+    lp_status st = LP_STATUS_OK;
+    int64_t row0 = w->n_rows;
+    for (int64_t r = 0; r < n_rows && !st; r += (int64_t)nt * ROWS_PER_BLOCK) {
+        if (lp_interrupt_pending()) {
+            st = lp_errorf(LP_STATUS_INTERRUPTED, "%s: interrupted!", fn);
+            break;
+        }
+        pthread_t th[ROWS_MAX_THREADS];
+        int started[ROWS_MAX_THREADS] = { 0 };
+        int nj = 0;
+        for (; nj < nt && r + (int64_t)nj * ROWS_PER_BLOCK < n_rows; ++nj) {
+            rows_job *j = &jobs[nj];
+            j->first = r + (int64_t)nj * ROWS_PER_BLOCK;
+            j->n = n_rows - j->first < ROWS_PER_BLOCK ? n_rows - j->first : ROWS_PER_BLOCK;
+            j->row0 = row0;
+            j->n_values = w->n_coords * w->n_keypoints;
+            j->index = index;
+            j->values = values;
+            /* job 0 runs on this thread; a thread that cannot start runs here too */
+            if (nj > 0) started[nj] = pthread_create(&th[nj], NULL, format_rows, j) == 0;
+        }
+        format_rows(&jobs[0]);
+        for (int k = 1; k < nj; ++k) {
+            if (started[k])
+                pthread_join(th[k], NULL);
+            else
+                format_rows(&jobs[k]);
+        }
+        for (int k = 0; k < nj && !st; ++k) {
+            if (jobs[k].out.oom) {
+                st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+            } else if (fwrite(jobs[k].out.p, 1, jobs[k].out.n, w->f) != jobs[k].out.n) {
+                st = lp_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->path, strerror(errno));
+            } else {
+                w->n_rows += jobs[k].n;
+            }
+        }
+    }
+    for (int k = 0; k < ROWS_MAX_THREADS; ++k) free(jobs[k].out.p);
+    return st;
 }
 
 lp_status lp_csv_writer_close(lp_csv_writer *w) {

@@ -32,8 +32,11 @@ lp_status lp_csv_writer_open_coords(const char *path, const char *fn, int32_t ki
                                     const char *const *names, int32_t n_coords,
                                     const char *const *coords, int32_t with_set,
                                     lp_csv_writer **out);
-/* One row of n_keypoints * n_coords doubles (NaN: empty field), no set. */
-lp_status lp_csv_writer_write_row_f64(lp_csv_writer *w, const char *index, const double *values);
+/* n_rows rows of doubles (row-major, n_keypoints * n_coords each), index
+ * labels (NULL: the row numbers), formatted by up to 8 threads; no set
+ * column. Polls the interrupt flag every few thousand rows. */
+lp_status lp_csv_writer_write_rows_f64(lp_csv_writer *w, int64_t n_rows, const char *const *index,
+                                       const double *values);
 
 /* Background decode of windows (predict_prefetch.c). */
 typedef struct lp_prefetch lp_prefetch;

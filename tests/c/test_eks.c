@@ -408,6 +408,38 @@ static void test_csv(void) {
         LP_CHECK(same);
         lp_csv_table_free(tab);
     }
+    /* more rows than one formatting block (2048; several threads), with labels */
+    {
+        enum { TB = 5000 };
+        double *vb = malloc(sizeof(double) * TB * C);
+        char **labels = malloc(sizeof(char *) * TB);
+        for (int i = 0; i < TB * C; ++i) vb[i] = i % 17 == 0 ? NAN : normal() * 1e3;
+        for (int t = 0; t < TB; ++t) {
+            labels[t] = malloc(32);
+            snprintf(labels[t], 32, t % 3 ? "img%05d.png" : "a,\"%d\"", t);
+        }
+        char big[256];
+        snprintf(big, sizeof big, "%s/eks_big.csv", g_dir);
+        LP_CHECK_OK(lp_eks_write_csv(big, TB, 1, names, (const char *const *)labels, vb));
+        lp_csv_table *tb = NULL;
+        LP_CHECK_OK(lp_csv_table_read(big, &tb));
+        if (tb) {
+            int same = lp_csv_table_n_rows(tb) == TB;
+            const double *got = lp_csv_table_values(tb);
+            for (int t = 0; same && t < TB; ++t) {
+                same &= strcmp(lp_csv_table_index(tb, t), labels[t]) == 0;
+                for (int c = 0; c < 3; ++c) {
+                    double a = got[t * 3 + c], b = vb[t * C + c];
+                    same &= a == b || (isnan(a) && isnan(b));
+                }
+            }
+            LP_CHECK(same);
+            lp_csv_table_free(tb);
+        }
+        for (int t = 0; t < TB; ++t) free(labels[t]);
+        free(labels);
+        free(vb);
+    }
     /* no leftover temporary file beside it */
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
