@@ -254,6 +254,11 @@ static void test_fit_recovers_s(void) {
         lp_eks_params p = lp_eks_default_params();
         double s_hat = NAN;
         LP_CHECK_OK(lp_eks_smooth(pred, 1, T, 1, &p, &s_hat, out));
+        /* r is the same every frame, so fitting on each frame's r is the same objective */
+        double s_frame = NAN;
+        p.fit_noise = LP_EKS_FIT_FRAME_VARIANCE;
+        LP_CHECK_OK(lp_eks_smooth(pred, 1, T, 1, &p, &s_frame, out));
+        LP_CHECK(s_frame == s_hat);
         /* loglik(u) of both coordinates with eks's prior (mean, variance of y) */
         double info = 0.0, at[3];
         const double h = 0.01;
