@@ -466,6 +466,19 @@ static void test_csv(void) {
  * checked against the plain search over 1..17 digits on random doubles of
  * many magnitudes, float32 values and short decimals: same digit count, and
  * the text reads back as the value. */
+/* The significant digits of a number's text, trailing zeros dropped. */
+static void digit_string(const char *s, char *out) {
+    int lead = 1, n = 0, last = 0;
+    for (; *s && *s != 'e'; ++s) {
+        if (*s < '0' || *s > '9') continue;
+        if (lead && *s == '0') continue;
+        lead = 0;
+        out[n++] = *s;
+        if (*s != '0') last = n;
+    }
+    out[last ? last : 0] = '\0';
+}
+
 static int significant_digits(const char *s) {
     int n = 0, lead = 1, last = 0;
     for (; *s && *s != 'e'; ++s) {
@@ -480,13 +493,23 @@ static int significant_digits(const char *s) {
 
 static void test_repr_shortest(void) {
     int bad = 0;
-    for (int i = 0; i < 200000; ++i) {
+    for (int i = 0; i < 300000; ++i) {
         double v;
-        switch (i % 3) {
-        case 0: v = normal() * pow(10.0, uniform(-8, 8)); break;
+        switch (i % 5) {
+        case 0: v = normal() * pow(10.0, uniform(-8, 18)); break;
         case 1: v = (double)(float)(normal() * pow(10.0, uniform(-5, 5))); break;
-        default: v = round(uniform(-1e4, 1e4)) / pow(10.0, (double)(i % 7)); break;
+        case 2: v = round(uniform(-1e4, 1e4)) / pow(10.0, (double)(i % 7)); break;
+        case 3: /* powers of ten and their neighbours, the ends of the fast range */
+            v = pow(10.0, (double)(i / 5 % 24 - 7));
+            for (int k = i / 120 % 5; k > 0; --k) v = nextafter(v, i % 2 ? 0.0 : 1e300);
+            break;
+        default: /* binary ties; powers of two (a closer double below) and their neighbours */
+            v = i % 2 ? ldexp(round(uniform(1, 1 << 20)), (int)uniform(-40, 40))
+                      : ldexp(1.0, (int)uniform(-60, 80));
+            if (i % 4 == 0) v = nextafter(v, i % 8 ? 0.0 : 1e300);
+            break;
         }
+        if (i % 11 == 0) v = -v;
         char got[48], ref[40];
         lp_format_double(v, sizeof got, got);
         int p = 1;
@@ -494,7 +517,10 @@ static void test_repr_shortest(void) {
             snprintf(ref, sizeof ref, "%.*e", p - 1, v);
             if (strtod(ref, NULL) == v) break;
         }
-        if (strtod(got, NULL) != v || significant_digits(got) != p) {
+        char dg[40], dr[40];
+        digit_string(got, dg);
+        digit_string(ref, dr);
+        if (strtod(got, NULL) != v || significant_digits(got) != p || strcmp(dg, dr) != 0) {
             if (bad++ < 5) printf("#   %s has %d digits, the shortest has %d (%s)\n", got, significant_digits(got), p, ref);
         }
     }
