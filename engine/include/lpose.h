@@ -538,5 +538,6 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out);
 #include "lpose/predict.h"
 #include "lpose/dist.h"
 #include "lpose/plot.h"
+#include "lpose/eks.h"
 
 #endif /* LPOSE_H */

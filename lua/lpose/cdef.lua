@@ -697,4 +697,37 @@ lp_status lp_plot_image_png(const uint8_t *rgb, int32_t height, int32_t width, i
                             const lp_plot_image_options *options, const char *path);
 lp_status lp_plot_colormap(const float *values, int64_t n, double vmin, double vmax,
                            uint8_t *out_rgb);
+typedef enum lp_eks_average {
+    LP_EKS_MEDIAN = 0,
+    LP_EKS_MEAN = 1
+} lp_eks_average;
+typedef enum lp_eks_variance {
+    LP_EKS_VAR_CONFIDENCE_WEIGHTED = 0,
+    LP_EKS_VAR_PLAIN = 1
+} lp_eks_variance;
+typedef enum lp_eks_fit_noise {
+    LP_EKS_FIT_MEDIAN_VARIANCE = 0,
+    LP_EKS_FIT_FRAME_VARIANCE = 1
+} lp_eks_fit_noise;
+typedef struct lp_eks_params {
+    int32_t average;
+    int32_t variance;
+    int32_t fit_noise;
+    double smooth;
+    double log_s_min;
+    double log_s_max;
+} lp_eks_params;
+lp_eks_params lp_eks_default_params(void);
+enum { LP_EKS_N_COLUMNS = 9 };
+const char *lp_eks_column_name(int32_t i);
+lp_status lp_eks_smooth_1d(const double *y, const double *r, int64_t n, double s, double m0,
+                           double p0, double *out_mean, double *out_var, double *out_loglik);
+lp_status lp_eks_loglik_1d(const double *y, const double *r, int64_t n, double s, double m0,
+                           double p0, double *out);
+lp_status lp_eks_smooth(const double *predictions, int32_t n_models, int64_t n_frames,
+                        int32_t n_keypoints, const lp_eks_params *params, double *out_smooth,
+                        double *out);
+lp_status lp_eks_write_csv(const char *path, int64_t n_frames, int32_t n_keypoints,
+                           const char *const *keypoint_names, const char *const *index,
+                           const double *values);
 ]]

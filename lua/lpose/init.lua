@@ -45,7 +45,7 @@ local lazy = {
     config = 'lpose.config', losses = 'lpose.losses', train = 'lpose.train',
     predict = 'lpose.predict', dataset = 'lpose.dataset', synth = 'lpose.synth',
     metrics = 'lpose.metrics', experiment = 'lpose.experiment', dist = 'lpose.dist',
-    help = 'lpose.help', plot = 'lpose.plot',
+    help = 'lpose.help', plot = 'lpose.plot', eks = 'lpose.eks',
     diagnostics = 'lpose.diagnostics',
 }
 
