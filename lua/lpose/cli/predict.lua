@@ -11,7 +11,10 @@ usage: lpose predict MODEL_DIR VIDEO_OR_DIR... [--output DIR] [--label-video]
 
 MODEL_DIR holds config.yaml and a checkpoint: checkpoints/best.lpt of a
 training run, else model.lpt written by model:save (another single *.lpt
-file is accepted). Each video (a folder
+file is accepted), or it is an ensemble directory (ensemble.json, from
+lpose train --members N): every member predicts each video, which is decoded
+once for all of them, into MEMBER/video_preds/ (with --output:
+OUTPUT/member_<i>/). Each video (a folder
 means every .mp4/.avi/.mov in it) is written, as Lightning Pose does, to
 OUTPUT/<stem>.csv with OUTPUT/<stem>_temporal_norm.csv, and with
 --label-video OUTPUT/<stem>_labeled.mp4. OUTPUT defaults to
@@ -128,6 +131,20 @@ function M.load_model(dir, device)
     return model, cfg
 end
 
+-- ENSEMBLE_DIR/ensemble.json -> {{name =, path =, model =}, ...} | nil, err
+-- (every member loaded, or the first that cannot be named)
+function M.load_members(dir, device)
+    local manifest, err = require('lpose.ensemble').load(dir)
+    if not manifest then return nil, err end
+    local members = {}
+    for i, m in ipairs(manifest.members) do
+        local model, merr = M.load_model(m.path, device)
+        if not model then return nil, ('ensemble %s, member %d: %s'):format(dir, i - 1, merr) end
+        members[i] = { name = m.dir, path = m.path, model = model }
+    end
+    return members
+end
+
 -- LP computes the PCA metrics whenever the config names PCA columns: fit them on
 -- the train split of the training labels (as the losses do). nil when not configured.
 function M.fit_pca(cfg)
@@ -172,9 +189,23 @@ local function predict_all(work, model, pcas, o)
         for _, path in ipairs(item.outputs) do
             if not exists(path) then work.fresh[#work.fresh + 1] = path end
         end
-        if item.video then
+        if item.video and item.members then
             local v = item.video
-            local res, err = predict.video(model, v, {
+            local results, err = predict.video_ensemble(item.models, v, {
+                output_dirs = item.dirs, sequence_length = o.T, edge = o.edge,
+                label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
+                written = work.written,
+            })
+            if not results then return nil, 'predict: ' .. err end
+            for m, res in ipairs(results) do
+                for _, w in ipairs(res.warnings) do io.stderr:write('lpose: warning: ', w, '\n') end
+                print(('%s [%s]: %d frames, model %.1f frames/s -> %s'):format(v, item.members[m], res.n_frames,
+                    res.fps_model, res.csv))
+            end
+            work.done[i] = ('%s -> %d member CSVs'):format(v, #results)
+        elseif item.video then
+            local v = item.video
+            local res, err = predict.video(item.model or model, v, {
                 output_dir = work.out_dir, sequence_length = o.T, edge = o.edge,
                 label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
                 written = work.written,
@@ -186,7 +217,7 @@ local function predict_all(work, model, pcas, o)
             if res.labeled_video then print('  labeled video: ' .. res.labeled_video) end
             work.done[i] = v .. ' -> ' .. res.csv
         else
-            local res, err = predict.labeled(model, item.csv, item.data_dir, {
+            local res, err = predict.labeled(item.model or model, item.csv, item.data_dir, {
                 output_dir = item.dir, pca = pcas, written = work.written,
             })
             if not res then return nil, 'predict: ' .. err end
@@ -250,8 +281,16 @@ function M.command(args)
     end
     if o.edge and o.edge ~= 'lp' and o.edge ~= 'pad' then return nil, "predict: --edge must be 'lp' or 'pad'" end
     local model_dir = pos[1]:gsub('/+$', '')
-    local model, cfg = M.load_model(model_dir, o.device)
-    if not model then return nil, 'predict: ' .. cfg end
+    local members, model, cfg
+    if require('lpose.ensemble').is_ensemble(model_dir) then
+        local merr
+        members, merr = M.load_members(model_dir, o.device)
+        if not members then return nil, 'predict: ' .. merr end
+        model, cfg = members[1].model, members[1].model.cfg
+    else
+        model, cfg = M.load_model(model_dir, o.device)
+        if not model then return nil, 'predict: ' .. cfg end
+    end
 
     local videos = {}
     for i = 2, #pos do
@@ -276,16 +315,30 @@ function M.command(args)
     local out_dir = o.output or (model_dir .. '/video_preds')
     local work = { items = {}, done = {}, out_dir = out_dir }
     for _, v in ipairs(videos) do
-        work.items[#work.items + 1] = { video = v, label = v, outputs = video_outputs(out_dir, v) }
+        if members then
+            local item = { video = v, label = v, outputs = {}, models = {}, dirs = {}, members = {} }
+            for m, member in ipairs(members) do
+                item.models[m], item.members[m] = member.model, member.name
+                item.dirs[m] = o.output and (o.output .. '/' .. member.name) or (member.path .. '/video_preds')
+                for _, path in ipairs(video_outputs(item.dirs[m], v)) do item.outputs[#item.outputs + 1] = path end
+            end
+            work.items[#work.items + 1] = item
+        else
+            work.items[#work.items + 1] = { video = v, label = v, outputs = video_outputs(out_dir, v) }
+        end
     end
     if o.frames then
         local csv = o.frames
         local name = csv:match('([^/]+)$')
-        local dir = o.output and (o.output .. '/' .. name) or (model_dir .. '/image_preds/' .. name)
-        work.items[#work.items + 1] = {
-            csv = csv, dir = dir, label = 'labeled frames ' .. csv, outputs = frames_outputs(dir),
-            data_dir = o['data-dir'] or (cfg.data and cfg.data.data_dir) or csv:match('^(.*)/[^/]*$') or '.',
-        }
+        local data_dir = o['data-dir'] or (cfg.data and cfg.data.data_dir) or csv:match('^(.*)/[^/]*$') or '.'
+        for _, member in ipairs(members or { { path = model_dir, model = model } }) do
+            local dir = member.path .. '/image_preds/' .. name
+            if o.output then dir = o.output .. '/' .. (member.name and (member.name .. '/') or '') .. name end
+            work.items[#work.items + 1] = {
+                csv = csv, dir = dir, model = member.model, outputs = frames_outputs(dir), data_dir = data_dir,
+                label = 'labeled frames ' .. csv .. (member.name and (' [' .. member.name .. ']') or ''),
+            }
+        end
     end
     -- Under lpose.cli.protect, as `lpose run` runs scripts: Ctrl-C is armed, an
     -- expected error is one line (exit 1), a bug keeps its traceback (exit 2).
