@@ -40,6 +40,21 @@ function M.load(dir)
     return manifest
 end
 
+--- ensemble.load_models(dir [, device]) -> {{name =, path =, model =}, ...} | nil, err
+-- Every member's model (lpose.models.load_dir), or an error naming the first
+-- member that cannot be loaded.
+function M.load_models(dir, device)
+    local manifest, err = M.load(dir)
+    if not manifest then return nil, err end
+    local members = {}
+    for i, m in ipairs(manifest.members) do
+        local model, merr = require('lpose.models').load_dir(m.path, device)
+        if not model then return nil, ('ensemble %s, member %d: %s'):format(dir, i - 1, merr) end
+        members[i] = { name = m.dir, path = m.path, model = model }
+    end
+    return members
+end
+
 --- ensemble.member_seeds(cfg, i, vary_data) -> rng_seed_model_pt, rng_seed_data_pt
 -- Member i (0-based) adds i to the config's model seed (initialisation of the
 -- heads, order of the batches); with vary_data also to the data seed (the

@@ -10,6 +10,7 @@ local q, slurp, write = support.q, support.slurp, support.write
 local tmp = support.mktemp('ensemble_spec')
 local project = tmp .. '/project'
 local exe = support.exe()
+local _ -- the ignored stdout of lpose_cmd
 
 local function lpose_cmd(args)
     local quoted = {}
@@ -63,7 +64,8 @@ describe('ensembles', function()
         rc, _, err = lpose_cmd({ 'train', cfg, '--vary-data', '--output', tmp .. '/one' })
         assert.are.equal(1, rc)
         assert.truthy(err:find('--vary-data needs --members', 1, true), err)
-        rc, _, err = lpose_cmd({ 'train', cfg, '--members', '2', 'training.resume_from=x.lpt', '--output', tmp .. '/one' })
+        rc, _, err = lpose_cmd({ 'train', cfg, '--members', '2', 'training.resume_from=x.lpt',
+            '--output', tmp .. '/one' })
         assert.are.equal(1, rc)
         assert.truthy(err:find('resumes its members itself', 1, true), err)
     end)

@@ -47,18 +47,7 @@ are removed, finished files are complete).]]
 
 local exists, is_dir = require('lpose.train.files').exists, require('lpose.train.files').is_dir
 
-local function list_dir(path, pattern)
-    path = path:gsub('(.)/+$', '%1')
-    local out = {}
-    local p = io.popen("ls -1 '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null")
-    if not p then return out end
-    for name in p:lines() do
-        if name:lower():match(pattern) then out[#out + 1] = path .. '/' .. name end
-    end
-    p:close()
-    table.sort(out)
-    return out
-end
+local list_dir = require('lpose.train.files').list
 
 local flags = { ['label-video'] = true, ['no-metrics'] = true, help = true }
 local valued = { output = true, device = true, frames = true, ['data-dir'] = true, edge = true,
@@ -91,58 +80,6 @@ local function parse(args)
         i = i + 1
     end
     return o, pos
-end
-
--- config.yaml + checkpoint of MODEL_DIR -> model, cfg | nil, err
-function M.load_model(dir, device)
-    if not is_dir(dir) then return nil, ("model directory '%s' does not exist"):format(dir) end
-    local cfg_path = dir .. '/config.yaml'
-    if not exists(cfg_path) then return nil, ("%s: no config.yaml"):format(dir) end
-    local ok, cfg = pcall(require('lpose.config').load, { file = cfg_path })
-    if not ok then return nil, ('%s: %s'):format(cfg_path, tostring(cfg)) end
-    -- a training run's best model, else model.lpt, else the only .lpt there
-    local ckpt = dir .. '/checkpoints/best.lpt'
-    if not exists(ckpt) then ckpt = dir .. '/model.lpt' end
-    if not exists(ckpt) then
-        local found = list_dir(dir, '%.lpt$')
-        if #found == 0 then
-            return nil, ("%s: no checkpoint (expected checkpoints/best.lpt or model.lpt)"):format(dir)
-        end
-        if #found > 1 then return nil, ("%s: several .lpt checkpoints, name one model.lpt"):format(dir) end
-        ckpt = found[1]
-    end
-    local models = require('lpose.models')
-    local model, err = models.load(ckpt)
-    if not model then return nil, ("cannot load checkpoint %s: %s"):format(ckpt, err) end
-    local conf = model:config()
-    local K = cfg.data and cfg.data.num_keypoints
-    if K and K ~= conf.num_keypoints then
-        return nil, ('%s: config.yaml has %d keypoints, the checkpoint %d'):format(dir, K, conf.num_keypoints)
-    end
-    model.cfg = cfg
-    model:eval()
-    if device and device ~= 'auto' then
-        local okd, derr = pcall(model.to, model, device)
-        if not okd then return nil, 'cannot use device ' .. device .. ': ' .. tostring(derr) end
-    elseif device == nil or device == 'auto' then
-        local lpose = require('lpose')
-        if lpose.cuda_device_count() > 0 then pcall(model.to, model, 'cuda') end
-    end
-    return model, cfg
-end
-
--- ENSEMBLE_DIR/ensemble.json -> {{name =, path =, model =}, ...} | nil, err
--- (every member loaded, or the first that cannot be named)
-function M.load_members(dir, device)
-    local manifest, err = require('lpose.ensemble').load(dir)
-    if not manifest then return nil, err end
-    local members = {}
-    for i, m in ipairs(manifest.members) do
-        local model, merr = M.load_model(m.path, device)
-        if not model then return nil, ('ensemble %s, member %d: %s'):format(dir, i - 1, merr) end
-        members[i] = { name = m.dir, path = m.path, model = model }
-    end
-    return members
 end
 
 -- LP computes the PCA metrics whenever the config names PCA columns: fit them on
@@ -284,11 +221,11 @@ function M.command(args)
     local members, model, cfg
     if require('lpose.ensemble').is_ensemble(model_dir) then
         local merr
-        members, merr = M.load_members(model_dir, o.device)
+        members, merr = require('lpose.ensemble').load_models(model_dir, o.device)
         if not members then return nil, 'predict: ' .. merr end
         model, cfg = members[1].model, members[1].model.cfg
     else
-        model, cfg = M.load_model(model_dir, o.device)
+        model, cfg = require('lpose.models').load_dir(model_dir, o.device)
         if not model then return nil, 'predict: ' .. cfg end
     end
 
