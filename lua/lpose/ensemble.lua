@@ -55,6 +55,58 @@ function M.load_models(dir, device)
     return members
 end
 
+--- ensemble.predict_video(members, video_path [, opts]) -> {members = {result...}, eks = result} | nil, err
+-- Every member on the video, each frame decoded once for all of them
+-- (lpose.predict.video_ensemble; member i writes member_dirs[i], default
+-- MEMBER/video_preds), then the Ensemble Kalman Smoother over the members'
+-- CSVs (lpose.eks.smooth) into opts.output_dir (default ENSEMBLE/video_preds)
+-- as <stem>.csv: the ensemble's prediction. members: from ensemble.load_models.
+-- opts: those of predict.video_ensemble, plus output_dir, member_dirs and the
+-- EKS options smooth ('auto'), average ('median').
+function M.predict_video(members, video_path, opts)
+    opts = opts or {}
+    local predict = require('lpose.predict')
+    local models, dirs = {}, {}
+    for i, m in ipairs(members) do
+        models[i] = m.model
+        dirs[i] = opts.member_dirs and opts.member_dirs[i] or (m.path .. '/video_preds')
+    end
+    local popts = {}
+    for k, v in pairs(opts) do popts[k] = v end
+    popts.output_dirs = dirs
+    local results, err = predict.video_ensemble(models, video_path, popts)
+    if not results then return nil, err end
+    local csvs = {}
+    for i, r in ipairs(results) do csvs[i] = r.csv end
+    local out_dir = opts.output_dir or ((members[1].path:match('^(.*)/[^/]+$') or '.') .. '/video_preds')
+    files.mkdir_p(out_dir)
+    local smoothed, eerr = require('lpose.eks').smooth(csvs, {
+        output = out_dir .. '/' .. predict.stem(video_path) .. '.csv',
+        smooth = opts.smooth or 'auto', average = opts.average or 'median',
+        keypoint_names = opts.keypoint_names,
+    })
+    if not smoothed then return nil, eerr end
+    if opts.written then opts.written[#opts.written + 1] = smoothed.csv end
+    return { members = results, eks = smoothed }
+end
+
+--- ensemble.keypoints_of(eks_result, x_column, y_column) -> keypoints[f][k] = {x, y}
+-- Two columns of an EKS result (e.g. 'x', 'y' or 'x_ens_median', 'y_ens_median')
+-- in metrics.read_csv's layout, for scoring.
+function M.keypoints_of(result, x_column, y_column)
+    local eks = require('lpose.eks')
+    local x, y = eks.column(result, x_column), eks.column(result, y_column)
+    local T, K = x:size(1), x:size(2)
+    local xs, ys = x:contiguous():totable(), y:contiguous():totable()
+    local out = {}
+    for f = 1, T do
+        local row = {}
+        for k = 1, K do row[k] = { xs[f][k], ys[f][k] } end
+        out[f] = row
+    end
+    return out
+end
+
 --- ensemble.member_seeds(cfg, i, vary_data) -> rng_seed_model_pt, rng_seed_data_pt
 -- Member i (0-based) adds i to the config's model seed (initialisation of the
 -- heads, order of the batches); with vary_data also to the data seed (the

@@ -2,7 +2,8 @@
 -- `lpose predict ENSEMBLE_DIR`): members are ordinary model directories that
 -- differ in their seeds, a second run resumes instead of retraining, and an
 -- ensemble's prediction writes for each member exactly the file that member
--- alone writes (each frame decoded once for all members).
+-- alone writes (each frame decoded once for all members), and the EKS fusion
+-- of them that `lpose eks` writes.
 local lpose = require('lpose')
 local support = dofile('tests/lua/support.lua')
 local q, slurp, write = support.q, support.slurp, support.write
@@ -120,6 +121,14 @@ describe('ensembles', function()
         end
         assert.are_not.equal(slurp(dir .. '/member_0/video_preds/' .. stem .. '.csv'),
             slurp(dir .. '/member_1/video_preds/' .. stem .. '.csv'))
+        -- the ensemble's prediction: EKS over the members' CSVs, as `lpose eks` writes it
+        local fused = dir .. '/video_preds/' .. stem .. '.csv'
+        assert.truthy(out:find('[ensemble of 2, EKS]: -> ' .. fused, 1, true), out)
+        local direct = tmp .. '/direct_eks.csv'
+        rc, _, err = lpose_cmd({ 'eks', dir .. '/member_0/video_preds/' .. stem .. '.csv',
+            dir .. '/member_1/video_preds/' .. stem .. '.csv', '--output', direct })
+        assert.are.equal(0, rc, err)
+        assert.are.equal(slurp(direct), slurp(fused))
     end)
 
     it('names a member that cannot be loaded', function()

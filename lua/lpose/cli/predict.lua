@@ -14,7 +14,9 @@ training run, else model.lpt written by model:save (another single *.lpt
 file is accepted), or it is an ensemble directory (ensemble.json, from
 lpose train --members N): every member predicts each video, which is decoded
 once for all of them, into MEMBER/video_preds/ (with --output:
-OUTPUT/member_<i>/). Each video (a folder
+OUTPUT/member_<i>/), and the Ensemble Kalman Smoother fuses them into
+OUTPUT/<stem>.csv (lpose eks; OUTPUT defaults to ENSEMBLE_DIR/video_preds).
+Each video (a folder
 means every .mp4/.avi/.mov in it) is written, as Lightning Pose does, to
 OUTPUT/<stem>.csv with OUTPUT/<stem>_temporal_norm.csv, and with
 --label-video OUTPUT/<stem>_labeled.mp4. OUTPUT defaults to
@@ -128,18 +130,20 @@ local function predict_all(work, model, pcas, o)
         end
         if item.video and item.members then
             local v = item.video
-            local results, err = predict.video_ensemble(item.models, v, {
-                output_dirs = item.dirs, sequence_length = o.T, edge = o.edge,
+            local res, err = require('lpose.ensemble').predict_video(item.members, v, {
+                member_dirs = item.dirs, output_dir = work.out_dir, sequence_length = o.T, edge = o.edge,
                 label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
                 written = work.written,
             })
-            if not results then return nil, 'predict: ' .. err end
-            for m, res in ipairs(results) do
-                for _, w in ipairs(res.warnings) do io.stderr:write('lpose: warning: ', w, '\n') end
-                print(('%s [%s]: %d frames, model %.1f frames/s -> %s'):format(v, item.members[m], res.n_frames,
-                    res.fps_model, res.csv))
+            if not res then return nil, 'predict: ' .. err end
+            for m, r in ipairs(res.members) do
+                for _, w in ipairs(r.warnings) do io.stderr:write('lpose: warning: ', w, '\n') end
+                print(('%s [%s]: %d frames, model %.1f frames/s -> %s'):format(v, item.members[m].name, r.n_frames,
+                    r.fps_model, r.csv))
             end
-            work.done[i] = ('%s -> %d member CSVs'):format(v, #results)
+            for _, w in ipairs(res.eks.warnings) do io.stderr:write('lpose: warning: eks: ', w, '\n') end
+            print(('%s [ensemble of %d, EKS]: -> %s'):format(v, #res.members, res.eks.csv))
+            work.done[i] = v .. ' -> ' .. res.eks.csv
         elseif item.video then
             local v = item.video
             local res, err = predict.video(item.model or model, v, {
@@ -253,9 +257,9 @@ function M.command(args)
     local work = { items = {}, done = {}, out_dir = out_dir }
     for _, v in ipairs(videos) do
         if members then
-            local item = { video = v, label = v, outputs = {}, models = {}, dirs = {}, members = {} }
+            local item = { video = v, label = v, members = members, dirs = {},
+                           outputs = { out_dir .. '/' .. require('lpose.predict').stem(v) .. '.csv' } }
             for m, member in ipairs(members) do
-                item.models[m], item.members[m] = member.model, member.name
                 item.dirs[m] = o.output and (o.output .. '/' .. member.name) or (member.path .. '/video_preds')
                 for _, path in ipairs(video_outputs(item.dirs[m], v)) do item.outputs[#item.outputs + 1] = path end
             end
