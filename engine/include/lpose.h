@@ -537,5 +537,6 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out);
 #include "lpose/dataset.h"
 #include "lpose/predict.h"
 #include "lpose/dist.h"
+#include "lpose/eks.h"
 
 #endif /* LPOSE_H */

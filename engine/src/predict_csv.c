@@ -2,6 +2,7 @@
  * reader) and Python's shortest round-trip repr of doubles. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,22 @@ lp_status lp_format_double(double v, int64_t capacity, char *out) {
         strcpy(out, v < 0 ? "-inf" : "inf");
         return LP_STATUS_OK;
     }
+    /* The shortest digits that read back as v. A double that some decimal of
+     * <= 15 significant digits reads back as is printed as that decimal
+     * (padded with zeros) by %.14e, since 15 digits survive a trip through a
+     * double (DBL_DIG); so 15 digits, zeros stripped below, are the shortest
+     * whenever they round-trip. Else the correctly rounded 16 digits round-trip
+     * if any 16 do, else 17 always do. Two tries, not up to seventeen: 16
+     * digits; if they round-trip, 15 may too; if not, 17. */
     char buf[40];
-    int p;
-    for (p = 1; p <= 17; ++p) {
-        snprintf(buf, sizeof buf, "%.*e", p - 1, v);
-        if (strtod(buf, NULL) == v) break;
+    snprintf(buf, sizeof buf, "%.15e", v);
+    if (strtod(buf, NULL) == v) {
+        char b15[40];
+        snprintf(b15, sizeof b15, "%.14e", v);
+        if (strtod(b15, NULL) == v) memcpy(buf, b15, sizeof buf);
+    } else {
+        snprintf(buf, sizeof buf, "%.16e", v);
     }
-    if (p > 17) snprintf(buf, sizeof buf, "%.16e", v);
     /* buf = [-]d[.ddd]e[+-]XX */
     const char *s = buf;
     int neg = 0;
@@ -82,6 +92,7 @@ struct lp_csv_writer {
     char *tmp;
     int32_t kind;
     int32_t n_keypoints;
+    int32_t n_coords; /* values per keypoint (PREDICTIONS): 3, or more (EKS) */
     int32_t with_set;
     int64_t n_rows;
 };
@@ -113,6 +124,8 @@ void lp_csv_writer_free(lp_csv_writer *w) {
     free(w);
 }
 
+static const char *const LP_COORDS[3] = { "x", "y", "likelihood" };
+
 lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
                              int32_t n_keypoints, const char *const *names, int32_t with_set,
                              lp_csv_writer **out) {
@@ -121,6 +134,16 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     if (path == NULL || out == NULL || n_keypoints < 1 ||
         (kind != LP_CSV_PREDICTIONS && kind != LP_CSV_METRIC))
         return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad arguments", fn);
+    return lp_csv_writer_open_coords(path, fn, kind, scorer, n_keypoints, names, 3, LP_COORDS,
+                                     with_set, out);
+}
+
+lp_status lp_csv_writer_open_coords(const char *path, const char *fn, int32_t kind,
+                                    const char *scorer, int32_t n_keypoints,
+                                    const char *const *names, int32_t n_coords,
+                                    const char *const *coords, int32_t with_set,
+                                    lp_csv_writer **out) {
+    *out = NULL;
     lp_csv_writer *w = calloc(1, sizeof *w);
     if (!w) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
     size_t n = strlen(path);
@@ -143,26 +166,31 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     }
     w->kind = kind;
     w->n_keypoints = n_keypoints;
+    w->n_coords = kind == LP_CSV_PREDICTIONS ? n_coords : 1;
     w->with_set = with_set != 0;
     FILE *f = w->f;
     char def[32];
 #define NAME(k) (names && names[k] ? names[k] : (snprintf(def, sizeof def, "bodypart%d", (k)), def))
     if (kind == LP_CSV_PREDICTIONS) {
         fputs("scorer", f);
-        for (int32_t k = 0; k < 3 * n_keypoints; ++k) {
+        for (int32_t k = 0; k < n_coords * n_keypoints; ++k) {
             fputc(',', f);
             put_field(f, scorer ? scorer : "");
         }
         if (w->with_set) fputs(",set", f);
         fputs("\nbodyparts", f);
         for (int32_t k = 0; k < n_keypoints; ++k)
-            for (int c = 0; c < 3; ++c) {
+            for (int c = 0; c < n_coords; ++c) {
                 fputc(',', f);
                 put_field(f, NAME(k));
             }
         if (w->with_set) fputc(',', f);
         fputs("\ncoords", f);
-        for (int32_t k = 0; k < n_keypoints; ++k) fputs(",x,y,likelihood", f);
+        for (int32_t k = 0; k < n_keypoints; ++k)
+            for (int c = 0; c < n_coords; ++c) {
+                fputc(',', f);
+                put_field(f, coords[c]);
+            }
         if (w->with_set) fputc(',', f);
         fputc('\n', f);
     } else {
@@ -187,7 +215,7 @@ lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const flo
         put_field(f, index);
     else
         fprintf(f, "%lld", (long long)w->n_rows);
-    int32_t nv = w->kind == LP_CSV_PREDICTIONS ? 3 * w->n_keypoints : w->n_keypoints;
+    int32_t nv = w->n_coords * w->n_keypoints;
     char buf[48];
     for (int32_t i = 0; i < nv; ++i) {
         fputc(',', f);
@@ -203,6 +231,134 @@ lp_status lp_csv_writer_write_row(lp_csv_writer *w, const char *index, const flo
     fputc('\n', f);
     ++w->n_rows;
     return LP_STATUS_OK;
+}
+
+/* ------------------------------------------------ many f64 rows, in parallel
+ * Python's repr of a double costs ~1 us (two printf/strtod tries), so a
+ * 100,000-frame EKS output (15 M values) is formatted by several threads,
+ * each a block of rows into its own buffer; the blocks are written in order. */
+
+typedef struct text_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} text_buf;
+
+static void buf_put(text_buf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1 << 16;
+        while (cap < b->n + n) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+/* put_field's quoting, into a buffer. */
+static void buf_field(text_buf *b, const char *s) {
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        buf_put(b, s, strlen(s));
+        return;
+    }
+    buf_put(b, "\"", 1);
+    for (; *s; ++s) {
+        if (*s == '"') buf_put(b, "\"", 1);
+        buf_put(b, s, 1);
+    }
+    buf_put(b, "\"", 1);
+}
+
+typedef struct rows_job {
+    int64_t first, n;  /* rows of this block, counted from the call's first */
+    int64_t row0;      /* the writer's row count at the call (default index) */
+    int32_t n_values;
+    const char *const *index;
+    const double *values;
+    text_buf out;
+} rows_job;
+
+static void *format_rows(void *arg) {
+    rows_job *j = arg;
+    char num[48];
+    j->out.n = 0;
+    for (int64_t i = j->first; i < j->first + j->n; ++i) {
+        if (j->index) {
+            buf_field(&j->out, j->index[i]);
+        } else {
+            int len = snprintf(num, sizeof num, "%lld", (long long)(j->row0 + i));
+            buf_put(&j->out, num, (size_t)len);
+        }
+        const double *v = j->values + i * j->n_values;
+        for (int32_t c = 0; c < j->n_values; ++c) {
+            buf_put(&j->out, ",", 1);
+            if (!isnan(v[c])) {
+                lp_format_double(v[c], sizeof num, num);
+                buf_put(&j->out, num, strlen(num));
+            }
+        }
+        buf_put(&j->out, "\n", 1);
+    }
+    return NULL;
+}
+
+enum { ROWS_MAX_THREADS = 8, ROWS_PER_BLOCK = 2048 };
+
+lp_status lp_csv_writer_write_rows_f64(lp_csv_writer *w, int64_t n_rows, const char *const *index,
+                                       const double *values) {
+    const char *fn = "lp_csv_writer_write_rows_f64";
+    if (w == NULL || w->f == NULL || values == NULL || n_rows < 0 || w->with_set)
+        return lp_errorf(LP_STATUS_BAD_ARG, "%s: closed writer, NULL values or a set column", fn);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = cores < 1 ? 1 : cores > ROWS_MAX_THREADS ? ROWS_MAX_THREADS : (int)cores;
+    rows_job jobs[ROWS_MAX_THREADS];
+    memset(jobs, 0, sizeof jobs);
+    lp_status st = LP_STATUS_OK;
+    int64_t row0 = w->n_rows;
+    for (int64_t r = 0; r < n_rows && !st; r += (int64_t)nt * ROWS_PER_BLOCK) {
+        if (lp_interrupt_pending()) {
+            st = lp_errorf(LP_STATUS_INTERRUPTED, "%s: interrupted!", fn);
+            break;
+        }
+        pthread_t th[ROWS_MAX_THREADS];
+        int started[ROWS_MAX_THREADS] = { 0 };
+        int nj = 0;
+        for (; nj < nt && r + (int64_t)nj * ROWS_PER_BLOCK < n_rows; ++nj) {
+            rows_job *j = &jobs[nj];
+            j->first = r + (int64_t)nj * ROWS_PER_BLOCK;
+            j->n = n_rows - j->first < ROWS_PER_BLOCK ? n_rows - j->first : ROWS_PER_BLOCK;
+            j->row0 = row0;
+            j->n_values = w->n_coords * w->n_keypoints;
+            j->index = index;
+            j->values = values;
+            /* job 0 runs on this thread; a thread that cannot start runs here too */
+            if (nj > 0) started[nj] = pthread_create(&th[nj], NULL, format_rows, j) == 0;
+        }
+        format_rows(&jobs[0]);
+        for (int k = 1; k < nj; ++k) {
+            if (started[k])
+                pthread_join(th[k], NULL);
+            else
+                format_rows(&jobs[k]);
+        }
+        for (int k = 0; k < nj && !st; ++k) {
+            if (jobs[k].out.oom) {
+                st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+            } else if (fwrite(jobs[k].out.p, 1, jobs[k].out.n, w->f) != jobs[k].out.n) {
+                st = lp_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->path, strerror(errno));
+            } else {
+                w->n_rows += jobs[k].n;
+            }
+        }
+    }
+    for (int k = 0; k < ROWS_MAX_THREADS; ++k) free(jobs[k].out.p);
+    return st;
 }
 
 lp_status lp_csv_writer_close(lp_csv_writer *w) {
@@ -271,6 +427,8 @@ struct lp_csv_rows {
     int32_t kind;
     int32_t n_keypoints;
     int32_t with_set;
+    int32_t n_columns; /* value columns of a row (PREDICTIONS: any coords) */
+    int *cols;         /* PREDICTIONS: column of keypoint k's x, y, likelihood at 3k+c */
     char *scorer;
     char **names;
     int64_t lineno;
@@ -285,6 +443,7 @@ void lp_csv_rows_free(lp_csv_rows *r) {
     free(r->path);
     free(r->line);
     free(r->fields);
+    free(r->cols);
     free(r->scorer);
     if (r->names)
         for (int32_t k = 0; k < r->n_keypoints; ++k) free(r->names[k]);
@@ -307,6 +466,43 @@ static lp_status rows_fail(lp_csv_rows *r, const char *what) {
                                   (long long)r->lineno, what);
     lp_csv_rows_free(r);
     return st;
+}
+
+/* The columns of each keypoint's x, y and likelihood, keypoints in the
+ * order of their first column; other coords (the extra columns of an EKS
+ * CSV) are skipped. NULL, or what is wrong. */
+static const char *map_coords(lp_csv_rows *r, char *const *bodyparts, int nv, char *msg,
+                              size_t cap) {
+    static const char *const want[3] = { "x", "y", "likelihood" };
+    r->cols = malloc(sizeof(int) * 3 * (size_t)nv);
+    r->names = calloc((size_t)nv, sizeof(char *));
+    if (!r->cols || !r->names) return "out of memory";
+    for (int i = 0; i < nv; ++i) {
+        int c = 0;
+        while (c < 3 && strcmp(r->fields[1 + i], want[c]) != 0) ++c;
+        if (c == 3) continue;
+        int32_t k = 0;
+        while (k < r->n_keypoints && strcmp(r->names[k], bodyparts[i]) != 0) ++k;
+        if (k == r->n_keypoints) {
+            r->names[k] = strdup(bodyparts[i]);
+            for (int j = 0; j < 3; ++j) r->cols[3 * k + j] = -1;
+            ++r->n_keypoints;
+        }
+        if (r->cols[3 * k + c] >= 0) {
+            snprintf(msg, cap, "keypoint '%s' has two '%s' columns (%d and %d)",
+                     bodyparts[i], want[c], r->cols[3 * k + c] + 2, i + 2);
+            return msg;
+        }
+        r->cols[3 * k + c] = i;
+    }
+    if (r->n_keypoints == 0) return "no x, y, likelihood columns in the coords row";
+    for (int32_t k = 0; k < r->n_keypoints; ++k)
+        for (int c = 0; c < 3; ++c)
+            if (r->cols[3 * k + c] < 0) {
+                snprintf(msg, cap, "keypoint '%s' has no '%s' column", r->names[k], want[c]);
+                return msg;
+            }
+    return NULL;
 }
 
 lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
@@ -333,22 +529,34 @@ lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
     int nv = n - 1 - r->with_set;
     if (strcmp(r->fields[0], "scorer") == 0) {
         r->kind = LP_CSV_PREDICTIONS;
-        if (nv % 3 != 0 || nv == 0) return rows_fail(r, "the header must have 3 columns per keypoint");
-        r->n_keypoints = nv / 3;
+        if (nv == 0) return rows_fail(r, "the header has no value columns");
         r->scorer = strdup(r->fields[1]);
         if (!read_line(r)) return rows_fail(r, "missing bodyparts row");
         n = split_fields(r->line, r->fields, maxf);
         if (n < 1 + nv || strcmp(r->fields[0], "bodyparts") != 0)
             return rows_fail(r, "expected the bodyparts row");
-        r->names = calloc((size_t)r->n_keypoints, sizeof(char *));
-        for (int32_t k = 0; k < r->n_keypoints; ++k) r->names[k] = strdup(r->fields[1 + 3 * k]);
-        if (!read_line(r)) return rows_fail(r, "missing coords row");
-        n = split_fields(r->line, r->fields, maxf);
-        if (n < 1 + nv || strcmp(r->fields[0], "coords") != 0)
-            return rows_fail(r, "expected the coords row");
+        char **bodyparts = calloc((size_t)nv, sizeof(char *));
+        if (!bodyparts) return rows_fail(r, "out of memory");
+        for (int i = 0; i < nv; ++i) bodyparts[i] = strdup(r->fields[1 + i]);
+        const char *err = NULL;
+        char msg[320];
+        if (!read_line(r)) {
+            err = "missing coords row";
+        } else {
+            n = split_fields(r->line, r->fields, maxf);
+            if (n < 1 + nv || strcmp(r->fields[0], "coords") != 0)
+                err = "expected the coords row";
+            else
+                err = map_coords(r, bodyparts, nv, msg, sizeof msg);
+        }
+        for (int i = 0; i < nv; ++i) free(bodyparts[i]);
+        free(bodyparts);
+        if (err) return rows_fail(r, err);
+        r->n_columns = nv;
     } else if (r->fields[0][0] == '\0') {
         r->kind = LP_CSV_METRIC;
         r->n_keypoints = nv;
+        r->n_columns = nv;
         r->scorer = strdup("");
         r->names = calloc((size_t)nv, sizeof(char *));
         for (int32_t k = 0; k < nv; ++k) r->names[k] = strdup(r->fields[1 + k]);
@@ -369,11 +577,12 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
     }
     int nv = r->kind == LP_CSV_PREDICTIONS ? 3 * r->n_keypoints : r->n_keypoints;
     int n = split_fields(r->line, r->fields, r->max_fields);
-    if (n != 1 + nv + r->with_set)
+    if (n != 1 + r->n_columns + r->with_set)
         return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: expected %d fields, got %d",
-                              r->path, (long long)r->lineno, 1 + nv + r->with_set, n);
+                              r->path, (long long)r->lineno, 1 + r->n_columns + r->with_set, n);
     for (int i = 0; i < nv; ++i) {
-        const char *s = r->fields[1 + i];
+        int col = r->cols ? r->cols[i] : i;
+        const char *s = r->fields[1 + col];
         if (*s == '\0' || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0) {
             vals[i] = NAN;
             continue;
@@ -382,7 +591,7 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
         vals[i] = strtod(s, &end);
         if (*end != '\0')
             return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: column %d: '%s' is not a number",
-                                  r->path, (long long)r->lineno, 2 + i, s);
+                                  r->path, (long long)r->lineno, 2 + col, s);
     }
     free(r->index);
     r->index = strdup(r->fields[0]);

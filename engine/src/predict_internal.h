@@ -25,6 +25,19 @@ int32_t lp_csv_rows_n_keypoints(const lp_csv_rows *rows);
 int32_t lp_csv_rows_kind(const lp_csv_rows *rows);
 void lp_csv_rows_free(lp_csv_rows *rows);
 
+/* A predictions CSV writer with n_coords named values per keypoint (EKS's
+ * nine) instead of x, y, likelihood; fn names the caller in errors. */
+lp_status lp_csv_writer_open_coords(const char *path, const char *fn, int32_t kind,
+                                    const char *scorer, int32_t n_keypoints,
+                                    const char *const *names, int32_t n_coords,
+                                    const char *const *coords, int32_t with_set,
+                                    lp_csv_writer **out);
+/* n_rows rows of doubles (row-major, n_keypoints * n_coords each), index
+ * labels (NULL: the row numbers), formatted by up to 8 threads; no set
+ * column. Polls the interrupt flag every few thousand rows. */
+lp_status lp_csv_writer_write_rows_f64(lp_csv_writer *w, int64_t n_rows, const char *const *index,
+                                       const double *values);
+
 /* Background decode of windows (predict_prefetch.c). */
 typedef struct lp_prefetch lp_prefetch;
 /* Decodes frames [0, n_frames) of `video` in chunks: first `first` frames,

@@ -655,4 +655,37 @@ lp_status lp_process_spawn(const char *const *argv, const char *const *env_set, 
 lp_status lp_process_wait(int64_t pid, int32_t block, int32_t *ended, int32_t *code);
 lp_status lp_process_kill(int64_t pid, int32_t signal);
 lp_status lp_free_tcp_port(int32_t *port);
+typedef enum lp_eks_average {
+    LP_EKS_MEDIAN = 0,
+    LP_EKS_MEAN = 1
+} lp_eks_average;
+typedef enum lp_eks_variance {
+    LP_EKS_VAR_CONFIDENCE_WEIGHTED = 0,
+    LP_EKS_VAR_PLAIN = 1
+} lp_eks_variance;
+typedef enum lp_eks_fit_noise {
+    LP_EKS_FIT_MEDIAN_VARIANCE = 0,
+    LP_EKS_FIT_FRAME_VARIANCE = 1
+} lp_eks_fit_noise;
+typedef struct lp_eks_params {
+    int32_t average;
+    int32_t variance;
+    int32_t fit_noise;
+    double smooth;
+    double log_s_min;
+    double log_s_max;
+} lp_eks_params;
+lp_eks_params lp_eks_default_params(void);
+enum { LP_EKS_N_COLUMNS = 9 };
+const char *lp_eks_column_name(int32_t i);
+lp_status lp_eks_smooth_1d(const double *y, const double *r, int64_t n, double s, double m0,
+                           double p0, double *out_mean, double *out_var, double *out_loglik);
+lp_status lp_eks_loglik_1d(const double *y, const double *r, int64_t n, double s, double m0,
+                           double p0, double *out);
+lp_status lp_eks_smooth(const double *predictions, int32_t n_models, int64_t n_frames,
+                        int32_t n_keypoints, const lp_eks_params *params, double *out_smooth,
+                        double *out);
+lp_status lp_eks_write_csv(const char *path, int64_t n_frames, int32_t n_keypoints,
+                           const char *const *keypoint_names, const char *const *index,
+                           const double *values);
 ]]

@@ -45,7 +45,7 @@ local lazy = {
     config = 'lpose.config', losses = 'lpose.losses', train = 'lpose.train',
     predict = 'lpose.predict', dataset = 'lpose.dataset', synth = 'lpose.synth',
     metrics = 'lpose.metrics', experiment = 'lpose.experiment', dist = 'lpose.dist',
-    help = 'lpose.help',
+    help = 'lpose.help', eks = 'lpose.eks',
 }
 
 return setmetatable(M, {

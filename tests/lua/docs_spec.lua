@@ -83,6 +83,7 @@ describe('docs', function()
         local modules = {
             'tensor', 'optim', 'serialize', 'config', 'losses', 'models', 'video',
             'data', 'predict', 'dataset', 'synth', 'train', 'dist', 'help', 'box',
+            'eks',
         }
         for _, X in ipairs(modules) do
             local path = 'docs/reference/lua/' .. X .. '.md'

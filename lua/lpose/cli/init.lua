@@ -31,6 +31,7 @@ local M = {}
 -- Adding a command is one line here, a module and docs/reference/cli/<name>.md.
 M.commands = {
     ['check-frames'] = 'lpose.cli.check_frames',
+    eks = 'lpose.cli.eks',
     ['extract-frames'] = 'lpose.cli.extract_frames',
     help = 'lpose.cli.help',
     predict = 'lpose.cli.predict',
