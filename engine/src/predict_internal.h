@@ -53,4 +53,17 @@ lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
                            const float **out_frames);
 void lp_prefetch_free(lp_prefetch *pf);
 
+/* A stream whose windows the caller decodes and feeds (predict_video.c: one
+ * decode shared by every member of an ensemble). Before each
+ * lp_predict_stream_next, feed the next window of the stream's schedule
+ * (first `first` frames, then `step` at a time: lp_predict_stream_schedule),
+ * (n, 3, height, width) f32 on any device, borrowed until that call; feed
+ * NULL once the video has ended. */
+lp_status lp_predict_stream_open_fed(lp_model *model, int64_t n_frames, double frame_height,
+                                     double frame_width, double fps,
+                                     const lp_predict_params *params, lp_predict_stream **out);
+void lp_predict_stream_feed(lp_predict_stream *s, int64_t start, const lp_tensor *window);
+void lp_predict_stream_schedule(const lp_predict_stream *s, int64_t *first, int64_t *step,
+                                int64_t *height, int64_t *width);
+
 #endif

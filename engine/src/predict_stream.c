@@ -25,10 +25,14 @@ struct lp_predict_stream {
     int64_t n_frames, T, step;
     int32_t edge;
     lp_device device;
-    /* source: a prefetcher over a video, or pre-decoded frames */
+    /* source: a prefetcher over a video, pre-decoded frames, or windows fed
+     * by the caller (one decode shared by the members of an ensemble) */
     lp_prefetch *pf;
     lp_tensor *images;
     int64_t pos;
+    int fed;
+    const lp_tensor *fed_window; /* borrowed until the next stream_next */
+    int64_t fed_start;
     /* TCN state */
     lp_tensor *carry; /* features of the last n_carry virtual frames */
     int64_t n_carry;
@@ -164,10 +168,56 @@ lp_status lp_predict_stream_open_frames(lp_model *model, const lp_tensor *images
     return LP_STATUS_OK;
 }
 
+lp_status lp_predict_stream_open_fed(lp_model *model, int64_t n_frames, double frame_height,
+                                     double frame_width, double fps,
+                                     const lp_predict_params *params, lp_predict_stream **out) {
+    const char *fn = "lp_predict_stream_open_fed";
+    *out = NULL;
+    if (n_frames < 1) return lp_errorf(LP_STATUS_BAD_ARG, "%s: the video has no frames", fn);
+    lp_predict_stream *s;
+    lp_status st = stream_new(model, params, fn, &s);
+    if (st) return st;
+    s->fed = 1;
+    s->n_frames = n_frames;
+    s->fh = frame_height;
+    s->fw = frame_width;
+    s->fps = fps;
+    finish_setup(s);
+    *out = s;
+    return LP_STATUS_OK;
+}
+
+void lp_predict_stream_feed(lp_predict_stream *s, int64_t start, const lp_tensor *window) {
+    s->fed_window = window;
+    s->fed_start = start;
+}
+
+void lp_predict_stream_schedule(const lp_predict_stream *s, int64_t *first, int64_t *step,
+                                int64_t *height, int64_t *width) {
+    *first = s->T;
+    *step = s->step;
+    *height = s->H;
+    *width = s->W;
+}
+
+/* `window` on the stream's device: a new handle, copied only across devices. */
+static lp_status on_device(const lp_predict_stream *s, const lp_tensor *window, lp_tensor **out) {
+    if (lp_tensor_device(window) != s->device)
+        return lp_tensor_to(window, LP_DTYPE_F32, s->device, out);
+    return lp_tensor_ref(window, out);
+}
+
 /* The next window of new frames on the model's device; *out NULL at the end. */
 static lp_status next_images(lp_predict_stream *s, int64_t *start, lp_tensor **out) {
     *out = NULL;
     lp_status st;
+    if (s->fed) {
+        const lp_tensor *window = s->fed_window;
+        s->fed_window = NULL; /* each window is used once */
+        if (!window) return LP_STATUS_OK;
+        *start = s->fed_start;
+        return on_device(s, window, out);
+    }
     if (s->images) {
         if (s->pos >= s->n_frames) return LP_STATUS_OK;
         int64_t n = s->pos == 0 ? s->T : s->step;

@@ -607,6 +607,12 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
                            const lp_predict_params *params, const char *const *keypoint_names,
                            const char *scorer, const char *csv_path,
                            const char *temporal_norm_path, lp_predict_stats *out);
+lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
+                                    const char *video_path, const lp_predict_params *params,
+                                    const char *const *keypoint_names, const char *scorer,
+                                    const char *const *csv_paths,
+                                    const char *const *temporal_norm_paths,
+                                    lp_predict_stats *out);
 lp_status lp_predict_draw_video(const char *video_path, const char *csv_path,
                                 const char *out_path, double confidence_thresh);
 typedef struct lp_label_video_options {

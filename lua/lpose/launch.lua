@@ -121,4 +121,58 @@ function M.run(nproc, script_args, opts)
     return status
 end
 
+local function count(t)
+    local n = 0
+    for _ in pairs(t) do n = n + 1 end
+    return n
+end
+
+--- launch.pool(jobs, nproc [, {quiet = false}]) -> {exit status per job}
+-- Runs independent lpose commands, at most nproc at once: jobs[i] = {args =
+-- {'train', CONFIG, ...}, name = 'member_0'}. Each gets the machine's cores
+-- shared out (LPOSE_NUM_THREADS, unless set). After a job fails, or after
+-- Ctrl-C (which reaches the running jobs too: they save and stop), no new job
+-- starts; the running ones are waited for. Jobs never started have status nil.
+function M.pool(jobs, nproc, opts)
+    opts = opts or {}
+    local exe, env = self_exe(), {}
+    if not os.getenv('LPOSE_NUM_THREADS') then
+        local cores = tonumber(ffi.C.sysconf(SC_NPROCESSORS_ONLN)) or 1
+        env[1] = 'LPOSE_NUM_THREADS=' .. math.max(1, math.floor(cores / math.min(nproc, #jobs)))
+    end
+    local statuses, alive, next_job, stop = {}, {}, 1, false
+    while next(alive) or (next_job <= #jobs and not stop) do
+        local ok, err = pcall(function()
+            while not stop and next_job <= #jobs and count(alive) < nproc do
+                local job = jobs[next_job]
+                local argv = { exe }
+                for _, a in ipairs(job.args) do argv[#argv + 1] = a end
+                alive[next_job] = spawn(argv, env)
+                if not opts.quiet then io.stderr:write(('lpose: started %s\n'):format(job.name or argv[2])) end
+                next_job = next_job + 1
+            end
+            for i, pid in pairs(alive) do
+                local code = poll(pid, false)
+                if code then
+                    alive[i], statuses[i] = nil, code
+                    if code ~= 0 then stop = true end
+                    if not opts.quiet then
+                        io.stderr:write(('lpose: %s %s\n'):format(jobs[i].name or jobs[i].args[1],
+                            code == 0 and 'finished' or ('exited with status ' .. code)))
+                    end
+                end
+            end
+            ffi.C.usleep(50000)
+        end)
+        if not ok then
+            if not tostring(err):find('interrupted', 1, true) then
+                for _, p in pairs(alive) do C.lp_process_kill(p, SIGKILL); poll(p, true) end
+                error(err, 0)
+            end
+            stop = true -- Ctrl-C: the running jobs save and stop; wait for them
+        end
+    end
+    return statuses
+end
+
 return M

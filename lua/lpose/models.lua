@@ -384,6 +384,45 @@ local function cfg_from_engine(conf)
     }
 end
 
+--- lpose.models.load_dir(dir [, device]) -> model, cfg | nil, err
+-- A model directory as `lpose predict` takes it: config.yaml and a checkpoint
+-- (checkpoints/best.lpt of a training run, else model.lpt, else the only .lpt
+-- there). The model is in eval mode with model.cfg set; device 'auto' (the
+-- default) moves it to CUDA when there is one.
+function M.load_dir(dir, device)
+    local files = require('lpose.train.files')
+    if not files.is_dir(dir) then return nil, ("model directory '%s' does not exist"):format(dir) end
+    local cfg_path = dir .. '/config.yaml'
+    if not files.exists(cfg_path) then return nil, ("%s: no config.yaml"):format(dir) end
+    local ok, cfg = pcall(require('lpose.config').load, { file = cfg_path })
+    if not ok then return nil, ('%s: %s'):format(cfg_path, tostring(cfg)) end
+    local ckpt = dir .. '/checkpoints/best.lpt'
+    if not files.exists(ckpt) then ckpt = dir .. '/model.lpt' end
+    if not files.exists(ckpt) then
+        local found = files.list(dir, '%.lpt$')
+        if #found == 0 then
+            return nil, ("%s: no checkpoint (expected checkpoints/best.lpt or model.lpt)"):format(dir)
+        end
+        if #found > 1 then return nil, ("%s: several .lpt checkpoints, name one model.lpt"):format(dir) end
+        ckpt = found[1]
+    end
+    local model, err = M.load(ckpt)
+    if not model then return nil, ("cannot load checkpoint %s: %s"):format(ckpt, err) end
+    local K = cfg.data and cfg.data.num_keypoints
+    if K and K ~= model:config().num_keypoints then
+        return nil, ('%s: config.yaml has %d keypoints, the checkpoint %d'):format(dir, K, model:config().num_keypoints)
+    end
+    model.cfg = cfg
+    model:eval()
+    if device and device ~= 'auto' then
+        local okd, derr = pcall(model.to, model, device)
+        if not okd then return nil, 'cannot use device ' .. device .. ': ' .. tostring(derr) end
+    elseif require('lpose').cuda_device_count() > 0 then
+        pcall(model.to, model, 'cuda')
+    end
+    return model, cfg
+end
+
 --- lpose.models.load(path) -> HeatmapTracker in eval mode | nil, err (saved by model:save)
 -- A loaded model is for inference: call model:train() to train it further.
 function M.load(path)

@@ -17,7 +17,6 @@ local C, argerror = lp.lib, lp.argerror
 
 local M = {}
 
-local stats_out = ffi.new('lp_predict_stats[1]')
 local out1 = ffi.new('lp_tensor*[1]')
 local out2 = ffi.new('lp_tensor*[1]')
 
@@ -76,6 +75,92 @@ local file_exists = require('lpose.train.files').exists
 
 ---------------------------------------------------------------------------- video
 
+-- The body of predict.video and predict.video_ensemble: the models on one
+-- video (one decode for all), then each model's metrics and labeled video.
+local function predict_videos(fname, models, video_path, opts, dirs)
+    if type(video_path) ~= 'string' then argerror(fname, 'expected a video path') end
+    local model = models[1]
+    local handles = ffi.new('lp_model*[?]', #models)
+    for i, m in ipairs(models) do
+        handles[i - 1] = model_handle(m, fname)
+        device_of(opts, m, fname)
+    end
+    local cfg = model.cfg
+    local conf = model:config()
+    local K = conf.num_keypoints
+    local names_c, anchor = names_array(opts.keypoint_names or cfg_get(cfg, 'data', 'keypoint_names'), K, fname)
+    local p = ffi.new('lp_predict_params[1]', C.lp_predict_default_params())
+    local T = opts.sequence_length or cfg_get(cfg, 'dali', 'context', 'predict', 'sequence_length') or 96
+    if type(T) ~= 'number' or T % 1 ~= 0 then argerror(fname, 'sequence_length must be an integer') end
+    p[0].sequence_length = T
+    local edge = opts.edge or 'lp'
+    if M.edges[edge] == nil then argerror(fname, "edge must be 'lp' or 'pad'") end
+    p[0].edge = M.edges[edge]
+    p[0].prefetch = opts.prefetch == false and 0 or 1
+    local thresh = opts.confidence_thresh or cfg_get(cfg, 'eval', 'confidence_thresh_for_vid') or 0.9
+    if type(thresh) ~= 'number' then argerror(fname, 'confidence_thresh must be a number') end
+    local skeleton = opts.skeleton or cfg_get(cfg, 'data', 'skeleton')
+
+    if not file_exists(video_path) then
+        return nil, ("%s: cannot open video '%s': no such file"):format(fname, video_path)
+    end
+    local written = opts.written
+    if written ~= nil and type(written) ~= 'table' then argerror(fname, 'written must be a table') end
+    written = written or {}
+    local stem = M.stem(video_path)
+    local results = {}
+    local csvs, norms = ffi.new('const char*[?]', #models), ffi.new('const char*[?]', #models)
+    for i, dir in ipairs(dirs) do
+        local ok, err = M.mkdir(dir)
+        if not ok then return nil, fname .. ': ' .. err end
+        results[i] = {
+            csv = dir .. '/' .. stem .. '.csv',
+            temporal_norm = opts.metrics ~= false and (dir .. '/' .. stem .. '_temporal_norm.csv') or nil,
+            warnings = {},
+        }
+        csvs[i - 1], norms[i - 1] = results[i].csv, results[i].temporal_norm
+    end
+    local stats = ffi.new('lp_predict_stats[?]', #models)
+    local st = C.lp_predict_video_ensemble(handles, #models, video_path, p, names_c, nil, csvs,
+        opts.metrics ~= false and norms or nil, stats)
+    local _ = { anchor, results }
+    if st == C.LP_STATUS_INTERRUPTED then lp.check(st) end
+    if st ~= 0 then return nil, lp.last_error() end
+    for i, res in ipairs(results) do
+        written[#written + 1] = res.csv
+        written[#written + 1] = res.temporal_norm
+        local s = stats[i - 1]
+        res.n_frames = tonumber(s.n_frames)
+        res.n_backbone_frames = tonumber(s.n_backbone_frames)
+        res.seconds, res.seconds_model, res.seconds_wait = s.seconds_total, s.seconds_model, s.seconds_wait
+        res.fps_model = res.seconds_model > 0 and res.n_frames / res.seconds_model or math.huge
+        res.fps_total = res.seconds > 0 and res.n_frames / res.seconds or math.huge
+        res.width, res.height, res.fps = s.width, s.height, s.fps
+        local ar_video = s.width / s.height
+        local ar_model = conf.image_width / conf.image_height
+        if math.abs(ar_video / ar_model - 1) > 0.1 then
+            res.warnings[#res.warnings + 1] = ("%s is %dx%d (aspect %.3f) but the model input is %dx%d (aspect %.3f): "
+                .. "frames were resized, keypoints may be less accurate"):format(video_path, s.width, s.height,
+                ar_video, conf.image_width, conf.image_height, ar_model)
+        end
+        local base = dirs[i] .. '/' .. stem
+        if opts.pca and (opts.pca.singleview or opts.pca.multiview) then
+            local files, perr = require('lpose.metrics').pca_csvs(res.csv, opts.pca, base)
+            if not files then return nil, perr end
+            res.pca_singleview, res.pca_multiview = files.singleview, files.multiview
+            written[#written + 1] = files.singleview
+            written[#written + 1] = files.multiview
+        end
+        if opts.label_video then
+            res.labeled_video = base .. '_labeled.mp4'
+            local drawn, derr = M.draw_video(video_path, res.csv, res.labeled_video, thresh, skeleton)
+            if not drawn then return nil, derr end
+            written[#written + 1] = res.labeled_video
+        end
+    end
+    return results
+end
+
 --- lpose.predict.video(model, video_path, opts) -> result | nil, err
 -- Predict every frame of a video and write LP's files into opts.output_dir
 -- (default 'video_preds'): <stem>.csv (3-row header, one row per frame),
@@ -100,77 +185,29 @@ local file_exists = require('lpose.train.files').exists
 -- raises "...: interrupted!"; the file being written is removed, never left
 -- half-written under its final name.
 function M.video(model, video_path, opts)
-    local fname = 'lpose.predict.video'
     opts = opts or {}
-    if type(video_path) ~= 'string' then argerror(fname, 'expected a video path') end
-    if type(opts) ~= 'table' then argerror(fname, 'opts must be a table') end
-    local h = model_handle(model, fname)
-    device_of(opts, model, fname)
-    local cfg = model.cfg
-    local conf = model:config()
-    local K = conf.num_keypoints
-    local names_c, anchor = names_array(opts.keypoint_names or cfg_get(cfg, 'data', 'keypoint_names'), K, fname)
-    local p = ffi.new('lp_predict_params[1]', C.lp_predict_default_params())
-    local T = opts.sequence_length or cfg_get(cfg, 'dali', 'context', 'predict', 'sequence_length') or 96
-    if type(T) ~= 'number' or T % 1 ~= 0 then argerror(fname, 'sequence_length must be an integer') end
-    p[0].sequence_length = T
-    local edge = opts.edge or 'lp'
-    if M.edges[edge] == nil then argerror(fname, "edge must be 'lp' or 'pad'") end
-    p[0].edge = M.edges[edge]
-    p[0].prefetch = opts.prefetch == false and 0 or 1
-    local thresh = opts.confidence_thresh or cfg_get(cfg, 'eval', 'confidence_thresh_for_vid') or 0.9
-    if type(thresh) ~= 'number' then argerror(fname, 'confidence_thresh must be a number') end
-    local skeleton = opts.skeleton or cfg_get(cfg, 'data', 'skeleton')
+    if type(opts) ~= 'table' then argerror('lpose.predict.video', 'opts must be a table') end
+    local res, err = predict_videos('lpose.predict.video', { model }, video_path, opts,
+        { opts.output_dir or 'video_preds' })
+    return res and res[1], err
+end
 
-    if not file_exists(video_path) then
-        return nil, ("%s: cannot open video '%s': no such file"):format(fname, video_path)
+--- lpose.predict.video_ensemble(models, video_path, opts) -> {result per model} | nil, err
+-- The members of an ensemble on one video, each frame decoded once for all of
+-- them: each window is decoded once and run through every model in turn, so the
+-- cost is the models' and one decode. opts as lpose.predict.video, with
+-- opts.output_dirs (one folder per model) instead of output_dir; sequence_length,
+-- edge, confidence_thresh and keypoint_names come from the first model's config.
+-- The models must share model type and input size (else: predict them one by one).
+function M.video_ensemble(models, video_path, opts)
+    local fname = 'lpose.predict.video_ensemble'
+    opts = opts or {}
+    if type(models) ~= 'table' or #models < 1 then argerror(fname, 'expected a list of models') end
+    if type(opts) ~= 'table' then argerror(fname, 'opts must be a table') end
+    if type(opts.output_dirs) ~= 'table' or #opts.output_dirs ~= #models then
+        argerror(fname, ('opts.output_dirs must list one folder per model (%d)'):format(#models))
     end
-    local dir = opts.output_dir or 'video_preds'
-    local ok, err = M.mkdir(dir)
-    if not ok then return nil, fname .. ': ' .. err end
-    local stem = M.stem(video_path)
-    local res = {
-        csv = dir .. '/' .. stem .. '.csv',
-        temporal_norm = opts.metrics ~= false and (dir .. '/' .. stem .. '_temporal_norm.csv') or nil,
-        warnings = {},
-    }
-    local written = opts.written
-    if written ~= nil and type(written) ~= 'table' then argerror(fname, 'written must be a table') end
-    written = written or {}
-    local st = C.lp_predict_video(h, video_path, p, names_c, nil, res.csv, res.temporal_norm, stats_out)
-    local _ = anchor
-    if st == C.LP_STATUS_INTERRUPTED then lp.check(st) end
-    if st ~= 0 then return nil, lp.last_error() end
-    written[#written + 1] = res.csv
-    written[#written + 1] = res.temporal_norm
-    local s = stats_out[0]
-    res.n_frames = tonumber(s.n_frames)
-    res.n_backbone_frames = tonumber(s.n_backbone_frames)
-    res.seconds, res.seconds_model, res.seconds_wait = s.seconds_total, s.seconds_model, s.seconds_wait
-    res.fps_model = res.seconds_model > 0 and res.n_frames / res.seconds_model or math.huge
-    res.fps_total = res.seconds > 0 and res.n_frames / res.seconds or math.huge
-    res.width, res.height, res.fps = s.width, s.height, s.fps
-    local ar_video = s.width / s.height
-    local ar_model = conf.image_width / conf.image_height
-    if math.abs(ar_video / ar_model - 1) > 0.1 then
-        res.warnings[#res.warnings + 1] = ("%s is %dx%d (aspect %.3f) but the model input is %dx%d (aspect %.3f): "
-            .. "frames were resized, keypoints may be less accurate"):format(video_path, s.width, s.height,
-            ar_video, conf.image_width, conf.image_height, ar_model)
-    end
-    if opts.pca and (opts.pca.singleview or opts.pca.multiview) then
-        local files, perr = require('lpose.metrics').pca_csvs(res.csv, opts.pca, dir .. '/' .. stem)
-        if not files then return nil, perr end
-        res.pca_singleview, res.pca_multiview = files.singleview, files.multiview
-        written[#written + 1] = files.singleview
-        written[#written + 1] = files.multiview
-    end
-    if opts.label_video then
-        res.labeled_video = dir .. '/' .. stem .. '_labeled.mp4'
-        local drawn, derr = M.draw_video(video_path, res.csv, res.labeled_video, thresh, skeleton)
-        if not drawn then return nil, derr end
-        written[#written + 1] = res.labeled_video
-    end
-    return res
+    return predict_videos(fname, models, video_path, opts, opts.output_dirs)
 end
 
 --- lpose.predict.draw_video(video_path, csv_path, out_path [, confidence_thresh [, skeleton]]) -> true | nil, err

@@ -45,13 +45,21 @@ end
 function M.score_video(pred_csv, truth_csv, occluded_csv)
     local pred, err = metrics.read_csv(pred_csv)
     if not pred then return nil, err end
+    return M.score_keypoints(pred.keypoints, truth_csv, occluded_csv, pred_csv)
+end
+
+--- report.score_keypoints(keypoints, truth_csv [, occluded_csv [, name]]) -> the same as score_video
+-- keypoints[f][k] = {x, y} (metrics.read_csv's layout), e.g. an ensemble's
+-- median that has no CSV of its own; name labels it in errors.
+function M.score_keypoints(keypoints, truth_csv, occluded_csv, name)
     local truth, terr = metrics.read_csv(truth_csv)
     if not truth then return nil, terr end
-    if #pred.keypoints ~= #truth.keypoints then
-        return nil, ('%s has %d frames, %s %d'):format(pred_csv, #pred.keypoints, truth_csv, #truth.keypoints)
+    if #keypoints ~= #truth.keypoints then
+        return nil, ('%s has %d frames, %s %d'):format(name or 'the prediction', #keypoints, truth_csv,
+            #truth.keypoints)
     end
-    local errors = metrics.pixel_error(pred.keypoints, truth.keypoints)
-    local result = { all = mean_of(errors), temporal_norm = mean_of(metrics.temporal_norm(pred.keypoints)) }
+    local errors = metrics.pixel_error(keypoints, truth.keypoints)
+    local result = { all = mean_of(errors), temporal_norm = mean_of(metrics.temporal_norm(keypoints)) }
     if occluded_csv and files.exists(occluded_csv) then
         local occ = metrics.read_csv(occluded_csv)
         local sum, n = 0, 0

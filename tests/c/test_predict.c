@@ -465,6 +465,62 @@ static void test_video(lp_model *tcn) {
                    "lp_predict_draw_video");
 }
 
+
+/* An ensemble decodes each frame once and writes, for each member, the file
+ * that member alone would have written (the same windows: byte-identical). */
+static void test_ensemble(lp_model *tcn, lp_model *sf) {
+    char video[512];
+    snprintf(video, sizeof video, "%s/v23.mp4", g_dir);
+    if (access(video, F_OK) != 0) {
+        LP_SKIP("no test video for the ensemble");
+        return;
+    }
+    lp_model_params p = lp_model_default_params();
+    p.model_type = LP_MODEL_TYPE_HEATMAP_MHCRNN;
+    p.backbone = LP_BACKBONE_RESNET18;
+    p.num_keypoints = 3;
+    p.image_height = p.image_width = 64;
+    p.seed = 8;
+    lp_model *other = NULL;
+    LP_CHECK_OK(lp_model_init(&p, &other));
+    if (!other) return;
+    const char *names[3] = {"a", "b", "c"};
+    lp_predict_params pp = lp_predict_default_params();
+    pp.sequence_length = 8;
+    char alone[2][512], member[3][512], norm[3][512];
+    lp_model *models[3] = {tcn, other, tcn};
+    for (int i = 0; i < 3; ++i) {
+        snprintf(member[i], sizeof member[i], "%s/ens_%d.csv", g_dir, i);
+        snprintf(norm[i], sizeof norm[i], "%s/ens_%d_tn.csv", g_dir, i);
+    }
+    for (int i = 0; i < 2; ++i) {
+        snprintf(alone[i], sizeof alone[i], "%s/alone_%d.csv", g_dir, i);
+        LP_CHECK_OK(lp_predict_video(models[i], video, &pp, names, NULL, alone[i], NULL, NULL));
+    }
+    const char *csvs[3] = {member[0], member[1], member[2]};
+    const char *norms[3] = {norm[0], norm[1], norm[2]};
+    lp_predict_stats stats[3];
+    memset(stats, 0, sizeof stats);
+    LP_CHECK_OK(lp_predict_video_ensemble(models, 3, video, &pp, names, NULL, csvs, norms, stats));
+    for (int i = 0; i < 3; ++i) {
+        char *a = slurp(alone[i == 1]), *b = slurp(member[i]);
+        LP_CHECK(a && b && strcmp(a, b) == 0);
+        free(a);
+        free(b);
+        LP_CHECK(stats[i].n_frames == 23 && stats[i].n_backbone_frames == 23);
+        LP_CHECK(access(norm[i], F_OK) == 0);
+    }
+    /* members that cut different windows: refused, no file left behind */
+    char bad[2][512];
+    for (int i = 0; i < 2; ++i) snprintf(bad[i], sizeof bad[i], "%s/bad_%d.csv", g_dir, i);
+    lp_model *mixed[2] = {tcn, sf};
+    const char *bads[2] = {bad[0], bad[1]};
+    LP_CHECK_FAILS(lp_predict_video_ensemble(mixed, 2, video, &pp, names, NULL, bads, NULL, NULL),
+                   LP_STATUS_BAD_ARG, "one by one");
+    LP_CHECK(access(bad[0], F_OK) != 0 && access(bad[1], F_OK) != 0);
+    lp_model_free(other);
+}
+
 int main(void) {
     lp_runtime_init(2);
     if (!mkdtemp(g_dir)) LP_SKIP_ALL("cannot create a temporary directory");
@@ -480,6 +536,7 @@ int main(void) {
         test_stream_vs_batch(tcn, sf, all);
         lp_tensor_free(all);
         test_video(tcn);
+        test_ensemble(tcn, sf);
         LP_CHECK(lp_grad_is_enabled() == 1);
         LP_CHECK(lp_model_is_training(tcn) == 0);
         /* a stream puts a training model in eval mode and restores it */

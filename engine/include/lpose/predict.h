@@ -151,6 +151,21 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
                            const char *scorer, const char *csv_path,
                            const char *temporal_norm_path, lp_predict_stats *out);
 
+/* The same for the n_models members of an ensemble, decoding each frame
+ * once for all of them: every window is decoded once and run through each
+ * member in turn, so memory stays bounded by one window per member. The
+ * members must share model type and input size (LP_STATUS_BAD_ARG naming
+ * the first that differs: predict those one by one). csv_paths and
+ * temporal_norm_paths hold one path per member (temporal_norm_paths NULL:
+ * none); out (NULL or n_models entries) gets each member's stats, with the
+ * decode wait shared out evenly. lp_predict_video is this with one model. */
+lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
+                                    const char *video_path, const lp_predict_params *params,
+                                    const char *const *keypoint_names, const char *scorer,
+                                    const char *const *csv_paths,
+                                    const char *const *temporal_norm_paths,
+                                    lp_predict_stats *out);
+
 /* ------------------------------------------------------------------------
  * Labeled video (lp-data-train.md §3.7): every frame of video_path with the
  * keypoints of csv_path (a predictions CSV with one row per frame) drawn as

@@ -11,7 +11,12 @@ usage: lpose predict MODEL_DIR VIDEO_OR_DIR... [--output DIR] [--label-video]
 
 MODEL_DIR holds config.yaml and a checkpoint: checkpoints/best.lpt of a
 training run, else model.lpt written by model:save (another single *.lpt
-file is accepted). Each video (a folder
+file is accepted), or it is an ensemble directory (ensemble.json, from
+lpose train --members N): every member predicts each video, which is decoded
+once for all of them, into MEMBER/video_preds/ (with --output:
+OUTPUT/member_<i>/), and the Ensemble Kalman Smoother fuses them into
+OUTPUT/<stem>.csv (lpose eks; OUTPUT defaults to ENSEMBLE_DIR/video_preds).
+Each video (a folder
 means every .mp4/.avi/.mov in it) is written, as Lightning Pose does, to
 OUTPUT/<stem>.csv with OUTPUT/<stem>_temporal_norm.csv, and with
 --label-video OUTPUT/<stem>_labeled.mp4. OUTPUT defaults to
@@ -44,18 +49,7 @@ are removed, finished files are complete).]]
 
 local exists, is_dir = require('lpose.train.files').exists, require('lpose.train.files').is_dir
 
-local function list_dir(path, pattern)
-    path = path:gsub('(.)/+$', '%1')
-    local out = {}
-    local p = io.popen("ls -1 '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null")
-    if not p then return out end
-    for name in p:lines() do
-        if name:lower():match(pattern) then out[#out + 1] = path .. '/' .. name end
-    end
-    p:close()
-    table.sort(out)
-    return out
-end
+local list_dir = require('lpose.train.files').list
 
 local flags = { ['label-video'] = true, ['no-metrics'] = true, help = true }
 local valued = { output = true, device = true, frames = true, ['data-dir'] = true, edge = true,
@@ -88,44 +82,6 @@ local function parse(args)
         i = i + 1
     end
     return o, pos
-end
-
--- config.yaml + checkpoint of MODEL_DIR -> model, cfg | nil, err
-function M.load_model(dir, device)
-    if not is_dir(dir) then return nil, ("model directory '%s' does not exist"):format(dir) end
-    local cfg_path = dir .. '/config.yaml'
-    if not exists(cfg_path) then return nil, ("%s: no config.yaml"):format(dir) end
-    local ok, cfg = pcall(require('lpose.config').load, { file = cfg_path })
-    if not ok then return nil, ('%s: %s'):format(cfg_path, tostring(cfg)) end
-    -- a training run's best model, else model.lpt, else the only .lpt there
-    local ckpt = dir .. '/checkpoints/best.lpt'
-    if not exists(ckpt) then ckpt = dir .. '/model.lpt' end
-    if not exists(ckpt) then
-        local found = list_dir(dir, '%.lpt$')
-        if #found == 0 then
-            return nil, ("%s: no checkpoint (expected checkpoints/best.lpt or model.lpt)"):format(dir)
-        end
-        if #found > 1 then return nil, ("%s: several .lpt checkpoints, name one model.lpt"):format(dir) end
-        ckpt = found[1]
-    end
-    local models = require('lpose.models')
-    local model, err = models.load(ckpt)
-    if not model then return nil, ("cannot load checkpoint %s: %s"):format(ckpt, err) end
-    local conf = model:config()
-    local K = cfg.data and cfg.data.num_keypoints
-    if K and K ~= conf.num_keypoints then
-        return nil, ('%s: config.yaml has %d keypoints, the checkpoint %d'):format(dir, K, conf.num_keypoints)
-    end
-    model.cfg = cfg
-    model:eval()
-    if device and device ~= 'auto' then
-        local okd, derr = pcall(model.to, model, device)
-        if not okd then return nil, 'cannot use device ' .. device .. ': ' .. tostring(derr) end
-    elseif device == nil or device == 'auto' then
-        local lpose = require('lpose')
-        if lpose.cuda_device_count() > 0 then pcall(model.to, model, 'cuda') end
-    end
-    return model, cfg
 end
 
 -- LP computes the PCA metrics whenever the config names PCA columns: fit them on
@@ -172,9 +128,25 @@ local function predict_all(work, model, pcas, o)
         for _, path in ipairs(item.outputs) do
             if not exists(path) then work.fresh[#work.fresh + 1] = path end
         end
-        if item.video then
+        if item.video and item.members then
             local v = item.video
-            local res, err = predict.video(model, v, {
+            local res, err = require('lpose.ensemble').predict_video(item.members, v, {
+                member_dirs = item.dirs, output_dir = work.out_dir, sequence_length = o.T, edge = o.edge,
+                label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
+                written = work.written,
+            })
+            if not res then return nil, 'predict: ' .. err end
+            for m, r in ipairs(res.members) do
+                for _, w in ipairs(r.warnings) do io.stderr:write('lpose: warning: ', w, '\n') end
+                print(('%s [%s]: %d frames, model %.1f frames/s -> %s'):format(v, item.members[m].name, r.n_frames,
+                    r.fps_model, r.csv))
+            end
+            for _, w in ipairs(res.eks.warnings) do io.stderr:write('lpose: warning: eks: ', w, '\n') end
+            print(('%s [ensemble of %d, EKS]: -> %s'):format(v, #res.members, res.eks.csv))
+            work.done[i] = v .. ' -> ' .. res.eks.csv
+        elseif item.video then
+            local v = item.video
+            local res, err = predict.video(item.model or model, v, {
                 output_dir = work.out_dir, sequence_length = o.T, edge = o.edge,
                 label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
                 written = work.written,
@@ -186,7 +158,7 @@ local function predict_all(work, model, pcas, o)
             if res.labeled_video then print('  labeled video: ' .. res.labeled_video) end
             work.done[i] = v .. ' -> ' .. res.csv
         else
-            local res, err = predict.labeled(model, item.csv, item.data_dir, {
+            local res, err = predict.labeled(item.model or model, item.csv, item.data_dir, {
                 output_dir = item.dir, pca = pcas, written = work.written,
             })
             if not res then return nil, 'predict: ' .. err end
@@ -250,8 +222,16 @@ function M.command(args)
     end
     if o.edge and o.edge ~= 'lp' and o.edge ~= 'pad' then return nil, "predict: --edge must be 'lp' or 'pad'" end
     local model_dir = pos[1]:gsub('/+$', '')
-    local model, cfg = M.load_model(model_dir, o.device)
-    if not model then return nil, 'predict: ' .. cfg end
+    local members, model, cfg
+    if require('lpose.ensemble').is_ensemble(model_dir) then
+        local merr
+        members, merr = require('lpose.ensemble').load_models(model_dir, o.device)
+        if not members then return nil, 'predict: ' .. merr end
+        model, cfg = members[1].model, members[1].model.cfg
+    else
+        model, cfg = require('lpose.models').load_dir(model_dir, o.device)
+        if not model then return nil, 'predict: ' .. cfg end
+    end
 
     local videos = {}
     for i = 2, #pos do
@@ -276,16 +256,30 @@ function M.command(args)
     local out_dir = o.output or (model_dir .. '/video_preds')
     local work = { items = {}, done = {}, out_dir = out_dir }
     for _, v in ipairs(videos) do
-        work.items[#work.items + 1] = { video = v, label = v, outputs = video_outputs(out_dir, v) }
+        if members then
+            local item = { video = v, label = v, members = members, dirs = {},
+                           outputs = { out_dir .. '/' .. require('lpose.predict').stem(v) .. '.csv' } }
+            for m, member in ipairs(members) do
+                item.dirs[m] = o.output and (o.output .. '/' .. member.name) or (member.path .. '/video_preds')
+                for _, path in ipairs(video_outputs(item.dirs[m], v)) do item.outputs[#item.outputs + 1] = path end
+            end
+            work.items[#work.items + 1] = item
+        else
+            work.items[#work.items + 1] = { video = v, label = v, outputs = video_outputs(out_dir, v) }
+        end
     end
     if o.frames then
         local csv = o.frames
         local name = csv:match('([^/]+)$')
-        local dir = o.output and (o.output .. '/' .. name) or (model_dir .. '/image_preds/' .. name)
-        work.items[#work.items + 1] = {
-            csv = csv, dir = dir, label = 'labeled frames ' .. csv, outputs = frames_outputs(dir),
-            data_dir = o['data-dir'] or (cfg.data and cfg.data.data_dir) or csv:match('^(.*)/[^/]*$') or '.',
-        }
+        local data_dir = o['data-dir'] or (cfg.data and cfg.data.data_dir) or csv:match('^(.*)/[^/]*$') or '.'
+        for _, member in ipairs(members or { { path = model_dir, model = model } }) do
+            local dir = member.path .. '/image_preds/' .. name
+            if o.output then dir = o.output .. '/' .. (member.name and (member.name .. '/') or '') .. name end
+            work.items[#work.items + 1] = {
+                csv = csv, dir = dir, model = member.model, outputs = frames_outputs(dir), data_dir = data_dir,
+                label = 'labeled frames ' .. csv .. (member.name and (' [' .. member.name .. ']') or ''),
+            }
+        end
     end
     -- Under lpose.cli.protect, as `lpose run` runs scripts: Ctrl-C is armed, an
     -- expected error is one line (exit 1), a bug keeps its traceback (exit 2).

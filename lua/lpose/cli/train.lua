@@ -4,11 +4,11 @@
 -- (docs/reference/cli/train.md).
 local M = {}
 
-M.help = [[
+M.help = [=[
 Train the model a config describes, then predict with it.
 
 usage: lpose train CONFIG [key=value ...] [--loss FILE.lua ...] [--output DIR]
-                   [--nproc N]
+                   [--nproc N] [--members N [--vary-data]]
 
 CONFIG is a Lightning Pose config.yaml (or a .lua file returning the same
 table). What it says is what is trained: model.model_type (heatmap or
@@ -31,12 +31,20 @@ eval.save_vids_after_training is true).
                     holds a trained model is refused, unless the run resumes
                     it: training.resume_from=DIR/checkpoints/last.lpt
   --nproc N         N processes on this machine, data-parallel
-                    (docs/guides/multi-gpu.md)
+                    (docs/guides/multi-gpu.md); with --members: N members
+                    trained at once, one process each (default 1)
+  --members N       an ensemble (docs/guides/ensembles.md): N models that
+                    differ in training.rng_seed_model_pt (seed + 0 .. N-1),
+                    each an ordinary model directory DIR/member_<i>, listed
+                    in DIR/ensemble.json. Running the same command again
+                    resumes unfinished members and skips finished ones.
+  --vary-data       with --members: members differ in
+                    training.rng_seed_data_pt too (different splits)
 
 Exit status: 0 when training and prediction finished; 1 for a bad config,
 bad data or a failed run (the model directory's train_status.json says
 FAILED and why); 130 after Ctrl-C or SIGTERM (last.lpt saved,
-train_status.json INTERRUPTED, no predictions).]]
+train_status.json INTERRUPTED, no predictions).]=]
 
 local function parse(args)
     local is_override = require('lpose.config.overrides').is_override
@@ -48,7 +56,9 @@ local function parse(args)
         name = name or a:match('^%-%-([%w-]+)$')
         if a == '-h' or name == 'help' then
             o.help = true
-        elseif name == 'loss' or name == 'output' or name == 'nproc' then
+        elseif name == 'vary-data' then
+            o.vary_data = true
+        elseif name == 'loss' or name == 'output' or name == 'nproc' or name == 'members' then
             if val == nil then
                 i = i + 1
                 val = args[i]
@@ -85,6 +95,36 @@ local function worker_args(args)
     return out
 end
 
+local function positive_int(value, what)
+    local n = tonumber(value)
+    if not n or n < 1 or n % 1 ~= 0 then return nil, ('train: %s must be a positive integer'):format(what) end
+    return n
+end
+
+-- --members N: each member is `lpose train CONFIG ... --output DIR/member_<i>`
+-- in its own process (lpose.ensemble).
+local function train_ensemble(o)
+    local members, err = positive_int(o.members, '--members')
+    if not members then return nil, err end
+    local nproc = 1
+    if o.nproc then
+        nproc, err = positive_int(o.nproc, '--nproc')
+        if not nproc then return nil, err end
+    end
+    local config = require('lpose.config')
+    local cfg = config.load({ file = o.config, overrides = o.overrides })
+    local manifest, eerr, status = require('lpose.ensemble').train({
+        config = o.config, cfg = cfg, overrides = o.overrides, losses = o.losses, members = members,
+        vary_data = o.vary_data, nproc = nproc, output = o.output or config.model_dir(cfg),
+    })
+    if not manifest then
+        if status == 130 then io.stderr:write('lpose: train: ', eerr, '\n') return nil, nil, 130 end
+        return nil, 'train: ' .. eerr
+    end
+    print(('ensemble of %d members: %s'):format(#manifest.members, o.output or config.model_dir(cfg)))
+    return true
+end
+
 local function train(args)
     local o, err = parse(args)
     if not o then return nil, 'train: ' .. err .. " (see 'lpose help train')" end
@@ -93,9 +133,11 @@ local function train(args)
         return true
     end
     if not o.config then return nil, "train: missing CONFIG (see 'lpose help train')" end
+    if o.vary_data and not o.members then return nil, 'train: --vary-data needs --members N' end
+    if o.members then return train_ensemble(o) end
     if o.nproc then
-        local n = tonumber(o.nproc)
-        if not n or n < 1 or n % 1 ~= 0 then return nil, 'train: --nproc must be a positive integer' end
+        local n, nerr = positive_int(o.nproc, '--nproc')
+        if not n then return nil, nerr end
         local status = require('lpose.launch').run(n, worker_args(args), { command = 'train' })
         if status == 0 then return true end
         return nil, nil, status

@@ -26,6 +26,21 @@ function M.is_dir(path)
     return type(path) == 'string' and M.exists(path .. '/.')
 end
 
+--- files.list(dir, pattern) -> sorted paths dir/name of the entries whose lower-cased
+-- name matches the Lua pattern ({} for a missing folder)
+function M.list(dir, pattern)
+    dir = dir:gsub('(.)/+$', '%1')
+    local out = {}
+    local p = io.popen('ls -1 ' .. shell_quote(dir) .. ' 2>/dev/null')
+    if not p then return out end
+    for name in p:lines() do
+        if name:lower():match(pattern) then out[#out + 1] = dir .. '/' .. name end
+    end
+    p:close()
+    table.sort(out)
+    return out
+end
+
 --- files.mkdir_p(dir): raises with the path when it cannot be created
 function M.mkdir_p(dir)
     if os.execute('mkdir -p ' .. shell_quote(dir)) ~= 0 then
