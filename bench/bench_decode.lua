@@ -6,7 +6,8 @@
 --
 -- VIDEO defaults to ../shared/data/mirror-mouse-example/videos/test_vid.mp4, else a
 -- 1000-frame 396x406 H.264 clip made with the ffmpeg CLI. Prints frames/s of both
--- and the ratio lpose / ffmpeg (> 1: lpose is faster).
+-- and the ratio lpose / ffmpeg (> 1: lpose is faster) as the median over rounds that
+-- alternate the two, with its min-max (LPOSE_BENCH_ROUNDS, default 5).
 local video = require('lpose.video')
 
 local timing = dofile('bench/timing.lua')
@@ -50,19 +51,15 @@ end
 
 print(('video: %s'):format(path))
 run_lpose() -- warm the page cache
-local best_lp, best_ff, n = math.huge, math.huge, 0
-for _ = 1, 3 do
-    local frames, dt = run_lpose()
-    n = frames
-    best_lp = math.min(best_lp, dt)
-    local ok, dtf = run_ffmpeg()
-    if not ok then error('ffmpeg CLI failed on ' .. path) end
-    best_ff = math.min(best_ff, dtf)
-end
-local fps_lp, fps_ff = n / best_lp, n / best_ff
-print(('lpose  decode+resize 256x256+normalise (batches of %d, threads %s): %7.1f frames/s (%d frames, %.3f s)')
-    :format(batch, threads == 0 and 'auto' or tostring(threads), fps_lp, n, best_lp))
-print(('ffmpeg -vf scale=256:256 -f null -                          : %7.1f frames/s (%.3f s, incl. process start)')
-    :format(fps_ff, best_ff))
-print(('ratio lpose/ffmpeg: %.2f'):format(fps_lp / fps_ff))
+local n = 0
+local times = timing.rounds({
+    { 'lpose', function() n = run_lpose() end },
+    { 'ffmpeg', function() assert(run_ffmpeg(), 'ffmpeg CLI failed on ' .. path) end },
+}, tonumber(os.getenv('LPOSE_BENCH_ROUNDS')) or 5)
+local t_lp, t_ff = timing.median(times.lpose), timing.median(times.ffmpeg)
+print(('lpose  decode+resize 256x256+normalise (batches of %d, threads %s): %7.1f frames/s (%d frames, median %.3f s)')
+    :format(batch, threads == 0 and 'auto' or tostring(threads), n / t_lp, n, t_lp))
+print(('ffmpeg -vf scale=256:256 -f null -                          : %7.1f frames/s (median %.3f s, '
+    .. 'incl. process start)'):format(n / t_ff, t_ff))
+print(('ratio lpose/ffmpeg (frames/s): %s'):format(timing.ratio_text(times.ffmpeg, times.lpose)))
 if tmpdir then os.execute(('rm -rf %q'):format(tmpdir)) end

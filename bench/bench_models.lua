@@ -1,39 +1,59 @@
--- bench/bench_models.lua: forward and forward+backward of the resnet18 and
--- resnet50 TCN trackers (heatmap_mhcrnn, K = 17, labeled batch of 8 x 5
--- frames at 128x128) in lpose against the same architecture in PyTorch
--- (bench/ref_models.py under /usr/bin/python3), measured in one run.
--- Also LP's decoding (run_subpixelmaxima) of a 92-frame window's heatmaps
--- (K = 17, both at 32x32) against the same math in torch written as
--- upstream runs it (kornia's filter2d is a grouped conv2d).
--- A benchmark, not a test: prints seconds (best of N after one warm-up) and
--- the ratio torch / lpose (> 1: lpose is faster).
+-- bench/bench_models.lua: forward (eval) and forward+backward of the resnet18
+-- and resnet50 TCN trackers (heatmap_mhcrnn, K = 17, labeled batch of 8 x 5
+-- frames at 128x128) in lpose against the same architecture in PyTorch eager
+-- (bench/ref_models.py under /usr/bin/python3, Debian's python3-torch), and
+-- LP's decoding of a 92-frame window's heatmaps against the same math in
+-- torch. lpose's eval forward runs twice: as shipped (batch norm folded,
+-- channels-last) and with folding off, to show what the folding buys.
 --
---   build/lpose run bench/bench_models.lua [rounds=3] [threads=2]
+-- Noise: the torch reference is a child process serving one pass per request,
+-- so every round runs each variant once in turn (lpose, torch, lpose
+-- unfolded, ...) and the ratios are medians over rounds with their min-max.
+-- Also prints the backbone's achieved GFLOP/s (counted from the layer shapes)
+-- next to the machine's f32 GEMM GFLOP/s through libtorch, in the same run.
+-- A benchmark, not a test.
+--
+--   build/lpose run bench/bench_models.lua [rounds=5] [threads=2]
 local lpose = require('lpose')
 local models = require('lpose.models')
 
 local timing = dofile('bench/timing.lua')
-local now = timing.now
+local flops = dofile('bench/flops.lua')
 
 local args = arg or {}
-local rounds = tonumber(args[1] or 3)
+local rounds = tonumber(args[1] or 5)
 local threads = tonumber(args[2] or 2)
 local batch, size = 8, 128
 lpose.set_num_threads(threads)
 
-local function best(fn)
-    fn()
-    local b = math.huge
-    for _ = 1, rounds do
-        local t0 = now()
-        fn()
-        b = math.min(b, now() - t0)
-        collectgarbage()
+-- The torch reference as a server: requests go through a FIFO, answers come
+-- back on its stdout. nil when /usr/bin/python3 has no torch.
+local function torch_server(backbone)
+    local fifo = os.tmpname()
+    os.remove(fifo)
+    if os.execute('mkfifo ' .. fifo) ~= 0 then return nil end
+    local cmd = ('MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 bench/ref_models.py '
+        .. '%s %d %d %d < %s 2>/dev/null'):format(backbone, batch, size, threads, fifo)
+    local out = io.popen(cmd)
+    local req = io.open(fifo, 'w') -- blocks until python opened its end
+    os.remove(fifo)
+    if out:read('*l') ~= 'ready' then
+        req:close()
+        out:close()
+        return nil
     end
-    return b
+    local server = {}
+    function server.run(name)
+        req:write(name, '\n')
+        req:flush()
+        local line = out:read('*l') or ''
+        assert(line:match('^' .. name .. ' '), 'torch reference failed: ' .. line)
+    end
+    function server.close() req:close() out:close() end
+    return server
 end
 
-local function bench_lpose(backbone)
+local function lpose_passes(backbone)
     local model = models.new({
         model = { model_type = 'heatmap_mhcrnn', backbone = backbone },
         data = { num_keypoints = 17, image_resize_dims = { height = size, width = size } },
@@ -41,49 +61,71 @@ local function bench_lpose(backbone)
     local x = lpose.randn(batch, 5, 3, size, size)
     local target = lpose.rand(batch, 17, size / 4, size / 4)
     local params = model:parameters()
-    local fwd = best(function()
-        model:eval()
+    local hm = lpose.rand(92, 17, size / 4, size / 4)
+    local p = {}
+    function p.forward(fold)
+        model:eval():set_fold_batch_norm(fold)
         local sf, mf = lpose.no_grad(function() return model:forward(x) end)
         sf:free(); mf:free()
-    end)
-    local fwd_bwd = best(function()
+    end
+    function p.forward_backward()
         model:train()
         local sf, mf = model:forward(x)
         local loss = (sf * target):sum() + (mf * target):sum()
         loss:backward()
-        for _, p in ipairs(params) do p:zero_grad() end
+        for _, t in ipairs(params) do t:zero_grad() end
         loss:free(); sf:free(); mf:free()
-    end)
-    model:free()
-    local hm = lpose.rand(92, 17, size / 4, size / 4)
-    local dec = best(function()
+    end
+    function p.decode()
         local kp, conf = models.decode(hm, 2)
         kp:free(); conf:free()
-    end)
-    return fwd, fwd_bwd, dec
-end
-
-local function bench_torch(backbone)
-    local cmd = ('MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 '
-        .. '/usr/bin/python3 bench/ref_models.py %s %d %d %d %d'):format(backbone, batch, size, rounds, threads)
-    local p = io.popen(cmd)
-    local out = p:read('*a')
-    p:close()
-    local fwd, fwd_bwd = out:match('forward ([%d%.e%-]+)'), out:match('forward_backward ([%d%.e%-]+)')
-    return tonumber(fwd), tonumber(fwd_bwd), tonumber(out:match('decode ([%d%.e%-]+)'))
-end
-
-print(('TCN trackers, batch %d x 5 frames at %dx%d, K=17, %d threads, best of %d'):format(
-    batch, size, size, threads, rounds))
-print(('%-9s %-17s %10s %10s %8s'):format('backbone', 'pass', 'lpose s', 'torch s', 'torch/lpose'))
-for _, backbone in ipairs({ 'resnet18', 'resnet50' }) do
-    local lf, lfb, ld = bench_lpose(backbone)
-    local tf, tfb, td = bench_torch(backbone)
-    local function row(name, l, t)
-        print(('%-9s %-17s %10.3f %10s %8s'):format(backbone, name, l, t and ('%.3f'):format(t) or 'n/a',
-            t and ('%.2f'):format(t / l) or 'n/a'))
     end
-    row('forward (eval)', lf, tf)
-    row('forward+backward', lfb, tfb)
-    if backbone == 'resnet18' then row('decode 92x17', ld, td) end
+    return p
 end
+
+-- f32 GEMM through libtorch: the machine's practical peak for these layers.
+local function gemm_gflops()
+    local n = 1024
+    local a, b = lpose.randn(n, n), lpose.randn(n, n)
+    local times = timing.rounds({ { 'gemm', function() lpose.matmul(a, b):free() end } }, rounds)
+    local med, lo, hi = timing.spread(times.gemm)
+    return 2 * n ^ 3 / med / 1e9, 2 * n ^ 3 / hi / 1e9, 2 * n ^ 3 / lo / 1e9
+end
+
+print(('TCN trackers, batch %d x 5 frames at %dx%d, K=17, %d threads, %d rounds alternating lpose and torch')
+    :format(batch, size, size, threads, rounds))
+print(('%-9s %-24s %10s %10s  %s'):format('backbone', 'pass', 'lpose s', 'torch s', 'torch/lpose median (min-max)'))
+local frames = batch * 5
+for _, backbone in ipairs({ 'resnet18', 'resnet50' }) do
+    local p = lpose_passes(backbone)
+    local torch = torch_server(backbone)
+    local function t(name) return torch and function() torch.run(name) end or function() end end
+    local times = timing.rounds({
+        { 'forward', function() p.forward(true) end },
+        { 'torch forward', t('forward') },
+        { 'forward unfolded', function() p.forward(false) end },
+        { 'forward_backward', p.forward_backward },
+        { 'torch forward_backward', t('forward_backward') },
+        { 'decode', p.decode },
+        { 'torch decode', t('decode') },
+    }, rounds)
+    if torch then torch.close() end
+    local function row(label, name, ref)
+        local l = timing.median(times[name])
+        local r = torch and timing.median(times[ref]) or nil
+        print(('%-9s %-24s %10.3f %10s  %s'):format(backbone, label, l, r and ('%.3f'):format(r) or 'n/a',
+            torch and timing.ratio_text(times[ref], times[name]) or 'n/a (no torch in /usr/bin/python3)'))
+    end
+    row('forward (eval)', 'forward', 'torch forward')
+    row('forward (eval, unfolded)', 'forward unfolded', 'torch forward')
+    row('forward+backward', 'forward_backward', 'torch forward_backward')
+    if backbone == 'resnet18' then row('decode 92x17', 'decode', 'torch decode') end
+    print(('%-9s folding: unfolded/folded %s'):format(backbone,
+        timing.ratio_text(times['forward unfolded'], times.forward)))
+    local gflop = flops.backbone(backbone, size, size) / 1e9
+    print(('%-9s backbone %.2f GFLOP per frame; eval forward %.1f GFLOP/s (whole model, backbone FLOPs only)')
+        :format(backbone, gflop, gflop * frames / timing.median(times.forward)))
+end
+local g, glo, ghi = gemm_gflops()
+print(('f32 GEMM 1024x1024 through libtorch: %.1f GFLOP/s (min-max %.1f-%.1f), %d threads'):format(g, glo, ghi,
+    threads))

@@ -4,15 +4,24 @@
 --   build/lpose run bench/bench_predict.lua [N_FRAMES] [SIZE] [T]
 --
 -- Defaults: 192 frames, 128x128 model input, T = 96, random resnet18 models with
--- K = 17. Prints:
---   1. TCN streaming vs the single-frame model on the same frames and window
---      (frames/s, best of LPOSE_BENCH_ROUNDS (3) interleaved runs each; the
---      TCN's extra cost is its multi-frame head and decoding a second heatmap);
+-- K = 17. Every comparison alternates its variants in rounds (A B A B ...;
+-- LPOSE_BENCH_ROUNDS, default 5) and prints the median ratio over rounds with
+-- its min-max, so a burst of other work on a shared machine shows as spread
+-- instead of a wrong ratio. Prints:
+--   1. TCN streaming vs the single-frame model on the same pre-decoded frames
+--      and window (the TCN's extra cost: its multi-frame head and a second
+--      heatmap decode);
 --   2. TCN streaming vs naive 5-frame stacks per output frame (backbone 5x per frame);
 --   3. end-to-end (decode + model + CSV) vs model-only on pre-decoded frames;
 --   4. peak RSS (VmHWM) of a child process predicting a 10,000-frame vs a
---      1,000-frame 64x64 video (32x32 model input), made with ffmpeg in /tmp.
--- LPOSE_BENCH_RSS=0 skips 4. The child mode is `... bench_predict.lua --rss VIDEO`.
+--      1,000-frame 64x64 video (32x32 model input), made with ffmpeg in /tmp;
+--   5. `lpose predict MODEL_DIR VIDEO` end to end (a child process, as users
+--      run it), TCN vs single-frame, on real-sized videos: the mirror-mouse
+--      test clip (../shared/data/mirror-mouse-example/videos/test_vid.mp4,
+--      396x406, skipped when absent) and a generated 1280x1024 clip (the size
+--      labs record), both resized to the 128x128 model input.
+-- LPOSE_BENCH_RSS=0 skips 4, LPOSE_BENCH_CLI=0 skips 5. The child mode is
+-- `... bench_predict.lua --rss VIDEO`.
 local lpose = require('lpose')
 local models = require('lpose.models')
 local predict = require('lpose.predict')
@@ -87,18 +96,12 @@ end
 
 print(('# %d frames %dx%d, T = %d, K = %d, resnet18, %d threads'):format(N, SIZE, SIZE, T, K,
     lpose.get_num_threads()))
--- Best of ROUNDS interleaved runs: the machine may be shared, and a burst of
--- other work during one model's run would skew the ratio.
-local ROUNDS = tonumber(os.getenv('LPOSE_BENCH_ROUNDS')) or 3
-stream_time(tcn) -- warm-up
-stream_time(sf)
-local t_tcn, t_sf = math.huge, math.huge
-for _ = 1, ROUNDS do
-    t_tcn = math.min(t_tcn, stream_time(tcn))
-    t_sf = math.min(t_sf, stream_time(sf))
-end
-print(('1. TCN streaming %.1f frames/s, single-frame %.1f frames/s: TCN/SF throughput ratio %.2f')
-    :format(N / t_tcn, N / t_sf, t_sf / t_tcn))
+local ROUNDS = tonumber(os.getenv('LPOSE_BENCH_ROUNDS')) or 5
+local times = timing.rounds({ { 'tcn', function() stream_time(tcn) end },
+                              { 'sf', function() stream_time(sf) end } }, ROUNDS)
+local t_tcn, t_sf = timing.median(times.tcn), timing.median(times.sf)
+print(('1. TCN streaming %.1f frames/s, single-frame %.1f frames/s (medians): TCN/SF throughput ratio %s')
+    :format(N / t_tcn, N / t_sf, timing.ratio_text(times.sf, times.tcn)))
 
 -- naive: one 5-frame stack per output frame (LP's labeled path), on a subset
 local n_naive = math.min(N - 4, 40)
@@ -118,18 +121,15 @@ for _ = 1, math.min(ROUNDS, 2) do t_naive = math.min(t_naive, naive_time()) end
 print(('2. naive 5-frame stacks %.1f frames/s: streaming is %.2fx faster'):format(1 / t_naive,
     t_naive / (t_tcn / N)))
 
--- best of ROUNDS for both sides, interleaved (as in 1.)
 local out = tmpdir .. '/preds'
-predict.video(tcn, vid, { output_dir = out, sequence_length = T }) -- warm-up (file cache)
-local res, t_model = nil, math.huge
-for _ = 1, ROUNDS do
-    t_model = math.min(t_model, stream_time(tcn))
-    local r = assert(predict.video(tcn, vid, { output_dir = out, sequence_length = T }))
-    if not res or r.seconds < res.seconds then res = r end
-end
+local res
+times = timing.rounds({
+    { 'model', function() stream_time(tcn) end },
+    { 'e2e', function() res = assert(predict.video(tcn, vid, { output_dir = out, sequence_length = T })) end },
+}, ROUNDS)
 print(('3. end-to-end (decode+model+CSV) %.1f frames/s vs model-only on pre-decoded frames %.1f frames/s:'
-    .. ' ratio %.2f (decode wait %.2fs of %.2fs)'):format(N / res.seconds, N / t_model, t_model / res.seconds,
-    res.seconds_wait, res.seconds))
+    .. ' ratio %s (last run: decode wait %.2fs of %.2fs)'):format(N / timing.median(times.e2e),
+    N / timing.median(times.model), timing.ratio_text(times.model, times.e2e), res.seconds_wait, res.seconds))
 
 if os.getenv('LPOSE_BENCH_RSS') ~= '0' then
     local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
@@ -148,5 +148,54 @@ if os.getenv('LPOSE_BENCH_RSS') ~= '0' then
     local n2, kb2, s2 = rss(10000)
     print(('4. peak RSS: %d frames %.1f MiB (%.1fs), %d frames %.1f MiB (%.1fs): long/short ratio %.3f')
         :format(n1, kb1 / 1024, s1, n2, kb2 / 1024, s2, kb2 / kb1))
+end
+
+-- 5. `lpose predict` as users run it: one child process per prediction.
+local function model_dir(model_type)
+    local dir = tmpdir .. '/' .. model_type
+    os.execute(('mkdir -p %q'):format(dir))
+    local names = {}
+    for k = 1, K do names[k] = 'kp' .. k end
+    local f = assert(io.open(dir .. '/config.yaml', 'w'))
+    f:write(table.concat({
+        'data:', ('  image_resize_dims: {height: %d, width: %d}'):format(SIZE, SIZE),
+        ('  num_keypoints: %d'):format(K), '  keypoint_names: [' .. table.concat(names, ', ') .. ']',
+        'model:', '  model_type: ' .. model_type, '  backbone: resnet18',
+        'dali:', ('  context: {predict: {sequence_length: %d}}'):format(T),
+        ('  base: {predict: {sequence_length: %d}}'):format(T),
+    }, '\n'), '\n')
+    f:close()
+    assert(models.new(cfg_for(model_type, SIZE, K)):save(dir .. '/model.lpt'))
+    return dir
+end
+
+if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
+    local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
+    local dirs = { tcn = model_dir('heatmap_mhcrnn'), sf = model_dir('heatmap') }
+    local clips = {}
+    local mirror = '../shared/data/mirror-mouse-example/videos/test_vid.mp4'
+    if io.open(mirror, 'rb') then
+        clips[#clips + 1] = { 'mirror-mouse test_vid.mp4', mirror }
+    else
+        print('5. skipped the mirror-mouse clip: ' .. mirror .. ' is absent')
+    end
+    clips[#clips + 1] = { '1280x1024 testsrc2, 300 frames', gen(tmpdir .. '/big.mp4', 300, 1280, 1024) }
+    for _, clip in ipairs(clips) do
+        local frames_n
+        local function cli(kind)
+            return function()
+                local p = io.popen(('%q predict %q %q --output %q 2>&1'):format(exe, dirs[kind], clip[2],
+                    tmpdir .. '/cli_' .. kind))
+                local text = p:read('*a')
+                p:close()
+                frames_n = tonumber(text:match(': (%d+) frames,'))
+                assert(frames_n, 'lpose predict failed: ' .. text)
+            end
+        end
+        local ct = timing.rounds({ { 'tcn', cli('tcn') }, { 'sf', cli('sf') } }, ROUNDS)
+        print(('5. lpose predict, %s: TCN %.1f frames/s, single-frame %.1f frames/s (medians, whole process):'
+            .. ' TCN/SF %s'):format(clip[1], frames_n / timing.median(ct.tcn), frames_n / timing.median(ct.sf),
+            timing.ratio_text(ct.sf, ct.tcn)))
+    end
 end
 os.execute(('rm -rf %q'):format(tmpdir))

@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """Reference timings for bench/bench_models.lua: the same trackers (truncated
 torchvision ResNet + LP's SF head + MHCRNN head, re-implemented from
-../shared/docs/lp-model.md) in PyTorch. Prints "<name> <seconds>" lines (best of N).
+tests/fixtures/gen_model_fixtures.py) in PyTorch, eager mode as LP runs them.
 
-Usage: /usr/bin/python3 bench/ref_models.py BACKBONE BATCH SIZE ROUNDS THREADS
+Serves timings, so that bench/bench_models.lua can alternate lpose and torch
+in rounds: reads one pass name per line on stdin (forward, forward_backward,
+decode), runs it once and prints "<name> <seconds>" on stdout.
+
+Usage: /usr/bin/python3 bench/ref_models.py BACKBONE BATCH SIZE THREADS < commands
 """
 import os
 import sys
@@ -54,18 +58,8 @@ def lp_style_decode(hm, ds=2):
     return torch.stack([ex, ey], -1) - 1.5, conf
 
 
-def best(rounds, fn):
-    fn()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main():
-    backbone, batch, size, rounds, threads = sys.argv[1], *map(int, sys.argv[2:6])
+    backbone, batch, size, threads = sys.argv[1], *map(int, sys.argv[2:5])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = Tracker(backbone, 17)
@@ -90,9 +84,13 @@ def main():
         with torch.inference_mode():
             lp_style_decode(hm)
 
-    print("forward", best(rounds, forward))
-    print("decode", best(rounds, decode))
-    print("forward_backward", best(rounds, forward_backward))
+    passes = {"forward": forward, "forward_backward": forward_backward, "decode": decode}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        t0 = time.perf_counter()
+        passes[name]()
+        print(name, time.perf_counter() - t0, flush=True)
 
 
 if __name__ == "__main__":

@@ -26,4 +26,48 @@ function M.median(t)
     return n % 2 == 1 and c[(n + 1) / 2] or (c[n / 2] + c[n / 2 + 1]) / 2
 end
 
+--- timing.spread(list) -> median, min, max
+function M.spread(t)
+    local lo, hi = math.huge, -math.huge
+    for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
+    return M.median(t), lo, hi
+end
+
+--- timing.rounds(variants, n) -> {name = {seconds per round}}
+-- variants: a list of {name, fn}. One warm-up call each, then n rounds that
+-- call every variant once in turn (A B A B ...), so a burst of other work on a
+-- shared machine lands on both sides of a ratio instead of on one.
+function M.rounds(variants, n)
+    local times = {}
+    for _, v in ipairs(variants) do
+        v[2]()
+        times[v[1]] = {}
+        collectgarbage()
+    end
+    for _ = 1, n do
+        for _, v in ipairs(variants) do
+            local t0 = M.now()
+            v[2]()
+            local t = times[v[1]]
+            t[#t + 1] = M.now() - t0
+            collectgarbage()
+        end
+    end
+    return times
+end
+
+--- timing.ratio(num, den) -> median, min, max of the per-round ratios num[i] / den[i]
+-- (rounds pair up: round i of both ran back to back).
+function M.ratio(num, den)
+    local r = {}
+    for i = 1, math.min(#num, #den) do r[i] = num[i] / den[i] end
+    return M.spread(r)
+end
+
+--- timing.ratio_text(num, den) -> "1.23 (min-max 1.10-1.31, 5 rounds)"
+function M.ratio_text(num, den)
+    local med, lo, hi = M.ratio(num, den)
+    return ('%.2f (min-max %.2f-%.2f, %d rounds)'):format(med, lo, hi, math.min(#num, #den))
+end
+
 return M

@@ -156,6 +156,10 @@ lp_device lp_tensor_device(const lp_tensor *t);
 int32_t lp_tensor_requires_grad(const lp_tensor *t);
 int32_t lp_tensor_is_contiguous(const lp_tensor *t);
 int32_t lp_tensor_is_leaf(const lp_tensor *t);
+/* In-place modification counter (PyTorch's t._version): grows with every
+ * in-place op on the tensor or a view of it, so a cache derived from a
+ * tensor can tell it is stale. -1 for NULL. */
+int64_t lp_tensor_version(const lp_tensor *t);
 /* Write the shape into out[0..dim-1] (out has room for LP_MAX_DIMS);
  * returns the number of dims, or -1 for NULL. nothrow */
 int32_t lp_tensor_shape(const lp_tensor *t, int64_t *out);
@@ -210,6 +214,10 @@ lp_status lp_tensor_copy_(lp_tensor *dst, const lp_tensor *src);
 lp_status lp_tensor_to(const lp_tensor *t, lp_dtype dtype, lp_device device, lp_tensor **out);
 lp_status lp_tensor_clone(const lp_tensor *t, lp_tensor **out);
 lp_status lp_tensor_contiguous(const lp_tensor *t, lp_tensor **out);
+/* The same values with channels-last strides (N, C, H, W stored as N, H, W, C):
+ * the layout oneDNN's convolutions run fastest in; convolutions, pooling and
+ * elementwise ops keep it. lp_tensor_contiguous goes back. */
+lp_status lp_tensor_channels_last(const lp_tensor *t, lp_tensor **out);
 /* A new handle on the same tensor (shares storage and autograd identity). */
 lp_status lp_tensor_ref(const lp_tensor *t, lp_tensor **out);
 

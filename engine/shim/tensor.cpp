@@ -322,6 +322,10 @@ LP_EXPORT int32_t lp_tensor_is_contiguous(const lp_tensor *t) {
     LP_NOTHROW(0, if (t) return t->t.is_contiguous() ? 1 : 0;)
 }
 
+LP_EXPORT int64_t lp_tensor_version(const lp_tensor *t) {
+    LP_NOTHROW(-1, if (t) return (int64_t)t->t._version();)
+}
+
 LP_EXPORT int32_t lp_tensor_is_leaf(const lp_tensor *t) { LP_NOTHROW(0, if (t) return t->t.is_leaf() ? 1 : 0;) }
 
 LP_EXPORT int32_t lp_tensor_shape(const lp_tensor *t, int64_t *out) {
@@ -591,6 +595,15 @@ LP_EXPORT lp_status lp_tensor_contiguous(const lp_tensor *t, lp_tensor **out) {
     LP_TRY
     lp::check_out(out);
     *out = lp::new_handle(ref(t, "t").contiguous());
+    LP_CATCH
+}
+
+LP_EXPORT lp_status lp_tensor_channels_last(const lp_tensor *t, lp_tensor **out) {
+    LP_TRY
+    lp::check_out(out);
+    const at::Tensor &x = ref(t, "t");
+    if (x.dim() != 4) fail(LP_STATUS_BAD_ARG, "expected a 4-d tensor (N, C, H, W), got %d dims", (int)x.dim());
+    *out = lp::new_handle(x.contiguous(at::MemoryFormat::ChannelsLast));
     LP_CATCH
 }
 

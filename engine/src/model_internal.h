@@ -16,11 +16,16 @@ typedef struct lpm_entry {
     int32_t is_param;
 } lpm_entry;
 
+typedef struct lpm_fold_cache lpm_fold_cache;
+
 typedef struct lpm_params {
     lpm_entry *v;
     int32_t n, cap;
     int32_t init; /* draw random init values (0 when the weights will be loaded) */
     lp_dist *sync_bn; /* non-NULL: batch norm in training mode uses this group's statistics */
+    uint64_t generation;  /* bumped whenever entries are replaced (lpm_params_to) */
+    int32_t no_fold;      /* 1: inference keeps batch norm separate (lp_model_set_fold_batch_norm) */
+    lpm_fold_cache *fold; /* model_fold.c; NULL until the first folded inference */
 } lpm_params;
 
 /* Add a zero tensor (f32, CPU) called printf(fmt, ...); *out_id = its index. */
@@ -49,6 +54,16 @@ typedef struct lpm_bn {
 lp_status lpm_add_conv(lpm_params *reg, const char *prefix, const int64_t wshape[4],
                        int64_t bias_ch, lpm_conv *out);
 lp_status lpm_add_bn(lpm_params *reg, const char *prefix, int64_t ch, lpm_bn *out);
+/* Inference (eval mode, grad off, reg->no_fold == 0): conv(x) with the batch
+ * norm after it folded into its weight and bias (model_fold.c), cached and
+ * refolded when any of the tensors changed. *out NULL with LP_STATUS_OK means
+ * "not folded here": the caller runs conv and batch norm. */
+lp_status lpm_conv_bn_folded(const lpm_params *reg, const lpm_conv *c, const lpm_bn *bn,
+                             const lp_tensor *x, int64_t stride, int64_t pad, int32_t training,
+                             lp_tensor **out);
+void lpm_fold_cache_free(lpm_fold_cache *cache);
+/* 1 when lpm_conv_bn_folded folds (eval mode, grad off, folding on). */
+int32_t lpm_fold_active(const lpm_params *reg, int32_t training);
 /* x -> batch_norm(x) (+ num_batches_tracked += 1 when training). */
 lp_status lpm_bn_forward(const lpm_params *reg, const lpm_bn *bn, const lp_tensor *x,
                          int32_t training, lp_tensor **out);

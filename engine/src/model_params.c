@@ -75,6 +75,7 @@ lp_status lpm_params_to(lpm_params *reg, lp_device device) {
         for (int32_t i = 0; i < reg->n; ++i) lp_tensor_free(fresh[i]);
     } else {
         for (int32_t i = 0; i < reg->n; ++i) nnu_replace(&reg->v[i].t, fresh[i]);
+        reg->generation++; /* derived caches (folded batch norms) are stale */
     }
     free(fresh);
     return st;
@@ -88,6 +89,9 @@ void lpm_params_clear(lpm_params *reg) {
     free(reg->v);
     reg->v = NULL;
     reg->n = reg->cap = 0;
+    lpm_fold_cache_free(reg->fold);
+    reg->fold = NULL;
+    reg->generation++;
 }
 
 lp_status lpm_add_conv(lpm_params *reg, const char *prefix, const int64_t wshape[4],

@@ -100,10 +100,13 @@ static lp_status conv_bn(const lpm_params *reg, const lpm_conv *c, const lpm_bn 
                          const lp_tensor *x, int64_t stride, int64_t pad, int32_t training,
                          int32_t relu, lp_tensor **out) {
     lp_tensor *y = NULL;
-    lp_status st = nnu_conv2d(x, lpm_params_at(reg, c->w), NULL, stride, pad, 1, &y);
+    lp_status st = lpm_conv_bn_folded(reg, c, bn, x, stride, pad, training, out);
     if (st) return st;
-    st = lpm_bn_forward(reg, bn, y, training, out);
-    lp_tensor_free(y);
+    if (!*out) { /* not folded: training, grad mode on, or folding off */
+        if ((st = nnu_conv2d(x, lpm_params_at(reg, c->w), NULL, stride, pad, 1, &y))) return st;
+        st = lpm_bn_forward(reg, bn, y, training, out);
+        lp_tensor_free(y);
+    }
     if (!st && relu && (st = nnu_relu_(*out))) {
         lp_tensor_free(*out);
         *out = NULL;
@@ -143,14 +146,23 @@ fail:
 
 lp_status lpm_resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
                              int32_t training, lp_tensor **out) {
-    lp_tensor *h = NULL, *next = NULL;
-    lp_status st = conv_bn(reg, &net->conv1, &net->bn1, x, 2, 3, training, 1, &h);
+    lp_tensor *h = NULL, *next = NULL, *x_cl = NULL;
+    /* Folded inference runs in channels-last layout (model_fold.c); the
+     * features go back to the standard layout at the end for the heads. */
+    const int32_t channels_last = lpm_fold_active(reg, training);
+    lp_status st = channels_last ? lp_tensor_channels_last(x, &x_cl) : LP_STATUS_OK;
+    if (!st) st = conv_bn(reg, &net->conv1, &net->bn1, x_cl ? x_cl : x, 2, 3, training, 1, &h);
+    lp_tensor_free(x_cl);
     if (st) return st;
     const int64_t k[2] = {3, 3}, s[2] = {2, 2}, p[2] = {1, 1}, d[2] = {1, 1};
     if ((st = lp_nn_max_pool2d(h, k, s, p, d, 0, &next))) goto fail;
     nnu_replace(&h, next);
     for (int32_t i = 0; i < net->n_blocks; ++i) {
         if ((st = block_forward(&net->blocks[i], reg, h, training, &next))) goto fail;
+        nnu_replace(&h, next);
+    }
+    if (channels_last) {
+        if ((st = lp_tensor_contiguous(h, &next))) goto fail;
         nnu_replace(&h, next);
     }
     *out = h;

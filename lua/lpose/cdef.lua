@@ -57,6 +57,7 @@ lp_device lp_tensor_device(const lp_tensor *t);
 int32_t lp_tensor_requires_grad(const lp_tensor *t);
 int32_t lp_tensor_is_contiguous(const lp_tensor *t);
 int32_t lp_tensor_is_leaf(const lp_tensor *t);
+int64_t lp_tensor_version(const lp_tensor *t);
 int32_t lp_tensor_shape(const lp_tensor *t, int64_t *out);
 lp_status lp_tensor_from_buffer(const void *data, lp_dtype dtype, const int64_t *shape,
                                 int32_t ndim, lp_tensor **out);
@@ -87,6 +88,7 @@ lp_status lp_tensor_copy_(lp_tensor *dst, const lp_tensor *src);
 lp_status lp_tensor_to(const lp_tensor *t, lp_dtype dtype, lp_device device, lp_tensor **out);
 lp_status lp_tensor_clone(const lp_tensor *t, lp_tensor **out);
 lp_status lp_tensor_contiguous(const lp_tensor *t, lp_tensor **out);
+lp_status lp_tensor_channels_last(const lp_tensor *t, lp_tensor **out);
 lp_status lp_tensor_ref(const lp_tensor *t, lp_tensor **out);
 lp_status lp_tensor_view(const lp_tensor *t, const int64_t *shape, int32_t ndim, lp_tensor **out);
 lp_status lp_tensor_reshape(const lp_tensor *t, const int64_t *shape, int32_t ndim,
@@ -380,6 +382,7 @@ lp_status lp_model_tensor(const lp_model *model, int32_t i, lp_tensor **out);
 lp_status lp_model_count_parameters(const lp_model *model, const char *prefix, int64_t *out);
 lp_status lp_model_set_training(lp_model *model, int32_t training);
 int32_t lp_model_is_training(const lp_model *model);
+lp_status lp_model_set_fold_batch_norm(lp_model *model, int32_t on);
 lp_status lp_model_to(lp_model *model, lp_device device);
 lp_device lp_model_device(const lp_model *model);
 lp_status lp_model_forward(lp_model *model, const lp_tensor *images, lp_tensor **out_sf,

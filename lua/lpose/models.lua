@@ -342,6 +342,15 @@ end
 --- model:eval() -> model (BN uses running statistics)
 function HeatmapTracker:eval() return self:train(false) end
 
+--- model:set_fold_batch_norm(on) -> model
+-- Inference (eval mode, grad off) folds each batch norm into the convolution
+-- before it (default true): the same function within float rounding, faster.
+-- false runs them separately (benchmarks, checks). Training is never folded.
+function HeatmapTracker:set_fold_batch_norm(on)
+    check(C.lp_model_set_fold_batch_norm(handle(self, 'model:set_fold_batch_norm'), on and 1 or 0))
+    return self
+end
+
 --- model:set_sync_batchnorm(on) -> model
 -- on = true: batch norm in training mode uses the statistics of the batches
 -- of every process of the lpose.dist group together (LP's sync_batchnorm;

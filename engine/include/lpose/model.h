@@ -78,6 +78,12 @@ lp_status lp_model_count_parameters(const lp_model *model, const char *prefix, i
  * updates running stats (and num_batches_tracked); 0 uses running stats. */
 lp_status lp_model_set_training(lp_model *model, int32_t training);
 int32_t lp_model_is_training(const lp_model *model); /* nothrow */
+/* Inference (eval mode with grad off) folds each batch norm into the
+ * convolution before it (on by default; docs/design/decisions.md): the same
+ * function within float rounding, one pass less over the activations. The
+ * folded weights are cached and refolded whenever a parameter or buffer
+ * changes. on = 0 runs conv and batch norm separately (benchmarks, checks). */
+lp_status lp_model_set_fold_batch_norm(lp_model *model, int32_t on);
 /* Move every parameter and buffer (parameters stay leaves requiring grad). */
 lp_status lp_model_to(lp_model *model, lp_device device);
 lp_device lp_model_device(const lp_model *model); /* nothrow */
