@@ -9,7 +9,6 @@
 -- Run:    build/lpose run experiments/ensemble_eks.lua [members=4] [nproc=2] [key=value ...]
 -- Writes: outputs/ensemble_eks/ (ensemble.json, member_<i>/, video_preds/<video>.csv
 --         = the EKS output) and the table on stdout.
-local lpose = require('lpose')
 local experiment = require('lpose.experiment')
 local ensemble = require('lpose.ensemble')
 local report = require('lpose.report')
@@ -43,6 +42,7 @@ files.mkdir_p(out_dir)
 local config_path = out_dir .. '/experiment_config.yaml'
 require('lpose.config').save(cfg, config_path)
 print(('== training %d members, %d at a time, into %s'):format(n_members, nproc, out_dir))
+io.stdout:flush() -- before the members' own output
 local manifest, err = ensemble.train({ config = config_path, cfg = cfg, overrides = {}, members = n_members,
     nproc = nproc, output = out_dir })
 if not manifest then error(err, 0) end
