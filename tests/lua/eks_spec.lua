@@ -6,17 +6,11 @@ local lpose = require('lpose')
 local eks = require('lpose.eks')
 
 local support = dofile('tests/lua/support.lua')
-local EXE, q, slurp, write = support.exe(), support.q, support.slurp, support.write
+local q, slurp, write = support.q, support.slurp, support.write
 
 local tmp = support.mktemp('eks_spec')
 
-local function lpose_cli(args)
-    local quoted = {}
-    for i, a in ipairs(args) do quoted[i] = q(a) end
-    os.execute(q(EXE) .. ' ' .. table.concat(quoted, ' ') .. ' > ' .. tmp .. '/out 2> ' .. tmp
-        .. '/err; echo $? > ' .. tmp .. '/rc')
-    return tonumber(slurp(tmp .. '/rc')), slurp(tmp .. '/out'), slurp(tmp .. '/err')
-end
+local function lpose_cli(args) return support.run(tmp, args) end
 
 -- A deterministic normal sample (Box-Muller over a small LCG).
 local function rng(seed)

@@ -10,16 +10,9 @@ local q, slurp, write = support.q, support.slurp, support.write
 
 local tmp = support.mktemp('ensemble_spec')
 local project = tmp .. '/project'
-local exe = support.exe()
 local _ -- the ignored stdout of lpose_cmd
 
-local function lpose_cmd(args)
-    local quoted = {}
-    for i, a in ipairs(args) do quoted[i] = q(a) end
-    os.execute(('%s %s > %s 2> %s; echo $? > %s'):format(q(exe), table.concat(quoted, ' '),
-        q(tmp .. '/out'), q(tmp .. '/err'), q(tmp .. '/rc')))
-    return tonumber(slurp(tmp .. '/rc')), slurp(tmp .. '/out'), slurp(tmp .. '/err')
-end
+local function lpose_cmd(args) return support.run(tmp, args) end
 
 local function config_file(name)
     return write(tmp .. '/' .. name, table.concat({

@@ -4,18 +4,12 @@
 local synth = require('lpose.synth')
 
 local support = dofile('tests/lua/support.lua')
-local EXE, q, slurp = support.exe(), support.q, support.slurp
+local q, slurp = support.q, support.slurp
 local write = support.write
 
 local tmp = support.mktemp('frames_spec')
 
-local function lpose(args)
-    local quoted = {}
-    for i, a in ipairs(args) do quoted[i] = q(a) end
-    os.execute(q(EXE) .. ' ' .. table.concat(quoted, ' ') .. ' > ' .. tmp .. '/out 2> ' .. tmp
-        .. '/err; echo $? > ' .. tmp .. '/rc')
-    return tonumber(slurp(tmp .. '/rc')), slurp(tmp .. '/out'), slurp(tmp .. '/err')
-end
+local function lpose(args) return support.run(tmp, args) end
 
 describe('lpose extract-frames / check-frames', function()
     local proj, video

@@ -29,6 +29,24 @@ function M.write(path, text)
     return path
 end
 
+--- support.run(tmp, args [, cwd]) -> exit code, stdout, stderr
+-- Runs the executable under test with `args` (each shell-quoted), its output
+-- captured in tmp/out and tmp/err. With `cwd` it runs from that directory
+-- (the executable's path made absolute first).
+function M.run(tmp, args, cwd)
+    local exe = M.exe()
+    local cd = ''
+    if cwd then
+        if exe:sub(1, 1) ~= '/' then exe = io.popen('pwd'):read('*l') .. '/' .. exe end
+        cd = 'cd ' .. M.q(cwd) .. ' && '
+    end
+    local quoted = {}
+    for i, a in ipairs(args) do quoted[i] = M.q(a) end
+    os.execute(('%s%s %s > %s 2> %s; echo $? > %s'):format(cd, M.q(exe), table.concat(quoted, ' '),
+        M.q(tmp .. '/out'), M.q(tmp .. '/err'), M.q(tmp .. '/rc')))
+    return tonumber(M.slurp(tmp .. '/rc')), M.slurp(tmp .. '/out'), M.slurp(tmp .. '/err')
+end
+
 --- A fresh temporary directory named after the spec.
 function M.mktemp(name)
     local p = io.popen('mktemp -d /tmp/lpose_' .. name .. '.XXXXXX')

@@ -3,20 +3,14 @@
 local synth = require('lpose.synth')
 
 local support = dofile('tests/lua/support.lua')
-local EXE, q, slurp = support.exe(), support.q, support.slurp
+local q, slurp = support.q, support.slurp
 
 local tmp = support.mktemp('synth_spec')
 
 local SMALL = { n_videos = 2, n_frames = 40, width = 64, height = 64, n_labeled_per_video = 6, seed = 11 }
 
 -- Run lpose with a shell-quoted argument list: exit code, stdout, stderr.
-local function lpose(args)
-    local quoted = {}
-    for i, a in ipairs(args) do quoted[i] = q(a) end
-    os.execute(q(EXE) .. ' ' .. table.concat(quoted, ' ') .. ' > ' .. tmp .. '/out 2> ' .. tmp
-        .. '/err; echo $? > ' .. tmp .. '/rc')
-    return tonumber(slurp(tmp .. '/rc')), slurp(tmp .. '/out'), slurp(tmp .. '/err')
-end
+local function lpose(args) return support.run(tmp, args) end
 
 describe('lpose.synth', function()
     teardown(function() os.execute('rm -rf ' .. q(tmp)) end)

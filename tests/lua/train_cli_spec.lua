@@ -8,17 +8,11 @@ local q, slurp, write = support.q, support.slurp, support.write
 local tmp = support.mktemp('train_cli_spec')
 local project = tmp .. '/project'
 
--- run from /tmp: lpose train works from any directory
+-- run from /tmp: lpose train works from any directory (the signal specs below
+-- start it in the background themselves, with the absolute path)
 local exe = support.exe()
 if exe:sub(1, 1) ~= '/' then exe = io.popen('pwd'):read('*l') .. '/' .. exe end
-
-local function lpose_cmd(args)
-    local quoted = {}
-    for i, a in ipairs(args) do quoted[i] = q(a) end
-    os.execute(('cd /tmp && %s %s > %s 2> %s; echo $? > %s'):format(q(exe), table.concat(quoted, ' '),
-        q(tmp .. '/out'), q(tmp .. '/err'), q(tmp .. '/rc')))
-    return tonumber(slurp(tmp .. '/rc')), slurp(tmp .. '/out'), slurp(tmp .. '/err')
-end
+local function lpose_cmd(args) return support.run(tmp, args, '/tmp') end
 
 -- A small LP config for the synthetic project: what a user writes.
 local function config_file(name, model_type, extra)
