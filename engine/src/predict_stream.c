@@ -200,11 +200,15 @@ void lp_predict_stream_schedule(const lp_predict_stream *s, int64_t *first, int6
     *width = s->W;
 }
 
-/* `window` on the stream's device: a new handle, copied only across devices. */
-static lp_status on_device(const lp_predict_stream *s, const lp_tensor *window, lp_tensor **out) {
-    if (lp_tensor_device(window) != s->device)
-        return lp_tensor_to(window, LP_DTYPE_F32, s->device, out);
-    return lp_tensor_ref(window, out);
+/* `t` (owned, consumed) on the stream's device: copied only across devices. */
+static lp_status move_to_device(const lp_predict_stream *s, lp_tensor *t, lp_tensor **out) {
+    if (lp_tensor_device(t) == s->device) {
+        *out = t;
+        return LP_STATUS_OK;
+    }
+    lp_status st = lp_tensor_to(t, LP_DTYPE_F32, s->device, out);
+    lp_tensor_free(t);
+    return st;
 }
 
 /* The next window of new frames on the model's device; *out NULL at the end. */
@@ -216,7 +220,9 @@ static lp_status next_images(lp_predict_stream *s, int64_t *start, lp_tensor **o
         s->fed_window = NULL; /* each window is used once */
         if (!window) return LP_STATUS_OK;
         *start = s->fed_start;
-        return on_device(s, window, out);
+        lp_tensor *own = NULL;
+        if ((st = lp_tensor_ref(window, &own))) return st;
+        return move_to_device(s, own, out);
     }
     if (s->images) {
         if (s->pos >= s->n_frames) return LP_STATUS_OK;
@@ -226,13 +232,7 @@ static lp_status next_images(lp_predict_stream *s, int64_t *start, lp_tensor **o
         if ((st = lp_tensor_narrow(s->images, 0, s->pos, n, &view))) return st;
         *start = s->pos;
         s->pos += n;
-        if (lp_tensor_device(view) != s->device) {
-            st = lp_tensor_to(view, LP_DTYPE_F32, s->device, out);
-            lp_tensor_free(view);
-            return st;
-        }
-        *out = view;
-        return LP_STATUS_OK;
+        return move_to_device(s, view, out);
     }
     int64_t n = 0;
     const float *buf = NULL;
@@ -244,13 +244,7 @@ static lp_status next_images(lp_predict_stream *s, int64_t *start, lp_tensor **o
     int64_t shape[4] = {n, 3, s->H, s->W};
     lp_tensor *cpu = NULL;
     if ((st = lp_tensor_from_buffer(buf, LP_DTYPE_F32, shape, 4, &cpu))) return st;
-    if (s->device != LP_DEVICE_CPU) {
-        st = lp_tensor_to(cpu, LP_DTYPE_F32, s->device, out);
-        lp_tensor_free(cpu);
-        return st;
-    }
-    *out = cpu;
-    return LP_STATUS_OK;
+    return move_to_device(s, cpu, out);
 }
 
 /* Rows `first` (n copies) of t as a new (n, ...) tensor. */
