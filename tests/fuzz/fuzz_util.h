@@ -48,4 +48,21 @@ static inline void fuzz_init_runtime(void) {
     }
 }
 
+/* Read every tensor, name and the metadata of a loaded list (a view outside
+ * its storage, or a bad name, shows under the sanitizers). */
+static inline void fuzz_touch_list(lp_tensor_list *list) {
+    for (int32_t i = 0; i < lp_tensor_list_size(list); ++i) {
+        lp_tensor *t = NULL, *s = NULL;
+        (void)strlen(lp_tensor_list_name(list, i));
+        if (lp_tensor_list_get(list, i, &t) == LP_STATUS_OK &&
+            lp_tensor_reduce(LP_REDUCE_SUM, t, NULL, 0, 0, &s) == LP_STATUS_OK) {
+            double v = 0;
+            lp_tensor_item(s, &v);
+        }
+        lp_tensor_free(s);
+        lp_tensor_free(t);
+    }
+    (void)strlen(lp_tensor_list_meta(list));
+}
+
 #endif
