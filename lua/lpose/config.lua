@@ -262,6 +262,24 @@ function M.get(cfg, path)
     return v
 end
 
+--- lpose.config.default('a.b.c') -> the value in configs/config_default.yaml
+-- (nil for null or missing). The one source of lpose's defaults: code that
+-- needs a default for a key the user's config may lack reads it here rather
+-- than spelling the number again. The file is read once.
+local default_cfg
+function M.default(path)
+    if default_cfg == nil then default_cfg = M.load({}) end
+    return M.get(default_cfg, path)
+end
+
+--- lpose.config.get_or_default(cfg, 'a.b.c') -> cfg's value, else config.default's
+-- (for code that must work on a config built with defaults = false)
+function M.get_or_default(cfg, path)
+    local v = cfg and M.get(cfg, path)
+    if v == nil then return M.default(path) end
+    return v
+end
+
 --- lpose.config.keys(section) -> {key, ...}: in file order where known (a custom
 -- training.imgaug mapping runs in this order), then the others sorted
 function M.keys(t) return tree.keys(t) end

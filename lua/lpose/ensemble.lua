@@ -8,6 +8,7 @@
 --                     rng_seed_data_pt = 0}, ...}, config = CONFIG, overrides = {...},
 --                     vary_data = false}
 local cjson = require('cjson')
+local config = require('lpose.config')
 local files = require('lpose.train.files')
 
 local M = {}
@@ -112,8 +113,8 @@ end
 -- heads, order of the batches); with vary_data also to the data seed (the
 -- train/validation split), so members then see different labeled frames.
 function M.member_seeds(cfg, i, vary_data)
-    local tr = cfg.training or {}
-    local model_seed, data_seed = tr.rng_seed_model_pt or 0, tr.rng_seed_data_pt or 0
+    local model_seed = config.get_or_default(cfg, 'training.rng_seed_model_pt')
+    local data_seed = config.get_or_default(cfg, 'training.rng_seed_data_pt')
     return model_seed + i, data_seed + (vary_data and i or 0)
 end
 

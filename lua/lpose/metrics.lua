@@ -171,7 +171,8 @@ function M.fit_pca(cfg, train_keypoints)
         local sv = losses.pca_singleview or {}
         local centering = sv.centering_method
         if type(centering) ~= 'string' then centering = nil end
-        local keep = type(sv.components_to_keep) == 'number' and sv.components_to_keep or 0.99
+        local keep = type(sv.components_to_keep) == 'number' and sv.components_to_keep
+            or require('lpose.config').default('losses.pca_singleview.components_to_keep')
         out.singleview = { pca = pca.fit(pca.format_singleview(kp, cols, centering), keep),
                            columns = cols, centering_method = centering }
     end

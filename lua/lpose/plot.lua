@@ -267,7 +267,7 @@ function M.image(o)
         keep[#keep + 1] = edges
         opts[0].skeleton, opts[0].n_edges = edges, n
     end
-    opts[0].confidence_thresh = o.confidence_thresh or 0.9
+    opts[0].confidence_thresh = o.confidence_thresh or require('lpose.config').default('eval.confidence_thresh_for_vid')
     opts[0].scale = o.scale or 0
     local st = C.lp_plot_image_png(rgb, h, w, w * 3, opts, o.path)
     if st == C.LP_STATUS_BAD_ARG then lp.check(st) end

@@ -12,6 +12,7 @@
 local ffi = require('ffi')
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
+local config = require('lpose.config')
 
 local C, argerror = lp.lib, lp.argerror
 
@@ -90,14 +91,14 @@ local function predict_videos(fname, models, video_path, opts, dirs)
     local K = conf.num_keypoints
     local names_c, anchor = names_array(opts.keypoint_names or cfg_get(cfg, 'data', 'keypoint_names'), K, fname)
     local p = ffi.new('lp_predict_params[1]', C.lp_predict_default_params())
-    local T = opts.sequence_length or cfg_get(cfg, 'dali', 'context', 'predict', 'sequence_length') or 96
+    local T = opts.sequence_length or config.get_or_default(cfg, 'dali.context.predict.sequence_length')
     if type(T) ~= 'number' or T % 1 ~= 0 then argerror(fname, 'sequence_length must be an integer') end
     p[0].sequence_length = T
     local edge = opts.edge or 'lp'
     if M.edges[edge] == nil then argerror(fname, "edge must be 'lp' or 'pad'") end
     p[0].edge = M.edges[edge]
     p[0].prefetch = opts.prefetch == false and 0 or 1
-    local thresh = opts.confidence_thresh or cfg_get(cfg, 'eval', 'confidence_thresh_for_vid') or 0.9
+    local thresh = opts.confidence_thresh or config.get_or_default(cfg, 'eval.confidence_thresh_for_vid')
     if type(thresh) ~= 'number' then argerror(fname, 'confidence_thresh must be a number') end
     local skeleton = opts.skeleton or cfg_get(cfg, 'data', 'skeleton')
 
@@ -222,7 +223,7 @@ function M.draw_video(video_path, csv_path, out_path, thresh, skeleton)
         if type(a) ~= 'string' then argerror(fname, 'expected paths') end
     end
     local o = ffi.new('lp_label_video_options[1]')
-    o[0].confidence_thresh = thresh or 0.9
+    o[0].confidence_thresh = thresh or config.default('eval.confidence_thresh_for_vid')
     local names
     if skeleton ~= nil then
         if type(skeleton) ~= 'table' then argerror(fname, 'skeleton must be a list of {name, name} pairs') end
@@ -254,7 +255,7 @@ function M.stream(model, src, opts)
     opts = opts or {}
     local h = model_handle(model, fname)
     local p = ffi.new('lp_predict_params[1]', C.lp_predict_default_params())
-    p[0].sequence_length = opts.sequence_length or 96
+    p[0].sequence_length = opts.sequence_length or config.default('dali.context.predict.sequence_length')
     p[0].edge = M.edges[opts.edge or 'lp'] or argerror(fname, "edge must be 'lp' or 'pad'")
     p[0].prefetch = opts.prefetch == false and 0 or 1
     local sout = ffi.new('lp_predict_stream*[1]')

@@ -102,7 +102,7 @@ function M.after_training(run, opts)
         labels_csv = csv, data_dir = cfg.data.data_dir, predictions_csv = labeled.csv,
         pixel_error_csv = labeled.pixel_error_csv, out_dir = run.model_dir .. '/worst_frames', n = 3,
         skeleton = not null(cfg.data.skeleton) and cfg.data.skeleton or nil,
-        confidence_thresh = cfg.eval and cfg.eval.confidence_thresh_for_vid or 0.9,
+        confidence_thresh = require('lpose.config').get_or_default(cfg, 'eval.confidence_thresh_for_vid'),
     }
     summary.worst_frames = worst
     if worst then

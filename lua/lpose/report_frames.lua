@@ -2,6 +2,7 @@
 -- the model's prediction drawn (lpose.plot.image), for the frames where the
 -- model is worst: what a person looks at first after training. Written by
 -- lpose.report.after_training into MODEL_DIR/worst_frames/.
+local config = require('lpose.config')
 local data = require('lpose.data')
 local metrics = require('lpose.metrics')
 local plot = require('lpose.plot')
@@ -57,7 +58,7 @@ function M.worst(o)
         local out = ('%s/%d_%s.png'):format(o.out_dir, rank, stem)
         local res, werr = plot.image{
             path = out, image = files.join(o.data_dir, paths[i]), names = names, skeleton = o.skeleton,
-            confidence_thresh = o.confidence_thresh or 0.9,
+            confidence_thresh = o.confidence_thresh or config.default('eval.confidence_thresh_for_vid'),
             title = ('%s (%s): mean pixel error %.1f px'):format(paths[i], pe.set and pe.set[i] or 'all',
                 rows[rank].e),
             keypoints = {

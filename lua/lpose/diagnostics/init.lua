@@ -97,8 +97,7 @@ function M.build(dirs, opts)
     if not gallery then return nil, gerr end
     report.gallery = gallery
 
-    local eval = models[1].cfg.eval or {}
-    local threshold = tonumber(eval.confidence_thresh_for_vid) or 0.9
+    local threshold = tonumber(require('lpose.config').get_or_default(models[1].cfg, 'eval.confidence_thresh_for_vid'))
     local specs = opts.videos
     if not specs or #specs == 0 then specs = videos.default_specs(models) end
     report.videos = {}

@@ -4,6 +4,7 @@
 -- every frame: temporal norm, error against ground truth, occluded spans and
 -- where the predictions disagree most. Only the drawn traces are thinned
 -- (lpose.diagnostics.downsample); every number in a table uses all frames.
+local config = require('lpose.config')
 local metrics = require('lpose.metrics')
 local files = require('lpose.train.files')
 local stem_of = require('lpose.predict').stem
@@ -160,7 +161,8 @@ end
 -- opts: buckets (drawn points per trace = 2 * buckets at most), top (disagreement
 -- frames listed), threshold (likelihood threshold for the "low confidence" share).
 function M.section(spec, models, keypoints, opts)
-    local buckets, top, threshold = opts.buckets or 1500, opts.top or 10, opts.threshold or 0.9
+    local buckets, top, threshold = opts.buckets or 1500, opts.top or 10, opts.threshold
+        or config.default('eval.confidence_thresh_for_vid')
     local stem, sources, missing, video_path = M.sources(spec, models)
     if not stem then return nil, sources end
     local K = #keypoints

@@ -1,10 +1,12 @@
 -- lpose.losses.builtin: LP's loss names (lp-model.md §4) as loss
--- definitions for the registry in lpose.losses: defaults (LP's
--- config_default.yaml), an optional setup(loss, cfg, fit_data) run once at
+-- definitions for the registry in lpose.losses: defaults (only what
+-- configs/config_default.yaml has no key for: lpose.losses.new reads the
+-- loss's section there first), an optional setup(loss, cfg, fit_data) run once at
 -- construction, and compute(ctx) -> 0-d tensor (or nil to skip this step).
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
 local pca = require('lpose.losses.pca')
+local config = require('lpose.config')
 
 local C, check = lp.lib, lp.check
 local ffi = require('ffi')
@@ -34,7 +36,7 @@ M.heatmap_js = heatmap(C.lp_loss_heatmap_js, 'heatmap_js')
 
 M.temporal = {
     kind = 'unsupervised',
-    defaults = { log_weight = 11.0, epsilon = 20.0, prob_threshold = 0.05 },
+    defaults = {}, -- all in losses.temporal of config_default.yaml
     setup = function(loss)
         local eps = loss.params.epsilon
         if type(eps) == 'table' then
@@ -76,10 +78,8 @@ local function pca_loss(multiview)
     end
     return {
         kind = 'unsupervised',
-        defaults = {
-            log_weight = 11.0, components_to_keep = multiview and 3 or 0.99, epsilon = nil,
-            empirical_epsilon_percentile = 99.0, empirical_epsilon_multiplier = 1.0,
-        },
+        -- LP's optional extras, which its config_default.yaml does not list
+        defaults = { empirical_epsilon_percentile = 99.0, empirical_epsilon_multiplier = 1.0 },
         setup = function(loss, cfg, fit_data)
             if fit_data == nil then error(name .. ': needs fit_data (labeled train keypoints)', 0) end
             local data = cfg and cfg.data or {}
@@ -136,7 +136,7 @@ local function unimodal(kind)
             local pred = u.heatmaps_pred
             local kp = u.keypoints_pred_model:detach():to('f32', 'cpu'):contiguous()
             local ideal = require('lpose.dataset').heatmaps(kp, { height = dims.height, width = dims.width,
-                downsample_factor = data.downsample_factor or 2 })
+                downsample_factor = config.get_or_default(ctx.cfg, 'data.downsample_factor') })
             local target = ideal:to(pred:dtype(), pred:device())
             if u.confidences then -- zero targets are the pairs the loss ignores
                 local keep = u.confidences:detach():ge(loss.params.prob_threshold):to(pred:dtype())

@@ -13,6 +13,7 @@
 local lp = require('lpose.C')
 local class = require('lpose.class')
 local builtin = require('lpose.losses.builtin')
+local config = require('lpose.config')
 
 local C, argerror = lp.lib, lp.argerror
 
@@ -31,14 +32,16 @@ local function value(v) if v == NULL then return nil end return v end
 --- losses.weight_from_log(log_weight) -> 1 / (2 exp(log_weight))  (0 -> 0.5, 11 -> 8.35e-6)
 function M.weight_from_log(log_weight) return C.lp_loss_weight_from_log(log_weight) end
 
-local ANNEAL_DEFAULTS = { init_val = 0.0, increase_factor = 0.01, final_val = 1.0, freeze_until_epoch = 60 }
-
 --- losses.anneal_weight(epoch [, cfg]) -> LP's total_unsupervised_importance
--- for a 0-based epoch, from cfg.callbacks.anneal_weight (LP's defaults when
--- absent). The value changes only at epoch starts, so it needs no step.
+-- for a 0-based epoch, from cfg.callbacks.anneal_weight (config_default.yaml's
+-- values when absent). The value changes only at epoch starts, so it needs no step.
 function M.anneal_weight(epoch, cfg)
     local a = (cfg and cfg.callbacks and cfg.callbacks.anneal_weight) or {}
-    local function get(k) local v = value(a[k]); if v == nil then return ANNEAL_DEFAULTS[k] end return v end
+    local function get(k)
+        local v = value(a[k])
+        if v == nil then return config.default('callbacks.anneal_weight.' .. k) end
+        return v
+    end
     return C.lp_loss_anneal_weight(epoch, get('init_val'), get('increase_factor'), get('final_val'),
         get('freeze_until_epoch'))
 end
@@ -96,7 +99,8 @@ local Loss = class('lpose.losses.Loss')
 M.Loss = Loss
 
 --- losses.new(name [, cfg [, fit_data [, overrides]]]) -> Loss
--- Hyperparameters: the loss's defaults <- cfg.losses[name] <- overrides.
+-- Hyperparameters: losses.<name> of config_default.yaml <- the registered
+-- defaults <- cfg.losses[name] <- overrides.
 -- loss.weight = 1 / (2 exp(loss.log_weight)).
 function M.new(name, cfg, fit_data, overrides)
     local def = registry[name]
@@ -105,6 +109,10 @@ function M.new(name, cfg, fit_data, overrides)
             table.concat(M.names(), ', ')))
     end
     local params = {}
+    local section = config.default('losses.' .. name)
+    if type(section) == 'table' then
+        for k, v in pairs(section) do params[k] = value(v) end
+    end
     for k, v in pairs(def.defaults) do params[k] = v end
     local from_cfg = cfg and cfg.losses and cfg.losses[name] or {}
     for k, v in pairs(from_cfg) do params[k] = value(v) end
@@ -137,7 +145,7 @@ function Loss:__tostring() return ('lpose.losses.Loss(%s, weight=%.4g)'):format(
 --- losses.supervised(cfg) -> Loss: 'heatmap_' .. cfg.model.heatmap_loss_type
 -- (mse, kl or js; default mse), log_weight fixed at 0 (weight 0.5) as in LP.
 function M.supervised(cfg)
-    local t = value(cfg and cfg.model and cfg.model.heatmap_loss_type) or 'mse'
+    local t = value(cfg and cfg.model and cfg.model.heatmap_loss_type) or config.default('model.heatmap_loss_type')
     if t ~= 'mse' and t ~= 'kl' and t ~= 'js' then
         argerror('losses.supervised', ("model.heatmap_loss_type '%s' must be mse, kl or js"):format(tostring(t)))
     end

@@ -36,18 +36,18 @@ local function build_data(run)
     local dataset, data = require('lpose.dataset'), require('lpose.data')
     local dims = cfg.data.image_resize_dims
     local csv = files.join(cfg.data.data_dir, cfg.data.csv_file)
+    local data_seed = config.get_or_default(cfg, 'training.rng_seed_data_pt')
     local ds, err = dataset.open({
-        data_dir = cfg.data.data_dir, csv_file = cfg.data.csv_file,
-        height = dims.height, width = dims.width, downsample_factor = cfg.data.downsample_factor or 2,
-        context = run.model:is_mhcrnn(), imgaug = cfg.training.imgaug or 'default',
+        data_dir = cfg.data.data_dir, csv_file = cfg.data.csv_file, height = dims.height, width = dims.width,
+        downsample_factor = config.get_or_default(cfg, 'data.downsample_factor'),
+        context = run.model:is_mhcrnn(), imgaug = config.get_or_default(cfg, 'training.imgaug'),
         hflip = cfg.training.imgaug_hflip, uniform_heatmaps = cfg.training.uniform_heatmaps_for_nan_keypoints,
-        seed = cfg.training.rng_seed_data_pt or 0,
+        seed = data_seed,
     })
     if not ds then error(err, 0) end
     run.dataset = ds
     local tf = cfg.training.train_frames
-    run.split = ds:split(cfg.training.train_prob, cfg.training.val_prob, cfg.training.rng_seed_data_pt or 0,
-        not null(tf) and tf or nil)
+    run.split = ds:split(cfg.training.train_prob, cfg.training.val_prob, data_seed, not null(tf) and tf or nil)
     if #run.split.train == 0 then error(('%s: no training frames after the split'):format(csv), 0) end
     local workers = cfg.training.num_workers
     workers = null(workers) and 2 or workers
@@ -90,7 +90,7 @@ end
 
 local function build_optimizer(run)
     local cfg = run.cfg
-    local name = cfg.training.optimizer or 'Adam'
+    local name = config.get_or_default(cfg, 'training.optimizer')
     local opts = { lr = schedule.head_lr(run.schedule, 0) }
     if name == 'AdamW' then
         -- torch's AdamW default decay; our Adam adds it as L2 (decoupled
@@ -204,7 +204,7 @@ function M.setup(cfg, opts)
         n = parallel.per_rank_window(n, run.world_size, run.model:is_mhcrnn())
         -- each rank draws its own windows (LP: seed + LOCAL_RANK; the global
         -- rank here, so that machines of a multi-node job differ too)
-        local seed = (cfg.dali.general and cfg.dali.general.seed or 123456) + run.rank
+        local seed = config.get_or_default(cfg, 'dali.general.seed') + run.rank
         local window_key = run.model:is_mhcrnn() and 'dali.context.train.batch_size'
             or 'dali.base.train.sequence_length'
         local stream, err = unlabeled.open({ dir = cfg.data.video_dir, n_frames = n, height = dims.height,
@@ -220,7 +220,7 @@ function M.setup(cfg, opts)
         n_batches = limit < 1 and math.max(1, math.floor(limit * n_batches)) or math.min(n_batches, limit)
     end
     run.steps_per_epoch = n_batches
-    run.max_epochs = cfg.training.max_epochs or 300
+    run.max_epochs = config.get_or_default(cfg, 'training.max_epochs')
     run.min_epochs = cfg.training.min_epochs or run.max_epochs
 
     if not null(cfg.training.resume_from) then
@@ -248,7 +248,8 @@ function M.setup(cfg, opts)
         logger_mod.drop_after(run.model_dir, run.step)
     end
     run.logger = logger_mod.new({ dir = run.is_main and run.model_dir or nil, first_step = run.step,
-        total_steps = run.steps_per_epoch * run.max_epochs, every = cfg.training.log_every_n_steps or 10,
+        total_steps = run.steps_per_epoch * run.max_epochs,
+        every = config.get_or_default(cfg, 'training.log_every_n_steps'),
         quiet = opts.quiet or not run.is_main, append = run.resumed_from ~= nil })
     for _, line in ipairs(setup_messages) do run.logger:message(line) end
     for _, w in ipairs(run.warnings) do run.logger:message(w) end
@@ -350,7 +351,7 @@ function M.epoch(run)
 end
 
 local function is_val_epoch(run)
-    local every = run.cfg.training.check_val_every_n_epoch or 1
+    local every = config.get_or_default(run.cfg, 'training.check_val_every_n_epoch')
     return (run.epoch + 1) % every == 0 or run.epoch + 1 == run.max_epochs
 end
 
@@ -365,7 +366,7 @@ end
 -- check_val_every_n_epoch, best model by val_supervised_loss, early stopping,
 -- last checkpoint after every epoch. Ctrl-C saves a checkpoint and returns.
 function M.fit(run)
-    local patience = run.cfg.training.early_stop_patience or 3
+    local patience = config.get_or_default(run.cfg, 'training.early_stop_patience')
     local bad_checks = 0
     local ok_host, host = pcall(require, 'lpose.cli.host')
     local deferred = ok_host and host.defer_interrupts and host.defer_interrupts(true)

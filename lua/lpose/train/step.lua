@@ -8,6 +8,7 @@
 -- forward passes, each with its own batch-norm statistics, and one
 -- optimizer step follows.
 local lpose = require('lpose')
+local config = require('lpose.config')
 local models = require('lpose.models')
 local losses = require('lpose.losses')
 
@@ -51,7 +52,7 @@ function M.labeled_forward(run, batch)
         heatmaps_sf = sf, heatmaps_mf = mf, keypoints_targ_b = targ }
     return setmetatable(labeled, { __index = function(t, key)
         if key ~= 'keypoints_pred' and key ~= 'confidences' then return nil end
-        local kp, conf = models.decode(t.heatmaps_pred, run.cfg.data.downsample_factor or 2)
+        local kp, conf = models.decode(t.heatmaps_pred, config.get_or_default(run.cfg, 'data.downsample_factor'))
         rawset(t, 'keypoints_pred', to_frame_pixels(kp, run.frame_scale.x, run.frame_scale.y))
         rawset(t, 'confidences', conf)
         kp:free()
@@ -64,7 +65,7 @@ end
 -- keypoints_pred: 2(T-4) K 2 in frame pixels ([sf; mf]) for the TCN, T K 2 otherwise.
 function M.unlabeled_forward(run, frames, info)
     local sf, mf = run.model:forward(frames)
-    local ds = run.cfg.data.downsample_factor or 2
+    local ds = config.get_or_default(run.cfg, 'data.downsample_factor')
     local kp_sf, conf_sf = models.decode(sf, ds)
     local kp, conf = kp_sf, conf_sf
     if mf then
@@ -82,7 +83,7 @@ end
 -- over labeled keypoints), from the labeled heatmaps without gradients.
 local function supervised_rmse(run, labeled)
     return lpose.no_grad(function()
-        local ds = run.cfg.data.downsample_factor or 2
+        local ds = config.get_or_default(run.cfg, 'data.downsample_factor')
         local kp, conf = models.decode(labeled.heatmaps_sf:detach(), ds)
         if labeled.heatmaps_mf then
             local kp_mf, conf_mf = models.decode(labeled.heatmaps_mf:detach(), ds)

@@ -6,6 +6,7 @@
 -- probability proportional to their length, so every frame is equally
 -- likely; the draw is deterministic under `seed` (LP: dali.general.seed).
 local video = require('lpose.video')
+local config = require('lpose.config')
 local bit = require('bit')
 
 local M = {}
@@ -45,7 +46,8 @@ function M.open(o)
     local paths, err = M.list_videos(o.dir)
     if not paths then return nil, err end
     local self = setmetatable({ paths = paths, readers = {}, lengths = {}, total = 0,
-        n_frames = o.n_frames or 16, height = o.height, width = o.width, seed = o.seed or 123456 }, Stream)
+        n_frames = o.n_frames or config.default('dali.context.train.batch_size'), height = o.height,
+        width = o.width, seed = o.seed or config.default('dali.general.seed') }, Stream)
     self:reseed(0)
     for i, path in ipairs(paths) do
         local r, rerr = video.open(path)
