@@ -39,8 +39,18 @@ void fail(lp_status status, const char *fmt, ...) {
     throw Error(status, buf);
 }
 
-lp_status set_error_fn(lp_status status, const char *fn, const char *msg) {
-    snprintf(g_error, sizeof g_error, "%s: %s", fn, msg ? msg : "");
+lp_status error(lp_status status, const char *fn, const char *fmt, ...) {
+    // Formatted aside first: an argument may be lp_last_error() itself.
+    char msg[sizeof g_error];
+    int k = snprintf(msg, sizeof msg, "%s: ", fn);
+    if (k < 0) k = 0;
+    if ((size_t)k < sizeof msg) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg + k, sizeof msg - (size_t)k, fmt, ap);
+        va_end(ap);
+    }
+    snprintf(g_error, sizeof g_error, "%s", msg);
     return status;
 }
 

@@ -1,4 +1,6 @@
-/* tensor_list.c: named tensor lists and the .lpt file format (see lpose.h).
+/* lpt.c: the .lpt file format of named tensor lists (see lpose.h). The list
+ * itself is a shim container (engine/shim/tensor_list.cpp); this file only
+ * writes and reads lists through its API.
  *
  * Layout, little-endian: "LPOSETF1", u32 n, u32 meta_len, meta bytes, then
  * per tensor: u32 name_len, name, i32 dtype, i32 ndim, i64 shape[ndim],
@@ -25,14 +27,7 @@
 #endif
 
 static const char LPT_MAGIC[8] = {'L', 'P', 'O', 'S', 'E', 'T', 'F', '1'};
-enum { LPT_MAX_NAME = 1 << 16, LPT_MAX_META = 1 << 26 };
-
-struct lp_tensor_list {
-    int32_t n, cap;
-    char **names;
-    lp_tensor **tensors;
-    char *meta; /* NULL means "" */
-};
+enum { LPT_MAX_NAME = 1 << 16 }; /* the list's own limit (lp_tensor_list_push) */
 
 static lp_status fail(lp_status st, const char *fn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static lp_status fail(lp_status st, const char *fn, const char *fmt, ...) {
@@ -50,105 +45,6 @@ static lp_status rewrap(lp_status st, const char *fn, const char *path) {
     char inner[1024];
     snprintf(inner, sizeof inner, "%s", lp_last_error());
     return fail(st, fn, "%s: %s", path, inner);
-}
-
-static char *dup_str(const char *s) {
-    size_t n = strlen(s);
-    char *r = malloc(n + 1);
-    if (r) memcpy(r, s, n + 1);
-    return r;
-}
-
-/* ------------------------------------------------------------------ list */
-
-lp_status lp_tensor_list_init(lp_tensor_list **out) {
-    if (!out) return fail(LP_STATUS_BAD_ARG, "lp_tensor_list_init", "out-parameter 'out' is NULL");
-    lp_tensor_list *l = calloc(1, sizeof *l);
-    if (!l) return fail(LP_STATUS_OOM, "lp_tensor_list_init", "out of memory");
-    *out = l;
-    return LP_STATUS_OK;
-}
-
-void lp_tensor_list_free(lp_tensor_list *list) {
-    if (!list) return;
-    for (int32_t i = 0; i < list->n; i++) {
-        free(list->names[i]);
-        lp_tensor_free(list->tensors[i]);
-    }
-    free(list->names);
-    free(list->tensors);
-    free(list->meta);
-    free(list);
-}
-
-lp_status lp_tensor_list_push(lp_tensor_list *list, const char *name, const lp_tensor *t) {
-    static const char *fn = "lp_tensor_list_push";
-    if (!list) return fail(LP_STATUS_BAD_ARG, fn, "argument 'list' is NULL");
-    if (!name) return fail(LP_STATUS_BAD_ARG, fn, "argument 'name' is NULL");
-    if (!t) return fail(LP_STATUS_BAD_ARG, fn, "argument 't' is NULL (freed tensor?)");
-    if (strlen(name) >= LPT_MAX_NAME) return fail(LP_STATUS_BAD_ARG, fn, "name is longer than %d bytes", LPT_MAX_NAME - 1);
-    if (list->n == list->cap) {
-        int32_t cap = list->cap ? list->cap * 2 : 8;
-        char **names = realloc(list->names, (size_t)cap * sizeof *names);
-        if (!names) return fail(LP_STATUS_OOM, fn, "out of memory");
-        list->names = names;
-        lp_tensor **ts = realloc(list->tensors, (size_t)cap * sizeof *ts);
-        if (!ts) return fail(LP_STATUS_OOM, fn, "out of memory");
-        list->tensors = ts;
-        list->cap = cap;
-    }
-    char *nm = dup_str(name);
-    if (!nm) return fail(LP_STATUS_OOM, fn, "out of memory");
-    lp_tensor *r = NULL;
-    lp_status st = lp_tensor_ref(t, &r);
-    if (st != LP_STATUS_OK) {
-        free(nm);
-        return st;
-    }
-    list->names[list->n] = nm;
-    list->tensors[list->n] = r;
-    list->n++;
-    return LP_STATUS_OK;
-}
-
-int32_t lp_tensor_list_size(const lp_tensor_list *list) { return list ? list->n : 0; }
-
-const char *lp_tensor_list_name(const lp_tensor_list *list, int32_t i) {
-    if (!list || i < 0 || i >= list->n) return NULL;
-    return list->names[i];
-}
-
-lp_status lp_tensor_list_get(const lp_tensor_list *list, int32_t i, lp_tensor **out) {
-    static const char *fn = "lp_tensor_list_get";
-    if (!list) return fail(LP_STATUS_BAD_ARG, fn, "argument 'list' is NULL");
-    if (!out) return fail(LP_STATUS_BAD_ARG, fn, "out-parameter 'out' is NULL");
-    if (i < 0 || i >= list->n) return fail(LP_STATUS_BAD_ARG, fn, "index %d out of range (list has %d)", (int)i, (int)list->n);
-    return lp_tensor_ref(list->tensors[i], out);
-}
-
-int32_t lp_tensor_list_find(const lp_tensor_list *list, const char *name) {
-    if (!list || !name) return -1;
-    for (int32_t i = 0; i < list->n; i++)
-        if (strcmp(list->names[i], name) == 0) return i;
-    return -1;
-}
-
-lp_status lp_tensor_list_set_meta(lp_tensor_list *list, const char *meta) {
-    static const char *fn = "lp_tensor_list_set_meta";
-    if (!list) return fail(LP_STATUS_BAD_ARG, fn, "argument 'list' is NULL");
-    char *m = NULL;
-    if (meta && *meta) {
-        if (strlen(meta) >= LPT_MAX_META) return fail(LP_STATUS_BAD_ARG, fn, "meta is longer than %d bytes", LPT_MAX_META - 1);
-        m = dup_str(meta);
-        if (!m) return fail(LP_STATUS_OOM, fn, "out of memory");
-    }
-    free(list->meta);
-    list->meta = m;
-    return LP_STATUS_OK;
-}
-
-const char *lp_tensor_list_meta(const lp_tensor_list *list) {
-    return list && list->meta ? list->meta : "";
 }
 
 /* ------------------------------------------------------------------ save */
@@ -200,13 +96,19 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
     if (!path || !*path) return fail(LP_STATUS_BAD_ARG, fn, "argument 'path' is NULL or empty");
 
     /* Validate everything before creating any file. */
-    for (int32_t i = 0; i < list->n; i++) {
-        int32_t dt = lp_tensor_dtype(list->tensors[i]);
+    const int32_t n = lp_tensor_list_size(list);
+    for (int32_t i = 0; i < n; i++) {
+        lp_tensor *t = NULL;
+        lp_status gs = lp_tensor_list_get(list, i, &t);
+        if (gs != LP_STATUS_OK) return rewrap(gs, fn, path);
+        int32_t dt = lp_tensor_dtype(t), nd = lp_tensor_dim(t);
+        lp_tensor_free(t);
         if (dt < 0 || lp_dtype_size((lp_dtype)dt) == 0)
             return fail(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has a dtype the .lpt format cannot store", path,
-                        list->names[i]);
-        if (lp_tensor_dim(list->tensors[i]) > LP_MAX_DIMS)
-            return fail(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has more than %d dims", path, list->names[i], LP_MAX_DIMS);
+                        lp_tensor_list_name(list, i));
+        if (nd > LP_MAX_DIMS)
+            return fail(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has more than %d dims", path,
+                        lp_tensor_list_name(list, i), LP_MAX_DIMS);
     }
 
     char *tmp = NULL;
@@ -224,37 +126,50 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
     uint32_t meta_len = (uint32_t)strlen(meta);
     memcpy(hdr, LPT_MAGIC, 8);
     int ok = write_all(f, hdr, 8);
-    put_u32(hdr, (uint32_t)list->n);
+    put_u32(hdr, (uint32_t)n);
     put_u32(hdr + 4, meta_len);
     ok = ok && write_all(f, hdr, 8) && write_all(f, meta, meta_len);
 
-    for (int32_t i = 0; ok && i < list->n; i++) {
-        const lp_tensor *t = list->tensors[i];
-        uint32_t name_len = (uint32_t)strlen(list->names[i]);
+    for (int32_t i = 0; ok && i < n; i++) {
+        lp_tensor *t = NULL;
+        lp_status gs = lp_tensor_list_get(list, i, &t);
+        if (gs != LP_STATUS_OK) {
+            st = rewrap(gs, fn, path);
+            fclose(f);
+            lp_tmp_discard(tmp);
+            return st;
+        }
+        const char *name = lp_tensor_list_name(list, i);
+        uint32_t name_len = (uint32_t)strlen(name);
         int64_t shape[LP_MAX_DIMS];
         int32_t ndim = lp_tensor_shape(t, shape);
         int32_t dt = lp_tensor_dtype(t);
         uint64_t nbytes = (uint64_t)lp_tensor_numel(t) * (uint64_t)lp_dtype_size((lp_dtype)dt);
         unsigned char buf[8 + 8 * LP_MAX_DIMS + 8];
         put_u32(buf, name_len);
-        ok = write_all(f, buf, 4) && write_all(f, list->names[i], name_len);
+        ok = write_all(f, buf, 4) && write_all(f, name, name_len);
         put_u32(buf, (uint32_t)dt);
         put_u32(buf + 4, (uint32_t)ndim);
         for (int32_t d = 0; d < ndim; d++) put_u64(buf + 8 + 8 * d, (uint64_t)shape[d]);
         put_u64(buf + 8 + 8 * ndim, nbytes);
         ok = ok && write_all(f, buf, 8 + 8 * (size_t)ndim + 8);
-        if (!ok) break;
+        if (!ok) {
+            lp_tensor_free(t);
+            break;
+        }
         lp_tensor *conv = NULL;
         const void *data = NULL;
         lp_status ts = tensor_bytes(t, &conv, &data);
         if (ts != LP_STATUS_OK) {
             st = rewrap(ts, fn, path);
+            lp_tensor_free(t);
             fclose(f);
             lp_tmp_discard(tmp);
             return st;
         }
         ok = write_all(f, data, (size_t)nbytes);
         lp_tensor_free(conv);
+        lp_tensor_free(t);
     }
 
     int err = 0;
@@ -347,7 +262,12 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
             goto fail;
         }
         meta[meta_len] = '\0';
-        list->meta = meta;
+        st = lp_tensor_list_set_meta(list, meta);
+        free(meta);
+        if (st != LP_STATUS_OK) {
+            st = rewrap(st, LOAD, path);
+            goto fail;
+        }
     }
 
     for (uint32_t i = 0; i < n; i++) {
