@@ -1,6 +1,8 @@
 // shim.hpp: internal to engine/shim/*.cpp. The handle type, the error
-// machinery (LP_TRY / LP_CATCH) and the argument checks shared by the three
-// libtorch translation units. Never included by C code.
+// machinery (LP_TRY / LP_CATCH) and the argument checks shared by the shim's
+// libtorch translation units (every .cpp that includes this header; they are
+// defined in runtime.cpp and error.cpp). A file that needs no libtorch
+// includes only error.hpp. Never included by C code.
 #pragma once
 
 #include <ATen/ATen.h>
