@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "augment_internal.h"
-#include "data_util.h"
+#include "error.h"
 #include "lpose.h"
 
 #ifndef M_PI
@@ -201,11 +201,11 @@ static void add_op(lp_augment *a, int kind, double p) {
 
 lp_status lp_augment_open(const char *preset, lp_augment **out) {
     const char *fn = "lp_augment_open";
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
     if (!preset) preset = "default";
     lp_augment *a = calloc(1, sizeof *a);
-    if (!a) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!a) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     int dlc = 0;
     if (!strcmp(preset, "none") || !strcmp(preset, "default")) {
     } else if (!strcmp(preset, "dlc")) {
@@ -236,10 +236,9 @@ lp_status lp_augment_open(const char *preset, lp_augment **out) {
             }
             if (kind < 0 || (*q && *q != ',') || a->n_ops >= 16) {
                 free(a);
-                return lp_errorf(LP_STATUS_BAD_ARG,
-                                 "%s: unknown imgaug preset '%s' (expected none, default, dlc, dlc-lr, dlc-top-down, "
-                                 "or a list like 'Affine=0.4,CropAndPad=0.4' of imgaug class names)",
-                                 fn, preset);
+                return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                                 "unknown imgaug preset '%s' (expected none, default, dlc, dlc-lr, dlc-top-down, "
+                                 "or a list like 'Affine=0.4,CropAndPad=0.4' of imgaug class names)", preset);
             }
             if (kind == OP_ROT90) {
                 for (int k = 0; k < 4; ++k) a->rot90_k[k] = k;
@@ -740,9 +739,9 @@ lp_status lp_augment_apply(const lp_augment *aug, uint64_t seed, int32_t n_frame
                            const int32_t *kp_swap, int32_t out_h, int32_t out_w, uint8_t *out) {
     const char *fn = "lp_augment_apply";
     if (!aug || !frames || !out || (n_keypoints > 0 && !keypoints))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL augment, frames, keypoints or out", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL augment, frames, keypoints or out");
     if (n_frames < 1 || in_h < 1 || in_w < 1 || out_h < 1 || out_w < 1 || n_keypoints < 0)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad sizes (%d frames %dx%d -> %dx%d, %d keypoints)", fn, n_frames,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "bad sizes (%d frames %dx%d -> %dx%d, %d keypoints)", n_frames,
                          in_h, in_w, out_h, out_w, n_keypoints);
     lpa_rng rng;
     lpa_rng_seed(&rng, seed);
@@ -804,7 +803,7 @@ lp_status lp_augment_apply(const lp_augment *aug, uint64_t seed, int32_t n_frame
     }
     if (!ok) {
         if (owned) free(cur.data);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     }
     /* final Resize(H, W), cubic; keypoints x*W/w, y*H/h */
     for (int f = 0; f < n_frames; ++f)
@@ -845,15 +844,15 @@ lp_status lp_augment_images(const lp_augment *aug, uint64_t seed, const lp_tenso
                             const lp_tensor *keypoints, int32_t hflip, int32_t out_h, int32_t out_w,
                             lp_tensor **images_out, lp_tensor **keypoints_out) {
     const char *fn = "lp_augment_images";
-    if (!images_out || !keypoints_out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!images_out || !keypoints_out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *images_out = *keypoints_out = NULL;
     if (!images || lp_tensor_dim(images) != 4 || lp_tensor_size(images, 3) != 3 ||
         lp_tensor_dtype(images) != LP_DTYPE_U8 || lp_tensor_device(images) != LP_DEVICE_CPU ||
         !lp_tensor_is_contiguous(images))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: images must be a contiguous u8 CPU (frames, H, W, 3) tensor", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "images must be a contiguous u8 CPU (frames, H, W, 3) tensor");
     if (!keypoints || lp_tensor_dim(keypoints) != 2 || lp_tensor_size(keypoints, 1) != 2 ||
         lp_tensor_dtype(keypoints) != LP_DTYPE_F32)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: keypoints must be an f32 (K, 2) tensor", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoints must be an f32 (K, 2) tensor");
     int64_t nf = lp_tensor_size(images, 0), k = lp_tensor_size(keypoints, 0);
     int64_t shape[4] = {nf, out_h, out_w, 3}, kshape[2] = {k, 2};
     lp_tensor *io = NULL, *ko = NULL;

@@ -1,11 +1,12 @@
 /* context.c: Lightning Pose's context frames of a labeled image
  * (lp-data-train.md §1.3, LP io.py get_context_img_paths). */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "data_util.h"
+#include "error.h"
 
 static int file_exists(const char *path) {
     struct stat st;
@@ -16,9 +17,9 @@ lp_status lp_context_path(const char *path, int32_t offset, int32_t fallback, in
                           char *out) {
     const char *fn = "lp_context_path";
     if (!path || !out || capacity <= 0)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL path or empty output buffer", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL path or empty output buffer");
     if (offset < -2 || offset > 2)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: offset %d outside -2..2", fn, path, offset);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: offset %d outside -2..2", path, offset);
     /* stem = basename up to its last '.', as Python's Path.stem */
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -27,13 +28,13 @@ lp_status lp_context_path(const char *path, int32_t offset, int32_t fallback, in
     const char *d = base;
     while (d < dot && !isdigit((unsigned char)*d)) ++d;
     if (d == dot)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: %s: no frame number (digit run) in the file name '%.*s'", fn, path,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "%s: no frame number (digit run) in the file name '%.*s'", path,
                          (int)(dot - base), base);
     size_t n_digits = 0;
     while (d + n_digits < dot && isdigit((unsigned char)d[n_digits])) ++n_digits;
     if (n_digits > 18)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: frame number '%.*s' is too long", fn, path,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: frame number '%.*s' is too long", path,
                          (int)n_digits, d);
     char digits[20], repl[24];
     memcpy(digits, d, n_digits);
@@ -49,7 +50,7 @@ lp_status lp_context_path(const char *path, int32_t offset, int32_t fallback, in
         if (memcmp(p, digits, n_digits) == 0) { ++n_occ; p += n_digits; } else ++p;
     need += n_occ * n_repl;
     if ((int64_t)need > capacity)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: output buffer of %lld bytes is too small", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: output buffer of %lld bytes is too small",
                          path, (long long)capacity);
     char *w = out;
     memcpy(w, path, (size_t)(base - path));
@@ -66,7 +67,7 @@ lp_status lp_context_path(const char *path, int32_t offset, int32_t fallback, in
     strcpy(w, dot);
     if (fallback && !file_exists(out)) {
         if ((int64_t)strlen(path) + 1 > capacity)
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: output buffer too small", fn, path);
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: output buffer too small", path);
         strcpy(out, path);
     }
     return LP_STATUS_OK;
@@ -79,11 +80,11 @@ lp_status lp_context_load_stack(const char *path, int32_t height, int32_t width,
     lp_tensor *t = NULL;
     void *data = NULL;
     char *paths = NULL;
-    if (!path || !out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+    if (!path || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     *out = NULL;
     size_t cap = strlen(path) + 64;
     if (!(paths = malloc(cap * LP_CONTEXT_FRAMES)))
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     for (int i = 0; i < LP_CONTEXT_FRAMES; ++i)
         if ((st = lp_context_path(path, i - 2, 1, (int64_t)cap, paths + cap * (size_t)i)))
             goto fail;
@@ -101,9 +102,9 @@ lp_status lp_context_load_stack(const char *path, int32_t height, int32_t width,
         if ((st = lp_image_load_into(p, height, width, size, (float *)data + per * (size_t)i)))
             goto fail;
         if (native && (size[0] != centre[0] || size[1] != centre[1])) {
-            st = lp_errorf(LP_STATUS_BAD_ARG,
-                           "%s: context frame %d '%s' is %lldx%lld but the centre '%s' is"
-                           " %lldx%lld; pass a height and width to resize", fn, i - 2, p,
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn,
+                           "context frame %d '%s' is %lldx%lld but the centre '%s' is"
+                           " %lldx%lld; pass a height and width to resize", i - 2, p,
                            (long long)size[0], (long long)size[1], path,
                            (long long)centre[0], (long long)centre[1]);
             goto fail;

@@ -4,12 +4,13 @@
  * heatmaps (lp-data-train.md §1.3-1.5, §2; lp-model.md §5). */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "augment_internal.h"
-#include "data_util.h"
+#include "error.h"
 #include "dataset_internal.h"
 #include "lpose.h"
 
@@ -82,20 +83,20 @@ static char *join_path(const char *dir, const char *rel) {
 lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_dataset_params *params,
                           lp_dataset **out) {
     const char *fn = "lp_dataset_open";
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
-    if (!csv_path || !data_dir) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL csv_path or data_dir", fn);
+    if (!csv_path || !data_dir) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL csv_path or data_dir");
     lp_dataset_params p = params ? *params : lp_dataset_default_params();
     if (p.height < 1 || p.width < 1 || p.downsample_factor < 0 || p.downsample_factor > 8 ||
         (p.height >> p.downsample_factor) < 1 || (p.width >> p.downsample_factor) < 1)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad size %dx%d or downsample_factor %d", fn, p.height, p.width,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "bad size %dx%d or downsample_factor %d", p.height, p.width,
                          p.downsample_factor);
     if (p.context != 0 && p.context != 1)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: context must be 0 or 1, got %d", fn, p.context);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "context must be 0 or 1, got %d", p.context);
     const char *preset = p.imgaug ? p.imgaug : "default";
-    if (strlen(preset) >= 64) return lp_errorf(LP_STATUS_BAD_ARG, "%s: imgaug preset name too long", fn);
+    if (strlen(preset) >= 64) return lp_errorf(LP_STATUS_BAD_ARG, fn, "imgaug preset name too long");
     lp_dataset *ds = calloc(1, sizeof *ds);
-    if (!ds) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!ds) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     strcpy(ds->imgaug, preset);
     p.imgaug = ds->imgaug;
     ds->p = p;
@@ -105,7 +106,7 @@ lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_d
     if (access(csv_path, F_OK) == 0) csv = strdup(csv_path);
     else csv = join_path(data_dir, csv_path);
     if (!csv) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     st = lp_labels_read(csv, data_dir, &ds->labels);
@@ -117,7 +118,7 @@ lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_d
     ds->kp_swap = malloc(sizeof(int32_t) * (ds->n_keypoints + 1));
     ds->paths = calloc((size_t)ds->n_frames * ds->frames_per_sample + 1, sizeof(char *));
     if (!ds->kp_swap || !ds->paths) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     /* _left / _right partners (datasets.py:179-246) */
@@ -134,7 +135,7 @@ lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_d
                 ds->kp_swap[k] = j;
         }
         if (ds->kp_swap[k] == k && p.hflip) {
-            st = lp_errorf(LP_STATUS_BAD_ARG, "%s: keypoint '%s' has no '%.*s%s' partner for imgaug_hflip", fn, name,
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoint '%s' has no '%.*s%s' partner for imgaug_hflip", name,
                            (int)stem, name, other);
             goto fail;
         }
@@ -142,7 +143,7 @@ lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_d
     for (int64_t i = 0; i < ds->n_frames; ++i) {
         char *centre = join_path(data_dir, lp_labels_image_path(ds->labels, i));
         if (!centre) {
-            st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+            st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
             goto fail;
         }
         if (!p.context) {
@@ -154,7 +155,7 @@ lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_d
             char *buf = malloc(cap);
             if (!buf) {
                 free(centre);
-                st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+                st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
                 goto fail;
             }
             ds->paths[i * LP_CONTEXT_FRAMES + f] = buf;
@@ -171,7 +172,7 @@ lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_d
     ds->frame_id = malloc(sizeof(int64_t) * (size_t)(m + 1));
     if (!order || !ds->frame_id) {
         free(order);
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     for (int64_t i = 0; i < m; ++i) order[i] = i;
@@ -191,7 +192,7 @@ lp_status lp_dataset_open(const char *csv_path, const char *data_dir, const lp_d
     ds->cache = calloc((size_t)ds->n_unique + 1, sizeof(uint8_t *));
     ds->cache_hw = calloc((size_t)ds->n_unique * 2 + 2, sizeof(int32_t));
     if (!ds->cache || !ds->cache_hw || pthread_mutex_init(&ds->cache_mu, NULL)) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     ds->cache_mu_ok = 1;
@@ -207,7 +208,7 @@ int32_t lp_dataset_n_keypoints(const lp_dataset *ds) { return ds ? ds->n_keypoin
 const lp_labels *lp_dataset_labels(const lp_dataset *ds) { return ds ? ds->labels : NULL; }
 
 lp_status lp_dataset_get_params(const lp_dataset *ds, lp_dataset_params *out) {
-    if (!ds || !out) return lp_errorf(LP_STATUS_BAD_ARG, "lp_dataset_get_params: NULL dataset or out");
+    if (!ds || !out) return lp_errorf(LP_STATUS_BAD_ARG, "lp_dataset_get_params", "NULL dataset or out");
     *out = ds->p;
     return LP_STATUS_OK;
 }
@@ -238,7 +239,7 @@ lp_status lpd_load_sample(const lp_dataset *ds, int64_t index, int32_t augment, 
                           float *img, float *kp, float *hm, int64_t size_out[2]) {
     const char *fn = "lp_dataset_get";
     if (index < 0 || index >= ds->n_frames)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: index %lld out of range [0, %lld)", fn, (long long)index,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "index %lld out of range [0, %lld)", (long long)index,
                          (long long)ds->n_frames);
     int32_t nf = ds->frames_per_sample, H = ds->p.height, W = ds->p.width, K = ds->n_keypoints;
     int64_t h0 = -1, w0 = -1, fb = 0;
@@ -252,10 +253,10 @@ lp_status lpd_load_sample(const lp_dataset *ds, int64_t index, int32_t augment, 
         if (hit) {
             int64_t ch = ds->cache_hw[2 * id], cw = ds->cache_hw[2 * id + 1];
             if (f > 0 && (ch != h0 || cw != w0))
-                return lp_errorf(LP_STATUS_BAD_ARG, "%s: context frame %s is %lldx%lld, the others %lldx%lld", fn,
+                return lp_errorf(LP_STATUS_BAD_ARG, fn, "context frame %s is %lldx%lld, the others %lldx%lld",
                                  path, (long long)ch, (long long)cw, (long long)h0, (long long)w0);
             if (!grow(&s->raw, &s->raw_cap, off + ch * cw * 3 * (f == 0 ? nf : 1)))
-                return lp_errorf(LP_STATUS_OOM, "%s: out of memory for %s", fn, path);
+                return lp_errorf(LP_STATUS_OOM, fn, "out of memory for %s", path);
             memcpy(s->raw + off, hit, (size_t)(ch * cw * 3));
             if (f == 0) h0 = ch, w0 = cw, fb = h0 * w0 * 3;
             continue;
@@ -264,12 +265,12 @@ lp_status lpd_load_sample(const lp_dataset *ds, int64_t index, int32_t augment, 
         if (s->raw_cap - off <= 0) st = lp_image_read_rgb_into(path, 0, NULL, size); /* size query */
         if (!st && s->raw_cap - off > 0) st = lp_image_read_rgb_into(path, s->raw_cap - off, s->raw + off, size);
         if (f > 0 && size[0] > 0 && (size[0] != h0 || size[1] != w0))
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: context frame %s is %lldx%lld, the others %lldx%lld", fn, path,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "context frame %s is %lldx%lld, the others %lldx%lld", path,
                              (long long)size[0], (long long)size[1], (long long)h0, (long long)w0);
         if ((st == LP_STATUS_BAD_ARG || s->raw_cap - off <= 0) && size[0] > 0 && size[1] > 0 &&
             off + size[0] * size[1] * 3 > s->raw_cap) {
             if (!grow(&s->raw, &s->raw_cap, size[0] * size[1] * 3 * nf))
-                return lp_errorf(LP_STATUS_OOM, "%s: out of memory for %s", fn, path);
+                return lp_errorf(LP_STATUS_OOM, fn, "out of memory for %s", path);
             st = lp_image_read_rgb_into(path, s->raw_cap - off, s->raw + off, size);
         }
         if (st) return st;
@@ -297,13 +298,13 @@ lp_status lpd_load_sample(const lp_dataset *ds, int64_t index, int32_t augment, 
         if (f == 0) {
             h0 = size[0], w0 = size[1], fb = h0 * w0 * 3;
         } else if (size[0] != h0 || size[1] != w0) {
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: context frame %s is %lldx%lld, the others %lldx%lld", fn, path,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "context frame %s is %lldx%lld, the others %lldx%lld", path,
                              (long long)size[0], (long long)size[1], (long long)h0, (long long)w0);
         }
     }
     if (size_out) size_out[0] = h0, size_out[1] = w0;
     memcpy(kp, lp_labels_keypoints_data(ds->labels) + index * K * 2, sizeof(float) * 2 * K);
-    if (!grow(&s->rgb, &s->rgb_cap, (int64_t)nf * H * W * 3)) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!grow(&s->rgb, &s->rgb_cap, (int64_t)nf * H * W * 3)) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     lp_status st = lp_augment_apply(augment ? ds->aug : ds->aug_none, seed, nf, s->raw, (int32_t)h0, (int32_t)w0, kp,
                                     K, augment ? ds->p.hflip : 0, ds->kp_swap, H, W, s->rgb);
     if (st) return st;
@@ -315,9 +316,9 @@ lp_status lpd_load_sample(const lp_dataset *ds, int64_t index, int32_t augment, 
 lp_status lp_dataset_get(const lp_dataset *ds, int64_t index, int32_t augment, uint64_t seed, lp_tensor **images,
                          lp_tensor **keypoints, lp_tensor **heatmaps) {
     const char *fn = "lp_dataset_get";
-    if (!images || !keypoints || !heatmaps) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!images || !keypoints || !heatmaps) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *images = *keypoints = *heatmaps = NULL;
-    if (!ds) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL dataset", fn);
+    if (!ds) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL dataset");
     int32_t hh, wh, K = ds->n_keypoints;
     lpd_heatmap_size(ds, &hh, &wh);
     int64_t ishape[4] = {LP_CONTEXT_FRAMES, 3, ds->p.height, ds->p.width};

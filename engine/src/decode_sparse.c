@@ -91,7 +91,7 @@ static lp_status band_init(const float *a, int64_t rows, int64_t cols, ds_band *
     b->abs1 = malloc((size_t)rows * sizeof *b->abs1);
     if (!b->lo || !b->hi || !b->abs1) {
         band_free(b);
-        return nnu_error(LP_STATUS_OOM, "band_init", "out of memory");
+        return lp_errorf(LP_STATUS_OOM, "band_init", "out of memory");
     }
     for (int64_t r = 0; r < rows; ++r) {
         int32_t lo = (int32_t)cols, hi = -1;
@@ -468,7 +468,7 @@ static lp_status work_init(const ds_plan *p, int64_t *next, ds_work *wk) {
     wk->cmax = malloc((size_t)p->w * sizeof *wk->cmax);
     if (wk->t && wk->u && wk->rmax && wk->cmax) return LP_STATUS_OK;
     work_free(wk);
-    return nnu_error(LP_STATUS_OOM, "decode_sparse", "out of memory");
+    return lp_errorf(LP_STATUS_OOM, "decode_sparse", "out of memory");
 }
 
 static void plan_free(ds_plan *p) {
@@ -486,7 +486,7 @@ static lp_status plan_columns(ds_plan *p) {
     p->blk_lo = malloc((size_t)nb * sizeof *p->blk_lo);
     p->blk_hi = malloc((size_t)nb * sizeof *p->blk_hi);
     if (!p->awt || !p->blk_lo || !p->blk_hi)
-        return nnu_error(LP_STATUS_OOM, "decode_sparse", "out of memory");
+        return lp_errorf(LP_STATUS_OOM, "decode_sparse", "out of memory");
     for (int64_t j = 0; j < p->W; ++j)
         for (int64_t l = 0; l < p->w; ++l) p->awt[l * p->W + j] = p->bw.a[j * p->w + l];
     for (int64_t b = 0; b < nb; ++b) {
@@ -530,7 +530,7 @@ lp_status lpm_decode_sparse(const float *x, int64_t M, int64_t h, int64_t w, int
     ds_plan p = {.x = x, .M = M, .h = h, .w = w, .H = h << ds, .W = w << ds, .ds = ds,
                  .kp = out_kp, .conf = out_conf};
     if (ds < 1 || w % (2 * VW))
-        return nnu_error(LP_STATUS_BAD_ARG, "lpm_decode_sparse", "needs ds >= 1 and w %% %d == 0",
+        return lp_errorf(LP_STATUS_BAD_ARG, "lpm_decode_sparse", "needs ds >= 1 and w %% %d == 0",
                          2 * VW);
     lp_status st = band_init(ah, p.H, h, &p.bh);
     if (!st) st = band_init(aw, p.W, w, &p.bw);

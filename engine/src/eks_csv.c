@@ -8,7 +8,7 @@ lp_status lp_eks_write_csv(const char *path, int64_t n_frames, int32_t n_keypoin
                            const double *values) {
     const char *fn = "lp_eks_write_csv";
     if (path == NULL || values == NULL || n_frames < 1 || n_keypoints < 1)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: need a path, values and >= 1 frame and keypoint", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "need a path, values and >= 1 frame and keypoint");
     const char *coords[LP_EKS_N_COLUMNS];
     for (int32_t c = 0; c < LP_EKS_N_COLUMNS; ++c) coords[c] = lp_eks_column_name(c);
     lp_csv_writer *w;

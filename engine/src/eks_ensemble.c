@@ -178,27 +178,26 @@ lp_status lp_eks_smooth(const double *pred, int32_t M, int64_t T, int32_t K,
                         const lp_eks_params *params, double *out_s, double *out) {
     const char *fn = "lp_eks_smooth";
     if (pred == NULL || out_s == NULL || out == NULL)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL predictions or output", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL predictions or output");
     if (M < 1 || T < 1 || K < 1)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: need >= 1 model, frame and keypoint, got %d, %lld, %d", fn, M,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "need >= 1 model, frame and keypoint, got %d, %lld, %d", M,
                          (long long)T, K);
     lp_eks_params p = params ? *params : lp_eks_default_params();
     if (p.average != LP_EKS_MEDIAN && p.average != LP_EKS_MEAN)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: unknown average %d", fn, p.average);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "unknown average %d", p.average);
     if (p.variance != LP_EKS_VAR_CONFIDENCE_WEIGHTED && p.variance != LP_EKS_VAR_PLAIN)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: unknown variance %d", fn, p.variance);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "unknown variance %d", p.variance);
     if (p.fit_noise != LP_EKS_FIT_MEDIAN_VARIANCE && p.fit_noise != LP_EKS_FIT_FRAME_VARIANCE)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: unknown fit_noise %d", fn, p.fit_noise);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "unknown fit_noise %d", p.fit_noise);
     if (isnan(p.smooth) || isinf(p.smooth) || p.smooth < 0.0)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: smooth must be > 0 (or 0: fit), got %g", fn, p.smooth);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "smooth must be > 0 (or 0: fit), got %g", p.smooth);
     if (!(p.log_s_min < p.log_s_max) || !isfinite(p.log_s_min) || !isfinite(p.log_s_max))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: need finite log_s_min < log_s_max, got [%g, %g]",
-                         fn, p.log_s_min, p.log_s_max);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "need finite log_s_min < log_s_max, got [%g, %g]", p.log_s_min, p.log_s_max);
     scratch sc;
     memset(&sc, 0, sizeof sc);
     double *block = malloc(sizeof(double) * (size_t)(6 * T + 2 * (int64_t)M));
-    if (!block) return lp_errorf(LP_STATUS_OOM, "%s: out of memory for %lld frames", fn, (long long)T);
+    if (!block) return lp_errorf(LP_STATUS_OOM, fn, "out of memory for %lld frames", (long long)T);
     sc.y[0] = block;
     sc.y[1] = block + T;
     sc.r[0] = block + 2 * T;
@@ -210,7 +209,7 @@ lp_status lp_eks_smooth(const double *pred, int32_t M, int64_t T, int32_t K,
     lp_status st = LP_STATUS_OK;
     for (int32_t k = 0; k < K; ++k) {
         if (lp_interrupt_pending()) {
-            st = lp_errorf(LP_STATUS_INTERRUPTED, "%s: interrupted!", fn);
+            st = lp_errorf(LP_STATUS_INTERRUPTED, fn, "interrupted!");
             break;
         }
         if (ensemble_stats(pred, M, T, K, k, &p, &sc, out) == 0) {

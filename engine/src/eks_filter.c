@@ -58,14 +58,14 @@ int64_t lp_eks_filter(const double *y, const double *r, int64_t r_stride, int64_
 lp_status lp_eks_check_1d(const char *fn, const double *y, const double *r, int64_t n, double s,
                           double p0) {
     if (y == NULL || r == NULL || n < 1)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: y and r must hold n >= 1 values", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "y and r must hold n >= 1 values");
     if (!(s > 0.0) || isinf(s))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: s must be finite and > 0, got %g", fn, s);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "s must be finite and > 0, got %g", s);
     if (!(p0 > 0.0) || isinf(p0))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: p0 must be finite and > 0, got %g", fn, p0);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "p0 must be finite and > 0, got %g", p0);
     for (int64_t t = 0; t < n; ++t)
         if (!(r[t] >= 0.0))
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: r[%lld] = %g, must be >= 0", fn,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "r[%lld] = %g, must be >= 0",
                              (long long)t, r[t]);
     return LP_STATUS_OK;
 }
@@ -76,11 +76,11 @@ lp_status lp_eks_smooth_1d(const double *y, const double *r, int64_t n, double s
     lp_status st = lp_eks_check_1d(fn, y, r, n, s, p0);
     if (st) return st;
     if ((out_mean == NULL) != (out_var == NULL))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: out_mean and out_var go together", fn);
-    if (isnan(m0) || isinf(m0)) return lp_errorf(LP_STATUS_BAD_ARG, "%s: m0 must be finite", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "out_mean and out_var go together");
+    if (isnan(m0) || isinf(m0)) return lp_errorf(LP_STATUS_BAD_ARG, fn, "m0 must be finite");
     double ll;
     int64_t bad = lp_eks_filter(y, r, 1, n, s, m0, p0, out_mean, out_var, &ll);
-    if (bad) return lp_errorf(LP_STATUS_INTERNAL, "%s: innovation variance <= 0 at frame %lld", fn, (long long)(bad - 1));
+    if (bad) return lp_errorf(LP_STATUS_INTERNAL, fn, "innovation variance <= 0 at frame %lld", (long long)(bad - 1));
     if (out_loglik) *out_loglik = ll;
     return LP_STATUS_OK;
 }
@@ -90,11 +90,11 @@ lp_status lp_eks_loglik_1d(const double *y, const double *r, int64_t n, double s
     const char *fn = "lp_eks_loglik_1d";
     lp_status st = lp_eks_check_1d(fn, y, r, n, s, p0);
     if (st) return st;
-    if (out == NULL) return lp_errorf(LP_STATUS_BAD_ARG, "%s: out is NULL", fn);
-    if (isnan(m0) || isinf(m0)) return lp_errorf(LP_STATUS_BAD_ARG, "%s: m0 must be finite", fn);
+    if (out == NULL) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (isnan(m0) || isinf(m0)) return lp_errorf(LP_STATUS_BAD_ARG, fn, "m0 must be finite");
     double ll;
     int64_t bad = lp_eks_filter(y, r, 1, n, s, m0, p0, NULL, NULL, &ll);
-    if (bad) return lp_errorf(LP_STATUS_INTERNAL, "%s: innovation variance <= 0 at frame %lld", fn, (long long)(bad - 1));
+    if (bad) return lp_errorf(LP_STATUS_INTERNAL, fn, "innovation variance <= 0 at frame %lld", (long long)(bad - 1));
     *out = ll;
     return LP_STATUS_OK;
 }

@@ -2,7 +2,7 @@
 #ifndef LP_EKS_INTERNAL_H
 #define LP_EKS_INTERNAL_H
 
-#include "data_util.h" /* lp_errorf */
+#include "error.h" /* lp_errorf */
 #include "lpose.h"
 
 /* The random-walk filter of lp_eks_smooth_1d with r read at r[t * r_stride]

@@ -2,27 +2,27 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "lpose.h"
 
 lp_status lp_heatmaps_fill(float *keypoints, const uint8_t *visibility, int64_t n, int32_t n_keypoints,
                            int32_t height, int32_t width, int32_t downsample_factor, double sigma,
                            int32_t uniform_heatmaps, float *out) {
     const char *fn = "lp_heatmaps_fill";
-    if (!keypoints || !out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL keypoints or out", fn);
+    if (!keypoints || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL keypoints or out");
     if (n < 0 || n_keypoints < 0 || downsample_factor < 0 || downsample_factor > 8)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad n %lld, K %d or downsample_factor %d", fn, (long long)n,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "bad n %lld, K %d or downsample_factor %d", (long long)n,
                          n_keypoints, downsample_factor);
     int32_t hh = height >> downsample_factor, wh = width >> downsample_factor;
     if (height <= 0 || width <= 0 || hh <= 0 || wh <= 0)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: image %dx%d with downsample_factor %d gives no heatmap", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "image %dx%d with downsample_factor %d gives no heatmap",
                          height, width, downsample_factor);
     if (sigma <= 0) sigma = 1.25;
     const double inv2s2 = 1.0 / (2.0 * sigma * sigma);
     const double sx = (double)wh / width, sy = (double)hh / height;
     const int64_t plane = (int64_t)hh * wh;
     double *gx = malloc(sizeof(double) * ((size_t)wh + hh));
-    if (!gx) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!gx) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     double *gy = gx + wh;
     for (int64_t i = 0; i < n * n_keypoints; ++i) {
         float *kp = keypoints + 2 * i;
@@ -60,16 +60,15 @@ lp_status lp_heatmaps_fill(float *keypoints, const uint8_t *visibility, int64_t 
 lp_status lp_heatmaps_generate(lp_tensor *keypoints, int32_t height, int32_t width,
                                int32_t downsample_factor, int32_t uniform_heatmaps, lp_tensor **out) {
     const char *fn = "lp_heatmaps_generate";
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
     if (!keypoints || lp_tensor_dim(keypoints) != 3 || lp_tensor_size(keypoints, 2) != 2 ||
         lp_tensor_dtype(keypoints) != LP_DTYPE_F32 || lp_tensor_device(keypoints) != LP_DEVICE_CPU ||
         !lp_tensor_is_contiguous(keypoints))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: keypoints must be a contiguous f32 CPU (batch, K, 2) tensor",
-                         fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoints must be a contiguous f32 CPU (batch, K, 2) tensor");
     if (downsample_factor < 0 || downsample_factor > 8 || (height >> downsample_factor) <= 0 ||
         (width >> downsample_factor) <= 0)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: image %dx%d with downsample_factor %d gives no heatmap", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "image %dx%d with downsample_factor %d gives no heatmap",
                          height, width, downsample_factor);
     int64_t b = lp_tensor_size(keypoints, 0), k = lp_tensor_size(keypoints, 1);
     int64_t shape[4] = {b, k, height >> downsample_factor, width >> downsample_factor};

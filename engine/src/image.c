@@ -14,7 +14,7 @@ lp_status lpi_av_error(lp_status status, const char *fn, const char *path, const
                        int averr) {
     char buf[AV_ERROR_MAX_STRING_SIZE] = "";
     av_strerror(averr, buf, sizeof buf);
-    return lp_errorf(status, "%s: %s: %s: %s", fn, path, what, buf);
+    return lp_errorf(status, fn, "%s: %s: %s", path, what, buf);
 }
 
 lp_status lpi_open_error(const char *fn, const char *path, int averr) {
@@ -61,8 +61,7 @@ lp_status lpi_scale(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h,
     s->sws = sws_getCachedContext(s->sws, f->width, f->height, src_fmt, dst_w, dst_h, dst_fmt,
                                   flags, NULL, NULL, NULL);
     if (!s->sws)
-        return lp_errorf(LP_STATUS_UNSUPPORTED, "%s: swscale cannot convert %s %dx%d to %dx%d",
-                         fn, av_get_pix_fmt_name((enum AVPixelFormat)f->format), f->width,
+        return lp_errorf(LP_STATUS_UNSUPPORTED, fn, "swscale cannot convert %s %dx%d to %dx%d", av_get_pix_fmt_name((enum AVPixelFormat)f->format), f->width,
                          f->height, dst_w, dst_h);
     int packed = dst_fmt == AV_PIX_FMT_RGB24, n_planes = packed ? 1 : 3;
     int stride = FFALIGN(dst_w * (packed ? 3 : 1), 64) + 64;
@@ -71,7 +70,7 @@ lp_status lpi_scale(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h,
         av_free(s->buf);
         s->size = 0;
         if (!(s->buf = av_malloc(plane * (size_t)n_planes)))
-            return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+            return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         s->size = plane * (size_t)n_planes;
     }
     s->stride = stride;
@@ -91,7 +90,7 @@ lp_status lpi_scale(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h,
     int h = sws_scale(s->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes,
                       strides);
     if (h != dst_h)
-        return lp_errorf(LP_STATUS_INTERNAL, "%s: sws_scale wrote %d of %d rows", fn, h, dst_h);
+        return lp_errorf(LP_STATUS_INTERNAL, fn, "sws_scale wrote %d of %d rows", h, dst_h);
     return LP_STATUS_OK;
 }
 
@@ -136,8 +135,8 @@ static lp_status decode_image(const char *fn, const char *path, AVFrame **out) {
     int err;
     *out = NULL;
     lpi_av_init();
-    if (!pkt || !frame) { st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn); goto fail; }
-    if (!path || !path[0]) { st = lp_errorf(LP_STATUS_BAD_ARG, "%s: empty path", fn); goto fail; }
+    if (!pkt || !frame) { st = lp_errorf(LP_STATUS_OOM, fn, "out of memory"); goto fail; }
+    if (!path || !path[0]) { st = lp_errorf(LP_STATUS_BAD_ARG, fn, "empty path"); goto fail; }
     if ((err = avformat_open_input(&fmt, path, NULL, NULL)) < 0) {
         st = lpi_open_error(fn, path, err);
         goto fail;
@@ -148,19 +147,19 @@ static lp_status decode_image(const char *fn, const char *path, AVFrame **out) {
     }
     int idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (idx < 0) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: no image in file", fn, path);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: no image in file", path);
         goto fail;
     }
     const AVCodecParameters *par = fmt->streams[idx]->codecpar;
     const AVCodec *codec = avcodec_find_decoder(par->codec_id);
     if (!codec) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: no decoder for codec '%s'", fn, path,
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: no decoder for codec '%s'", path,
                        avcodec_get_name(par->codec_id));
         goto fail;
     }
     if (!(dec = avcodec_alloc_context3(codec)) ||
         avcodec_parameters_to_context(dec, par) < 0) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     dec->thread_count = 1;
@@ -196,7 +195,7 @@ static lp_status decode_image(const char *fn, const char *path, AVFrame **out) {
         }
     }
     if (frame->width <= 0 || frame->height <= 0) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: image has no size", fn, path);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: image has no size", path);
         goto fail;
     }
     *out = frame;
@@ -220,8 +219,7 @@ lp_status lp_image_read_rgb_into(const char *path, int64_t capacity, uint8_t *bu
     if (size_out) { size_out[0] = f->height; size_out[1] = f->width; }
     if (buf || capacity) {
         if (!buf || capacity < need)
-            st = lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: buffer of %lld bytes, need %lld (%dx%dx3)",
-                           fn, path, (long long)capacity, (long long)need, f->height, f->width);
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: buffer of %lld bytes, need %lld (%dx%dx3)", path, (long long)capacity, (long long)need, f->height, f->width);
         else
             st = lpi_scale_copy(&sc, f, f->width, f->height, SWS_POINT, buf, f->width * 3, fn);
     }
@@ -236,7 +234,7 @@ lp_status lp_image_read_rgb(const char *path, lp_tensor **out) {
     lpi_scaler sc = {0};
     lp_tensor *t = NULL;
     void *data = NULL;
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
     lp_status st = decode_image(fn, path, &f);
     if (st) return st;
@@ -269,8 +267,8 @@ lp_status lp_image_load_into(const char *path, int32_t height, int32_t width,
     const char *fn = "lp_image_load";
     AVFrame *f = NULL;
     if (!out || height <= 0 || width <= 0)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: %s: need an output buffer and height, width > 0 (got %d x %d)", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "%s: need an output buffer and height, width > 0 (got %d x %d)",
                          path ? path : "(null)", height, width);
     lp_status st = decode_image(fn, path, &f);
     if (st) return st;
@@ -286,7 +284,7 @@ lp_status lp_image_load(const char *path, int32_t height, int32_t width, int64_t
     AVFrame *f = NULL;
     lp_tensor *t = NULL;
     void *data = NULL;
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
     lp_status st = decode_image(fn, path, &f);
     if (st) return st;

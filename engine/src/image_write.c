@@ -9,20 +9,20 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "interrupt_internal.h"
 
 lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t width,
                              int32_t height, int32_t channels, int64_t stride) {
     static const char fn[] = "lp_image_write_png";
-    if (!path || !pixels) return lp_errorf(LP_STATUS_BAD_ARG, "%s: path or pixels is NULL", fn);
+    if (!path || !pixels) return lp_errorf(LP_STATUS_BAD_ARG, fn, "path or pixels is NULL");
     if (width <= 0 || height <= 0 || width > 65535 || height > 65535)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: bad size %dx%d", fn, path, width, height);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: bad size %dx%d", path, width, height);
     if (channels != 1 && channels != 3)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: channels must be 1 or 3, got %d", fn, path,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: channels must be 1 or 3, got %d", path,
                          channels);
     if (stride < (int64_t)width * channels)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: stride %lld < width*channels", fn, path,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: stride %lld < width*channels", path,
                          (long long)stride);
     av_log_set_level(AV_LOG_ERROR);
     lp_status st = LP_STATUS_OK;
@@ -33,7 +33,7 @@ lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t wi
     char *tmp = NULL;
     int err;
     const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
-    if (!codec) return lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: no png encoder in FFmpeg", fn, path);
+    if (!codec) return lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: no png encoder in FFmpeg", path);
     if (!(enc = avcodec_alloc_context3(codec)) || !(frame = av_frame_alloc()) ||
         !(pkt = av_packet_alloc()))
         goto oom;
@@ -43,7 +43,7 @@ lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t wi
     enc->time_base = (AVRational){1, 25};
     enc->thread_count = 1;
     if ((err = avcodec_open2(enc, codec, NULL)) < 0) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: cannot open the png encoder (%d)", fn, path, err);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: cannot open the png encoder (%d)", path, err);
         goto done;
     }
     frame->format = enc->pix_fmt;
@@ -56,35 +56,35 @@ lp_status lp_image_write_png(const char *path, const uint8_t *pixels, int32_t wi
     frame->pts = 0;
     if ((err = avcodec_send_frame(enc, frame)) < 0 || (err = avcodec_send_frame(enc, NULL)) < 0 ||
         (err = avcodec_receive_packet(enc, pkt)) < 0) {
-        st = lp_errorf(LP_STATUS_INTERNAL, "%s: %s: png encoding failed (%d)", fn, path, err);
+        st = lp_errorf(LP_STATUS_INTERNAL, fn, "%s: png encoding failed (%d)", path, err);
         goto done;
     }
     /* Frames are written by the thousand into one folder (extract-frames,
      * synth): no scan for stale temporaries, which would make that quadratic. */
     if ((st = lp_tmp_begin(path, 0, fn, &tmp))) goto done;
     if (!(fp = fopen(tmp, "wb"))) {
-        st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot create: %s", fn, tmp, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }
     if (fwrite(pkt->data, 1, (size_t)pkt->size, fp) != (size_t)pkt->size || fflush(fp) != 0) {
-        st = lp_errorf(LP_STATUS_IO, "%s: %s: write failed: %s", fn, tmp, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }
     if (fclose(fp) != 0) {
         fp = NULL;
-        st = lp_errorf(LP_STATUS_IO, "%s: %s: write failed: %s", fn, tmp, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }
     fp = NULL;
     if (rename(tmp, path) != 0) {
-        st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot rename into place: %s", fn, path, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: cannot rename into place: %s", path, strerror(errno));
         goto done;
     }
     lp_tmp_end(tmp);
     tmp = NULL;
     goto done;
 oom:
-    st = lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, path);
+    st = lp_errorf(LP_STATUS_OOM, fn, "%s: out of memory", path);
 done:
     if (fp) fclose(fp);
     lp_tmp_discard(tmp);

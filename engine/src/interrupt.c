@@ -12,11 +12,12 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "interrupt_internal.h"
 
 /* ---------------------------------------------------------------- the flag */
@@ -31,7 +32,7 @@ int32_t lp_interrupt_pending(void) { return (int32_t)atomic_load(&g_requests); }
 
 lp_status lp_interrupt_check(const char *fn) {
     if (atomic_load_explicit(&g_requests, memory_order_relaxed) == 0) return LP_STATUS_OK;
-    return lp_errorf(LP_STATUS_INTERRUPTED, "%s: interrupted!", fn);
+    return lp_errorf(LP_STATUS_INTERRUPTED, fn, "interrupted!");
 }
 
 /* ---------------------------------------------------------------- temporary files */
@@ -130,7 +131,7 @@ lp_status lp_tmp_begin(const char *path, int remove_stale, const char *fn, char 
     *out = NULL;
     size_t n = strlen(path) + 32;
     tmp_name *t = malloc(sizeof *t + n);
-    if (!t) return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, path);
+    if (!t) return lp_errorf(LP_STATUS_OOM, fn, "%s: out of memory", path);
     snprintf(t->name, n, "%s.tmp-%ld", path, (long)getpid());
     if (remove_stale) lp_tmp_remove_stale(path, NULL); /* best effort: never stops the write */
     t->slot = tmp_register(t->name);

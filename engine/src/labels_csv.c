@@ -2,12 +2,13 @@
  * Rows are read literally (no pandas first-row quirk to undo). */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "data_util.h"
+#include "error.h"
 
 struct lp_labels {
     char *scorer;
@@ -157,13 +158,13 @@ static lp_status parse_header(const char *file, csv_row rows[3], lp_labels *l) {
     const char *fn = "lp_labels_read";
     for (int h = 0; h < 3; ++h) {
         if (strcmp(rows[h].cells[0], header_label[h]) != 0)
-            return lp_errorf(LP_STATUS_BAD_ARG,
-                             "%s: %s: line %d, column 1: expected header row '%s', got '%s'"
+            return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                             "%s: line %d, column 1: expected header row '%s', got '%s'"
                              " (a DLC/Lightning Pose CSV has 3 header rows: scorer, bodyparts,"
-                             " coords)", fn, file, h + 1, header_label[h], rows[h].cells[0]);
+                             " coords)", file, h + 1, header_label[h], rows[h].cells[0]);
         if (rows[h].n != rows[0].n)
-            return lp_errorf(LP_STATUS_BAD_ARG,
-                             "%s: %s: line %d has %d columns but line 1 has %d", fn, file, h + 1,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                             "%s: line %d has %d columns but line 1 has %d", file, h + 1,
                              rows[h].n, rows[0].n);
     }
     int32_t n_cols = rows[0].n;
@@ -175,15 +176,15 @@ static lp_status parse_header(const char *file, csv_row rows[3], lp_labels *l) {
     for (int32_t c = 1; c < n_cols; ++c) {
         const char *want = coord[(c - 1) % stride];
         if (strcmp(rows[2].cells[c], want) != 0)
-            return lp_errorf(LP_STATUS_BAD_ARG,
-                             "%s: %s: line 3, column %d: coord '%s', expected '%s' (coords are"
-                             " x,y or x,y,visible for every keypoint)", fn, file, c + 1,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                             "%s: line 3, column %d: coord '%s', expected '%s' (coords are"
+                             " x,y or x,y,visible for every keypoint)", file, c + 1,
                              rows[2].cells[c], want);
     }
     if (n_cols < 3 || (n_cols - 1) % stride != 0)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: %s: line 1: %d value columns after the image path; expected a"
-                         " nonzero multiple of %d (%s per keypoint)", fn, file, n_cols - 1,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "%s: line 1: %d value columns after the image path; expected a"
+                         " nonzero multiple of %d (%s per keypoint)", file, n_cols - 1,
                          stride, stride == 2 ? "x,y" : "x,y,visible");
     int32_t K = (n_cols - 1) / stride;
     l->stride = stride;
@@ -195,21 +196,21 @@ static lp_status parse_header(const char *file, csv_row rows[3], lp_labels *l) {
         const char *nx = rows[1].cells[cx];
         for (int32_t c = cx + 1; c <= cy; ++c)
             if (strcmp(nx, rows[1].cells[c]) != 0 || nx[0] == '\0')
-                return lp_errorf(LP_STATUS_BAD_ARG,
-                                 "%s: %s: line 2, columns %d-%d: bodyparts '%s' and '%s' must be"
-                                 " one non-empty keypoint name for its %s", fn, file, cx + 1,
+                return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                                 "%s: line 2, columns %d-%d: bodyparts '%s' and '%s' must be"
+                                 " one non-empty keypoint name for its %s", file, cx + 1,
                                  c + 1, nx, rows[1].cells[c], stride == 2 ? "x and y" : "x, y"
                                  " and visible");
         for (int32_t j = 0; j < k; ++j)
             if (strcmp(l->names[j], nx) == 0)
-                return lp_errorf(LP_STATUS_BAD_ARG,
-                                 "%s: %s: line 2, column %d: duplicate keypoint name '%s' (first"
-                                 " at column %d)", fn, file, cx + 1, nx, 2 + stride * j);
+                return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                                 "%s: line 2, column %d: duplicate keypoint name '%s' (first"
+                                 " at column %d)", file, cx + 1, nx, 2 + stride * j);
         if (!(l->names[k] = strdup(nx))) goto oom;
     }
     return LP_STATUS_OK;
 oom:
-    return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, file);
+    return lp_errorf(LP_STATUS_OOM, fn, "%s: out of memory", file);
 }
 
 lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels **out) {
@@ -221,7 +222,7 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
     size_t len = 0, pos = 0;
     int has_dir = data_dir && data_dir[0];
 
-    if (!out || !csv_path) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+    if (!out || !csv_path) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     *out = NULL;
     /* LP: an existing path is used as is, else it is joined with data_dir. */
     const char *file = csv_path;
@@ -233,10 +234,10 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
     }
     if (!(text = read_file(file, &len))) {
         if (file != csv_path)
-            st = lp_errorf(LP_STATUS_IO, "%s: cannot read label CSV '%s' (nor '%s'): %s", fn,
+            st = lp_errorf(LP_STATUS_IO, fn, "cannot read label CSV '%s' (nor '%s'): %s",
                            csv_path, file, strerror(errno ? errno : ENOENT));
         else
-            st = lp_errorf(LP_STATUS_IO, "%s: cannot read label CSV '%s': %s", fn, file,
+            st = lp_errorf(LP_STATUS_IO, fn, "cannot read label CSV '%s': %s", file,
                            strerror(errno ? errno : ENOENT));
         goto fail;
     }
@@ -246,9 +247,8 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
         int r = read_row(text, len, &pos, &rows[h]);
         if (r < 0) goto oom;
         if (r == 0 || is_blank_row(&rows[h])) {
-            st = lp_errorf(LP_STATUS_BAD_ARG,
-                           "%s: %s: line %d: missing header row '%s' (expected 3 header rows)",
-                           fn, file, h + 1, header_label[h]);
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn,
+                           "%s: line %d: missing header row '%s' (expected 3 header rows)", file, h + 1, header_label[h]);
             goto fail;
         }
     }
@@ -262,13 +262,11 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
         if (r == 0) break;
         if (is_blank_row(&row)) continue; /* trailing newline(s) */
         if (row.n != n_cols) {
-            st = lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: line %lld has %d columns, expected %d",
-                           fn, file, (long long)line, row.n, n_cols);
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: line %lld has %d columns, expected %d", file, (long long)line, row.n, n_cols);
             goto fail;
         }
         if (row.cells[0][0] == '\0') {
-            st = lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: line %lld, column 1: empty image path",
-                           fn, file, (long long)line);
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: line %lld, column 1: empty image path", file, (long long)line);
             goto fail;
         }
         if (grow_frames(l)) goto oom;
@@ -278,9 +276,9 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
             int32_t k = (c - 1) / S, part = (c - 1) % S;
             float x;
             if (parse_cell(row.cells[c], &x) != 0) {
-                st = lp_errorf(LP_STATUS_BAD_ARG,
-                               "%s: %s: line %lld, column %d (keypoint '%s' %s): not a number:"
-                               " '%s'", fn, file, (long long)line, c + 1, l->names[k],
+                st = lp_errorf(LP_STATUS_BAD_ARG, fn,
+                               "%s: line %lld, column %d (keypoint '%s' %s): not a number:"
+                               " '%s'", file, (long long)line, c + 1, l->names[k],
                                part == 0 ? "x" : part == 1 ? "y" : "visible", row.cells[c]);
                 goto fail;
             }
@@ -289,9 +287,9 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
             } else if (x == 0.0f || x == 1.0f || x == 2.0f) { /* LP: flags in {0,1,2} */
                 l->visible[l->n_frames * K + k] = (int64_t)x;
             } else {
-                st = lp_errorf(LP_STATUS_BAD_ARG,
-                               "%s: %s: line %lld, column %d (keypoint '%s' visible): flag '%s'"
-                               " must be 0, 1 or 2", fn, file, (long long)line, c + 1,
+                st = lp_errorf(LP_STATUS_BAD_ARG, fn,
+                               "%s: line %lld, column %d (keypoint '%s' visible): flag '%s'"
+                               " must be 0, 1 or 2", file, (long long)line, c + 1,
                                l->names[k], row.cells[c]);
                 goto fail;
             }
@@ -302,9 +300,9 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
             if (!(img = malloc(n))) goto oom;
             snprintf(img, n, "%s/%s", data_dir, row.cells[0]);
             if (!file_exists(img)) {
-                st = lp_errorf(LP_STATUS_IO,
-                               "%s: %s: line %lld, column 1: image '%s' not found (looked for"
-                               " '%s')", fn, file, (long long)line, row.cells[0], img);
+                st = lp_errorf(LP_STATUS_IO, fn,
+                               "%s: line %lld, column 1: image '%s' not found (looked for"
+                               " '%s')", file, (long long)line, row.cells[0], img);
                 goto fail;
             }
         }
@@ -315,7 +313,7 @@ lp_status lp_labels_read(const char *csv_path, const char *data_dir, lp_labels *
     l = NULL;
     goto done;
 oom:
-    st = lp_errorf(LP_STATUS_OOM, "%s: out of memory reading '%s'", fn, csv_path);
+    st = lp_errorf(LP_STATUS_OOM, fn, "out of memory reading '%s'", csv_path);
 fail:
 done:
     lp_labels_free(l);

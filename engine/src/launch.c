@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "lpose.h"
 
 extern char **environ;
@@ -40,27 +40,27 @@ static char **merged_environment(const char *const *env_set) {
 }
 
 lp_status lp_process_spawn(const char *const *argv, const char *const *env_set, int64_t *pid) {
-    if (!argv || !argv[0] || !pid) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_spawn: argv and pid are required");
+    if (!argv || !argv[0] || !pid) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_spawn", "argv and pid are required");
     for (size_t j = 0; env_set && env_set[j]; ++j)
         if (!strchr(env_set[j], '='))
-            return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_spawn: env_set[%zu] '%s' is not KEY=VALUE", j, env_set[j]);
+            return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_spawn", "env_set[%zu] '%s' is not KEY=VALUE", j, env_set[j]);
     char **env = merged_environment(env_set);
-    if (!env) return lp_errorf(LP_STATUS_OOM, "lp_process_spawn: out of memory");
+    if (!env) return lp_errorf(LP_STATUS_OOM, "lp_process_spawn", "out of memory");
     pid_t child = 0;
     int rc = posix_spawnp(&child, argv[0], NULL, NULL, (char *const *)argv, env);
     free(env);
-    if (rc != 0) return lp_errorf(LP_STATUS_IO, "lp_process_spawn: cannot start %s: %s", argv[0], strerror(rc));
+    if (rc != 0) return lp_errorf(LP_STATUS_IO, "lp_process_spawn", "cannot start %s: %s", argv[0], strerror(rc));
     *pid = child;
     return LP_STATUS_OK;
 }
 
 lp_status lp_process_wait(int64_t pid, int32_t block, int32_t *ended, int32_t *code) {
-    if (!ended || !code) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_wait: ended and code are required");
+    if (!ended || !code) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_wait", "ended and code are required");
     int status = 0;
     pid_t r;
     do r = waitpid((pid_t)pid, &status, block ? 0 : WNOHANG);
     while (r < 0 && errno == EINTR);
-    if (r < 0) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_wait: process %lld: %s", (long long)pid, strerror(errno));
+    if (r < 0) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_wait", "process %lld: %s", (long long)pid, strerror(errno));
     *ended = r == (pid_t)pid;
     *code = 0;
     if (*ended) *code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
@@ -68,16 +68,16 @@ lp_status lp_process_wait(int64_t pid, int32_t block, int32_t *ended, int32_t *c
 }
 
 lp_status lp_process_kill(int64_t pid, int32_t signal) {
-    if (pid <= 0) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_kill: bad pid %lld", (long long)pid);
+    if (pid <= 0) return lp_errorf(LP_STATUS_BAD_ARG, "lp_process_kill", "bad pid %lld", (long long)pid);
     if (kill((pid_t)pid, signal) != 0 && errno != ESRCH)
-        return lp_errorf(LP_STATUS_IO, "lp_process_kill: process %lld: %s", (long long)pid, strerror(errno));
+        return lp_errorf(LP_STATUS_IO, "lp_process_kill", "process %lld: %s", (long long)pid, strerror(errno));
     return LP_STATUS_OK;
 }
 
 lp_status lp_free_tcp_port(int32_t *port) {
-    if (!port) return lp_errorf(LP_STATUS_BAD_ARG, "lp_free_tcp_port: port is NULL");
+    if (!port) return lp_errorf(LP_STATUS_BAD_ARG, "lp_free_tcp_port", "port is NULL");
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return lp_errorf(LP_STATUS_IO, "lp_free_tcp_port: socket: %s", strerror(errno));
+    if (fd < 0) return lp_errorf(LP_STATUS_IO, "lp_free_tcp_port", "socket: %s", strerror(errno));
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
@@ -86,7 +86,7 @@ lp_status lp_free_tcp_port(int32_t *port) {
     if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
         int e = errno;
         close(fd);
-        return lp_errorf(LP_STATUS_IO, "lp_free_tcp_port: %s", strerror(e));
+        return lp_errorf(LP_STATUS_IO, "lp_free_tcp_port", "%s", strerror(e));
     }
     close(fd);
     *port = ntohs(a.sin_port);

@@ -5,11 +5,12 @@
  * epoch and the position, never on thread timing. Worker errors are stored
  * in the slot and returned by the lp_loader_next call that reaches it. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "augment_internal.h"
-#include "data_util.h"
+#include "error.h"
 #include "dataset_internal.h"
 #include "lpose.h"
 
@@ -168,24 +169,24 @@ void lp_loader_free(lp_loader *L) {
 lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, const lp_loader_params *params,
                          lp_loader **out) {
     const char *fn = "lp_loader_open";
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
-    if (!ds || (n > 0 && !indices) || n < 0) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL dataset or indices", fn);
+    if (!ds || (n > 0 && !indices) || n < 0) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL dataset or indices");
     lp_loader_params p = params ? *params : lp_loader_default_params();
-    if (p.batch_size < 1) return lp_errorf(LP_STATUS_BAD_ARG, "%s: batch_size must be >= 1, got %lld", fn, (long long)p.batch_size);
+    if (p.batch_size < 1) return lp_errorf(LP_STATUS_BAD_ARG, fn, "batch_size must be >= 1, got %lld", (long long)p.batch_size);
     if (p.n_workers <= 0) p.n_workers = 2;
     if (p.n_workers > 64) p.n_workers = 64;
     if (p.prefetch <= 0) p.prefetch = 2 * p.n_workers;
     if (p.shard_count <= 1) p.shard_count = 1, p.shard_index = 0;
     if (p.shard_index < 0 || p.shard_index >= p.shard_count)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: shard_index must be in 0..%d, got %d", fn, (int)p.shard_count - 1,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "shard_index must be in 0..%d, got %d", (int)p.shard_count - 1,
                          (int)p.shard_index);
     for (int64_t i = 0; i < n; ++i)
         if (indices[i] < 0 || indices[i] >= lp_dataset_n_frames(ds))
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: indices[%lld] = %lld is out of range [0, %lld)", fn, (long long)i,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "indices[%lld] = %lld is out of range [0, %lld)", (long long)i,
                              (long long)indices[i], (long long)lp_dataset_n_frames(ds));
     lp_loader *L = calloc(1, sizeof *L);
-    if (!L) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!L) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     L->ds = ds;
     L->p = p;
     L->n = n;
@@ -200,7 +201,7 @@ lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, cons
         free(L->threads);
         L->threads = NULL;
         lp_loader_free(L);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     }
     if (n) memcpy(L->indices, indices, sizeof(int64_t) * (size_t)n);
     pthread_mutex_init(&L->mu, NULL);
@@ -211,7 +212,7 @@ lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, cons
         if (pthread_create(&L->threads[i], NULL, worker, L) != 0) {
             L->n_threads = i;
             lp_loader_free(L);
-            return lp_errorf(LP_STATUS_INTERNAL, "%s: cannot start worker thread %d", fn, i);
+            return lp_errorf(LP_STATUS_INTERNAL, fn, "cannot start worker thread %d", i);
         }
         L->n_threads = i + 1;
     }
@@ -223,9 +224,9 @@ lp_status lp_loader_next(lp_loader *L, lp_tensor **images, lp_tensor **keypoints
                          lp_tensor **indices, lp_tensor **bbox) {
     const char *fn = "lp_loader_next";
     if (!images || !keypoints || !heatmaps || !indices || !bbox)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *images = *keypoints = *heatmaps = *indices = *bbox = NULL;
-    if (!L) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL loader", fn);
+    if (!L) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL loader");
     pthread_mutex_lock(&L->mu);
     if (L->next_take >= L->n_batches) { /* end of epoch: start the next one now (prefetch goes on) */
         L->epoch++;

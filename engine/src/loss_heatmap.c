@@ -100,18 +100,18 @@ fail:
 static lp_status heatmap_loss(const char *fn, hm_kind kind, const lp_tensor *pred,
                               const lp_tensor *target, lp_tensor **out) {
     char a[128], b[128];
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, fn, "out is NULL");
-    if (!pred || !target) return nnu_error(LP_STATUS_BAD_ARG, fn, "pred or target is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!pred || !target) return lp_errorf(LP_STATUS_BAD_ARG, fn, "pred or target is NULL");
     int64_t sp[LP_MAX_DIMS], stt[LP_MAX_DIMS];
     int32_t np = lp_tensor_shape(pred, sp), nt = lp_tensor_shape(target, stt);
     if (np != 4)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "pred must be (M, K, Hh, Wh), got %s",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "pred must be (M, K, Hh, Wh), got %s",
                          loss_shape_str(pred, a, sizeof a));
     if (nt != 4 || memcmp(sp, stt, sizeof(int64_t) * 4) != 0)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "target shape %s differs from pred shape %s",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "target shape %s differs from pred shape %s",
                          loss_shape_str(target, a, sizeof a), loss_shape_str(pred, b, sizeof b));
     if (!loss_is_float(pred) || !loss_is_float(target))
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "pred and target must be floating point");
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "pred and target must be floating point");
 
     lp_tensor *t0 = NULL, *t = NULL, *valid = NULL, *invalid = NULL, *nan = NULL, *l = NULL;
     lp_tensor *s = NULL, *n = NULL, *vf = NULL;
@@ -142,7 +142,7 @@ fail:
     lp_tensor_free(s);
     lp_tensor_free(n);
     lp_tensor_free(vf);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_loss_heatmap_mse(const lp_tensor *pred, const lp_tensor *target, lp_tensor **out) {

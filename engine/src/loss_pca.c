@@ -84,20 +84,20 @@ lp_status lp_pca_fit(const lp_tensor *data, int64_t n_components, double explain
                      lp_pca **out) {
     const char *fn = __func__;
     char a[128];
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
     int64_t s[LP_MAX_DIMS];
     if (lp_tensor_shape(data, s) != 2 || !loss_is_float(data))
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "data must be a floating (N, D) tensor, got %s",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "data must be a floating (N, D) tensor, got %s",
                          loss_shape_str(data, a, sizeof a));
     const int64_t n = s[0], d = s[1];
     if (d < 1 || n < d)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "cannot fit PCA with %lld samples < %lld dimensions",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "cannot fit PCA with %lld samples < %lld dimensions",
                          (long long)n, (long long)d);
     if (n_components > d)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "n_components %lld exceeds the %lld dimensions",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "n_components %lld exceeds the %lld dimensions",
                          (long long)n_components, (long long)d);
     if (n_components <= 0 && !(explained_variance > 0 && explained_variance <= 1))
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "need n_components > 0 or explained_variance in (0, 1], got %lld and %g",
                          (long long)n_components, explained_variance);
 
@@ -108,7 +108,7 @@ lp_status lp_pca_fit(const lp_tensor *data, int64_t n_components, double explain
     lp_tensor *x = NULL, *cov = NULL, *ev = NULL, *evec = NULL;
     lp_status st = LP_STATUS_OK;
     if (!p || !vals || !vecs || !vt || !ratio || !mbuf) {
-        st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     if ((st = lp_tensor_to(data, LP_DTYPE_F64, LP_DEVICE_CPU, &x))) goto fail;
@@ -116,7 +116,7 @@ lp_status lp_pca_fit(const lp_tensor *data, int64_t n_components, double explain
     if ((st = lp_tensor_to_buffer(p->mean, mbuf, (int64_t)sizeof(double) * d))) goto fail;
     for (int64_t j = 0; j < d; ++j)
         if (!isfinite(mbuf[j])) {
-            st = nnu_error(LP_STATUS_BAD_ARG, fn, "column %lld has no finite value", (long long)j);
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn, "column %lld has no finite value", (long long)j);
             goto fail;
         }
     if ((st = lp_tensor_eigh(cov, &ev, &evec))) goto fail;
@@ -140,7 +140,7 @@ lp_status lp_pca_fit(const lp_tensor *data, int64_t n_components, double explain
             for (int64_t j = 0; j < d; ++j) vt[i * d + j] = -vt[i * d + j];
     }
     if (!(total > 0)) {
-        st = nnu_error(LP_STATUS_BAD_ARG, fn, "data has no variance");
+        st = lp_errorf(LP_STATUS_BAD_ARG, fn, "data has no variance");
         goto fail;
     }
     for (int64_t i = 0; i < d; ++i) vals[i] = ratio[i]; /* clipped eigenvalues */
@@ -164,22 +164,22 @@ fail:
     lp_tensor_free(cov);
     lp_tensor_free(ev);
     lp_tensor_free(evec);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_pca_init(const lp_tensor *mean, const lp_tensor *components, lp_pca **out) {
     const char *fn = __func__;
     char a[128], b[128];
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
     int64_t sm[LP_MAX_DIMS], sc[LP_MAX_DIMS];
     if (lp_tensor_shape(mean, sm) != 1 || lp_tensor_shape(components, sc) != 2 || sc[1] != sm[0] ||
         !loss_is_float(mean) || !loss_is_float(components))
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "need floating mean (D,) and components (E, D), got %s and %s",
                          loss_shape_str(mean, a, sizeof a), loss_shape_str(components, b, sizeof b));
     lp_pca *p = calloc(1, sizeof *p);
     lp_status st;
-    if (!p) return nnu_error(LP_STATUS_OOM, fn, "out of memory");
+    if (!p) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     p->n_features = sm[0];
     p->n_components = sc[0];
     if ((st = lp_tensor_to(mean, LP_DTYPE_F64, LP_DEVICE_CPU, &p->mean))) goto fail;
@@ -194,29 +194,29 @@ lp_status lp_pca_init(const lp_tensor *mean, const lp_tensor *components, lp_pca
     return LP_STATUS_OK;
 fail:
     lp_pca_free(p);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_pca_get(const lp_pca *pca, lp_pca_field field, lp_tensor **out) {
     const char *fn = __func__;
-    if (!pca || !out) return nnu_error(LP_STATUS_BAD_ARG, fn, "pca or out is NULL");
+    if (!pca || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "pca or out is NULL");
     const lp_tensor *t = field == LP_PCA_MEAN                    ? pca->mean
                          : field == LP_PCA_COMPONENTS            ? pca->components
                          : field == LP_PCA_EXPLAINED_VARIANCE    ? pca->variance
                          : field == LP_PCA_EXPLAINED_VARIANCE_RATIO ? pca->ratio
                                                                     : NULL;
-    if (!t) return nnu_error(LP_STATUS_BAD_ARG, fn, "field %d is not available", (int)field);
-    return nnu_wrap(lp_tensor_clone(t, out), fn);
+    if (!t) return lp_errorf(LP_STATUS_BAD_ARG, fn, "field %d is not available", (int)field);
+    return lp_error_prefix(lp_tensor_clone(t, out), fn);
 }
 
 static lp_status reproject_error(const char *fn, const lp_pca *pca, const lp_tensor *x,
                                  lp_tensor **out) {
     char a[128];
-    if (!pca || !out) return nnu_error(LP_STATUS_BAD_ARG, fn, "pca or out is NULL");
+    if (!pca || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "pca or out is NULL");
     int64_t s[LP_MAX_DIMS];
     const int64_t d = pca->n_features;
     if (lp_tensor_shape(x, s) != 2 || s[1] != d || d % 2 != 0 || !loss_is_float(x))
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "x must be a floating (N, %lld) tensor with an even width, got %s",
                          (long long)d, loss_shape_str(x, a, sizeof a));
     const lp_dtype dt = (lp_dtype)lp_tensor_dtype(x);
@@ -244,7 +244,7 @@ fail:
     lp_tensor_free(r);
     lp_tensor_free(diff);
     lp_tensor_free(d3);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_pca_reproject_error(const lp_pca *pca, const lp_tensor *x, lp_tensor **out) {
@@ -254,9 +254,9 @@ lp_status lp_pca_reproject_error(const lp_pca *pca, const lp_tensor *x, lp_tenso
 lp_status lp_pca_empirical_epsilon(const lp_pca *pca, const lp_tensor *x, double percentile,
                                    double multiplier, double *out) {
     const char *fn = __func__;
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
     if (!(percentile >= 0 && percentile <= 100))
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "percentile must be in [0, 100], got %g", percentile);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "percentile must be in [0, 100], got %g", percentile);
     lp_tensor *e = NULL, *e64 = NULL, *nan = NULL, *keep = NULL, *sel = NULL, *q = NULL;
     lp_status st;
     double v = 0;
@@ -267,7 +267,7 @@ lp_status lp_pca_empirical_epsilon(const lp_pca *pca, const lp_tensor *x, double
     if ((st = lp_tensor_unary(LP_UNARY_LOGICAL_NOT, nan, &keep))) goto fail;
     if ((st = lp_tensor_masked_select(e64, keep, &sel))) goto fail;
     if (lp_tensor_numel(sel) == 0) {
-        st = nnu_error(LP_STATUS_BAD_ARG, fn, "every reprojection error is NaN");
+        st = lp_errorf(LP_STATUS_BAD_ARG, fn, "every reprojection error is NaN");
         goto fail;
     }
     if ((st = lp_tensor_quantile(sel, percentile / 100.0, 0, 0, 0, &q))) goto fail;
@@ -280,12 +280,12 @@ fail:
     lp_tensor_free(keep);
     lp_tensor_free(sel);
     lp_tensor_free(q);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_loss_pca(const lp_pca *pca, const lp_tensor *x, double epsilon, lp_tensor **out) {
     const char *fn = __func__;
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
     lp_tensor *e = NULL, *r = NULL;
     lp_status st;
     if ((st = reproject_error(fn, pca, x, &e))) goto fail;
@@ -295,5 +295,5 @@ lp_status lp_loss_pca(const lp_pca *pca, const lp_tensor *x, double epsilon, lp_
 fail:
     lp_tensor_free(e);
     lp_tensor_free(r);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }

@@ -6,15 +6,15 @@ lp_status loss_keypoints_mk2(const char *fn, const lp_tensor *keypoints, lp_tens
     char a[128];
     int64_t s[LP_MAX_DIMS];
     int32_t nd = lp_tensor_shape(keypoints, s);
-    if (nd < 0) return nnu_error(LP_STATUS_BAD_ARG, fn, "keypoints is NULL");
+    if (nd < 0) return lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoints is NULL");
     if (!loss_is_float(keypoints))
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "keypoints must be floating point");
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoints must be floating point");
     if (nd == 3 && s[2] == 2) return lp_tensor_ref(keypoints, out);
     if (nd == 2 && s[1] % 2 == 0) {
         const int64_t shape[3] = {s[0], s[1] / 2, 2};
         return lp_tensor_reshape(keypoints, shape, 3, out);
     }
-    return nnu_error(LP_STATUS_BAD_ARG, fn, "keypoints must be (M, K, 2) or (M, 2K), got %s",
+    return lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoints must be (M, K, 2) or (M, 2K), got %s",
                      loss_shape_str(keypoints, a, sizeof a));
 }
 
@@ -58,9 +58,9 @@ static lp_status epsilon_row(const char *fn, const lp_tensor *eps, int64_t k,
                              const lp_tensor *like, lp_tensor **out) {
     char a[128];
     int64_t n = lp_tensor_numel(eps);
-    if (n < 0) return nnu_error(LP_STATUS_BAD_ARG, fn, "epsilon is NULL");
+    if (n < 0) return lp_errorf(LP_STATUS_BAD_ARG, fn, "epsilon is NULL");
     if (!(n == 1 || (n == k && lp_tensor_dim(eps) == 1)))
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "epsilon must have one element or shape (K,) = (%lld,), got %s",
                          (long long)k, loss_shape_str(eps, a, sizeof a));
     lp_tensor *e = NULL;
@@ -76,7 +76,7 @@ lp_status lp_loss_temporal(const lp_tensor *keypoints, const lp_tensor *confiden
                            const lp_tensor *epsilon, double prob_threshold, lp_tensor **out) {
     const char *fn = __func__;
     char a[128];
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
     lp_tensor *kp = NULL, *norm = NULL, *low = NULL, *masked = NULL, *eps = NULL, *r = NULL;
     lp_status st;
     if ((st = loss_keypoints_mk2(fn, keypoints, &kp))) goto fail;
@@ -84,7 +84,7 @@ lp_status lp_loss_temporal(const lp_tensor *keypoints, const lp_tensor *confiden
     if (confidences) {
         int64_t cs[LP_MAX_DIMS];
         if (lp_tensor_shape(confidences, cs) != 2 || cs[0] != m || cs[1] != k) {
-            st = nnu_error(LP_STATUS_BAD_ARG, fn, "confidences must be (M, K) = (%lld, %lld), got %s",
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn, "confidences must be (M, K) = (%lld, %lld), got %s",
                            (long long)m, (long long)k, loss_shape_str(confidences, a, sizeof a));
             goto fail;
         }
@@ -111,12 +111,12 @@ fail:
     lp_tensor_free(masked);
     lp_tensor_free(eps);
     lp_tensor_free(r);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_metric_temporal_norm(const lp_tensor *keypoints, lp_tensor **out) {
     const char *fn = __func__;
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
     lp_tensor *kp = NULL, *det = NULL, *norm = NULL, *nan = NULL;
     lp_status st;
     if ((st = loss_keypoints_mk2(fn, keypoints, &det))) goto fail;
@@ -139,5 +139,5 @@ fail:
     lp_tensor_free(det);
     lp_tensor_free(norm);
     lp_tensor_free(nan);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }

@@ -12,13 +12,13 @@
  * function and the path. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "interrupt_internal.h"
 #include "lpose.h"
 
@@ -29,22 +29,11 @@
 static const char LPT_MAGIC[8] = {'L', 'P', 'O', 'S', 'E', 'T', 'F', '1'};
 enum { LPT_MAX_NAME = 1 << 16 }; /* the list's own limit (lp_tensor_list_push) */
 
-static lp_status fail(lp_status st, const char *fn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static lp_status fail(lp_status st, const char *fn, const char *fmt, ...) {
-    char msg[1024];
-    int k = snprintf(msg, sizeof msg, "%s: ", fn);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg + k, sizeof msg - (size_t)k, fmt, ap);
-    va_end(ap);
-    return lp_set_error(st, msg);
-}
-
 /* Re-prefix a failure of a lower-level call with our function and path. */
 static lp_status rewrap(lp_status st, const char *fn, const char *path) {
     char inner[1024];
     snprintf(inner, sizeof inner, "%s", lp_last_error());
-    return fail(st, fn, "%s: %s", path, inner);
+    return lp_errorf(st, fn, "%s: %s", path, inner);
 }
 
 /* ------------------------------------------------------------------ save */
@@ -92,8 +81,8 @@ static lp_status tensor_bytes(const lp_tensor *t, lp_tensor **tmp, const void **
 
 lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
     static const char *fn = "lp_tensor_list_save";
-    if (!list) return fail(LP_STATUS_BAD_ARG, fn, "argument 'list' is NULL");
-    if (!path || !*path) return fail(LP_STATUS_BAD_ARG, fn, "argument 'path' is NULL or empty");
+    if (!list) return lp_errorf(LP_STATUS_BAD_ARG, fn, "argument 'list' is NULL");
+    if (!path || !*path) return lp_errorf(LP_STATUS_BAD_ARG, fn, "argument 'path' is NULL or empty");
 
     /* Validate everything before creating any file. */
     const int32_t n = lp_tensor_list_size(list);
@@ -104,10 +93,10 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
         int32_t dt = lp_tensor_dtype(t), nd = lp_tensor_dim(t);
         lp_tensor_free(t);
         if (dt < 0 || lp_dtype_size((lp_dtype)dt) == 0)
-            return fail(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has a dtype the .lpt format cannot store", path,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has a dtype the .lpt format cannot store", path,
                         lp_tensor_list_name(list, i));
         if (nd > LP_MAX_DIMS)
-            return fail(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has more than %d dims", path,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: tensor '%s' has more than %d dims", path,
                         lp_tensor_list_name(list, i), LP_MAX_DIMS);
     }
 
@@ -116,7 +105,7 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
     if (st != LP_STATUS_OK) return st;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        st = fail(LP_STATUS_IO, fn, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: cannot create %s: %s", path, tmp, strerror(errno));
         lp_tmp_end(tmp);
         return st;
     }
@@ -178,12 +167,12 @@ lp_status lp_tensor_list_save(const lp_tensor_list *list, const char *path) {
     if (!err && fsync(fileno(f)) != 0) err = errno;
     if (fclose(f) != 0 && !err) err = errno;
     if (err) {
-        st = fail(LP_STATUS_IO, fn, "%s: write failed: %s", path, strerror(err));
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: write failed: %s", path, strerror(err));
         lp_tmp_discard(tmp);
         return st;
     }
     if (rename(tmp, path) != 0) {
-        st = fail(LP_STATUS_IO, fn, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
         lp_tmp_discard(tmp);
         return st;
     }
@@ -204,24 +193,24 @@ static const char *LOAD = "lp_tensor_list_load";
 /* Read exactly n bytes; a short file is LP_STATUS_IO ("truncated"). */
 static lp_status rd(reader *r, void *p, uint64_t n, const char *what) {
     if (n > r->left)
-        return fail(LP_STATUS_IO, LOAD, "%s: file is truncated (%s needs %llu bytes, %llu left)", r->path, what,
+        return lp_errorf(LP_STATUS_IO, LOAD, "%s: file is truncated (%s needs %llu bytes, %llu left)", r->path, what,
                     (unsigned long long)n, (unsigned long long)r->left);
     if (n && fread(p, 1, (size_t)n, r->f) != n)
-        return fail(LP_STATUS_IO, LOAD, "%s: read error in %s: %s", r->path, what,
+        return lp_errorf(LP_STATUS_IO, LOAD, "%s: read error in %s: %s", r->path, what,
                     ferror(r->f) ? strerror(errno) : "unexpected end of file");
     r->left -= n;
     return LP_STATUS_OK;
 }
 
 lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
-    if (!out) return fail(LP_STATUS_BAD_ARG, LOAD, "out-parameter 'out' is NULL");
-    if (!path || !*path) return fail(LP_STATUS_BAD_ARG, LOAD, "argument 'path' is NULL or empty");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, LOAD, "out-parameter 'out' is NULL");
+    if (!path || !*path) return lp_errorf(LP_STATUS_BAD_ARG, LOAD, "argument 'path' is NULL or empty");
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(LP_STATUS_IO, LOAD, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return lp_errorf(LP_STATUS_IO, LOAD, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(f);
-        return fail(LP_STATUS_IO, LOAD, "%s: not a regular file", path);
+        return lp_errorf(LP_STATUS_IO, LOAD, "%s: not a regular file", path);
     }
     reader r = {f, path, (uint64_t)sb.st_size};
     lp_tensor_list *list = NULL;
@@ -232,14 +221,14 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
 
     if ((st = rd(&r, buf, 8, "magic")) != LP_STATUS_OK) goto fail;
     if (memcmp(buf, LPT_MAGIC, 8) != 0) {
-        st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: not an lpose tensor file (bad magic)", path);
+        st = lp_errorf(LP_STATUS_BAD_ARG, LOAD, "%s: not an lpose tensor file (bad magic)", path);
         goto fail;
     }
     if ((st = rd(&r, buf, 8, "header")) != LP_STATUS_OK) goto fail;
     uint32_t n = get_u32(buf), meta_len = get_u32(buf + 4);
     /* Each entry takes at least 4 + 4 + 4 + 8 bytes: reject absurd counts early. */
     if (n > INT32_MAX || (uint64_t)n * 20 > r.left) {
-        st = fail(LP_STATUS_IO, LOAD, "%s: file is truncated or corrupt (%u tensors cannot fit in %llu bytes)",
+        st = lp_errorf(LP_STATUS_IO, LOAD, "%s: file is truncated or corrupt (%u tensors cannot fit in %llu bytes)",
                   path, n, (unsigned long long)r.left);
         goto fail;
     }
@@ -249,12 +238,12 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
         }
     if (meta_len > 0) {
         if (meta_len > r.left) {
-            st = fail(LP_STATUS_IO, LOAD, "%s: file is truncated (meta needs %u bytes)", path, meta_len);
+            st = lp_errorf(LP_STATUS_IO, LOAD, "%s: file is truncated (meta needs %u bytes)", path, meta_len);
             goto fail;
         }
         char *meta = malloc((size_t)meta_len + 1);
         if (!meta) {
-            st = fail(LP_STATUS_OOM, LOAD, "out of memory");
+            st = lp_errorf(LP_STATUS_OOM, LOAD, "out of memory");
             goto fail;
         }
         if ((st = rd(&r, meta, meta_len, "meta")) != LP_STATUS_OK) {
@@ -274,28 +263,28 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
         if ((st = rd(&r, buf, 4, "name length")) != LP_STATUS_OK) goto fail;
         uint32_t name_len = get_u32(buf);
         if (name_len >= LPT_MAX_NAME) {
-            st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: tensor %u has an invalid name length %u", path, i, name_len);
+            st = lp_errorf(LP_STATUS_BAD_ARG, LOAD, "%s: tensor %u has an invalid name length %u", path, i, name_len);
             goto fail;
         }
         name = malloc((size_t)name_len + 1);
         if (!name) {
-            st = fail(LP_STATUS_OOM, LOAD, "out of memory");
+            st = lp_errorf(LP_STATUS_OOM, LOAD, "out of memory");
             goto fail;
         }
         if ((st = rd(&r, name, name_len, "name")) != LP_STATUS_OK) goto fail;
         name[name_len] = '\0';
         if (strlen(name) != name_len) {
-            st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: tensor %u has a NUL byte in its name", path, i);
+            st = lp_errorf(LP_STATUS_BAD_ARG, LOAD, "%s: tensor %u has a NUL byte in its name", path, i);
             goto fail;
         }
         if ((st = rd(&r, buf, 8, "dtype/ndim")) != LP_STATUS_OK) goto fail;
         int32_t dtype = (int32_t)get_u32(buf), ndim = (int32_t)get_u32(buf + 4);
         if (dtype < LP_DTYPE_F32 || dtype > LP_DTYPE_BOOL || lp_dtype_size((lp_dtype)dtype) == 0) {
-            st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: tensor '%s' has an invalid dtype %d", path, name, (int)dtype);
+            st = lp_errorf(LP_STATUS_BAD_ARG, LOAD, "%s: tensor '%s' has an invalid dtype %d", path, name, (int)dtype);
             goto fail;
         }
         if (ndim < 0 || ndim > LP_MAX_DIMS) {
-            st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: tensor '%s' has an invalid ndim %d", path, name, (int)ndim);
+            st = lp_errorf(LP_STATUS_BAD_ARG, LOAD, "%s: tensor '%s' has an invalid ndim %d", path, name, (int)ndim);
             goto fail;
         }
         if ((st = rd(&r, buf, 8 * (uint64_t)ndim + 8, "shape")) != LP_STATUS_OK) goto fail;
@@ -311,12 +300,12 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
         uint64_t nbytes = get_u64(buf + 8 * ndim);
         uint64_t esize = (uint64_t)lp_dtype_size((lp_dtype)dtype);
         if (overflow || numel > UINT64_MAX / esize || numel * esize != nbytes) {
-            st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: tensor '%s' says %llu bytes, which does not match its shape", path,
+            st = lp_errorf(LP_STATUS_BAD_ARG, LOAD, "%s: tensor '%s' says %llu bytes, which does not match its shape", path,
                       name, (unsigned long long)nbytes);
             goto fail;
         }
         if (nbytes > r.left) {
-            st = fail(LP_STATUS_IO, LOAD, "%s: file is truncated (tensor '%s' needs %llu bytes, %llu left)", path, name,
+            st = lp_errorf(LP_STATUS_IO, LOAD, "%s: file is truncated (tensor '%s' needs %llu bytes, %llu left)", path, name,
                       (unsigned long long)nbytes, (unsigned long long)r.left);
             goto fail;
         }
@@ -354,7 +343,7 @@ lp_status lp_tensor_list_load(const char *path, lp_tensor_list **out) {
         name = NULL;
     }
     if (r.left != 0) {
-        st = fail(LP_STATUS_BAD_ARG, LOAD, "%s: %llu unexpected bytes after the last tensor", path,
+        st = lp_errorf(LP_STATUS_BAD_ARG, LOAD, "%s: %llu unexpected bytes after the last tensor", path,
                   (unsigned long long)r.left);
         goto fail;
     }

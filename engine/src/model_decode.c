@@ -22,7 +22,7 @@
  * keeps exact identity weights). f64. */
 static lp_status upsample_matrix(int64_t n, lp_tensor **out) {
     double *eye = calloc((size_t)(n * n), sizeof *eye);
-    if (!eye) return nnu_error(LP_STATUS_OOM, "upsample_matrix", "out of memory");
+    if (!eye) return lp_errorf(LP_STATUS_OOM, "upsample_matrix", "out of memory");
     for (int64_t i = 0; i < n; ++i) eye[i * n + i] = 1.0;
     const int64_t s4[4] = {1, 1, n, n}, size[2] = {2 * n, n}, s2[2] = {2 * n, n};
     lp_tensor *e = NULL, *up = NULL;
@@ -39,7 +39,7 @@ static lp_status upsample_matrix(int64_t n, lp_tensor **out) {
 static lp_status blur_matrix(int64_t n, lp_tensor **out) {
     static const double b[5] = {1, 4, 6, 4, 1};
     double *m = calloc((size_t)(n * n), sizeof *m);
-    if (!m) return nnu_error(LP_STATUS_OOM, "blur_matrix", "out of memory");
+    if (!m) return lp_errorf(LP_STATUS_OOM, "blur_matrix", "out of memory");
     for (int64_t i = 0; i < n; ++i)
         for (int64_t d = -2; d <= 2; ++d)
             if (i + d >= 0 && i + d < n) m[i * n + i + d] = b[d + 2] / 16.0;
@@ -292,22 +292,22 @@ lp_status lp_heatmaps_decode(const lp_tensor *heatmaps, int32_t downsample_facto
                              lp_tensor **out_keypoints, lp_tensor **out_confidences) {
     const char *fn = "lp_heatmaps_decode";
     if (!heatmaps || !out_keypoints || !out_confidences)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     if (lp_tensor_dim(heatmaps) != 4)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "expected heatmaps (N, K, Hh, Wh), got %d dims",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected heatmaps (N, K, Hh, Wh), got %d dims",
                          lp_tensor_dim(heatmaps));
     int32_t dt = lp_tensor_dtype(heatmaps);
     if (dt != LP_DTYPE_F32 && dt != LP_DTYPE_F64)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "heatmaps must be f32 or f64, got %s",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "heatmaps must be f32 or f64, got %s",
                          lp_dtype_name((lp_dtype)dt));
     if (downsample_factor < 0 || downsample_factor > 3)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "downsample_factor must be 0..3, got %d",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "downsample_factor must be 0..3, got %d",
                          downsample_factor);
     int32_t grad = lp_grad_is_enabled();
     lp_grad_set_enabled(0);
     lp_status st = decode(heatmaps, downsample_factor, out_keypoints, out_confidences);
     lp_grad_set_enabled(grad);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_keypoints_choose(const lp_tensor *keypoints_sf, const lp_tensor *confidences_sf,
@@ -316,9 +316,9 @@ lp_status lp_keypoints_choose(const lp_tensor *keypoints_sf, const lp_tensor *co
     const char *fn = "lp_keypoints_choose";
     if (!keypoints_sf || !confidences_sf || !keypoints_mf || !confidences_mf || !out_keypoints ||
         !out_confidences)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     if (lp_tensor_dim(keypoints_sf) != 3 || lp_tensor_dim(confidences_sf) != 2)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "expected keypoints (N, K, 2) and confidences (N, K)");
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected keypoints (N, K, 2) and confidences (N, K)");
     lp_tensor *better = NULL, *better3 = NULL, *kp = NULL;
     lp_status st;
     /* strict: ties go to the single-frame head */
@@ -332,7 +332,7 @@ fail:
     lp_tensor_free(better);
     lp_tensor_free(better3);
     lp_tensor_free(kp);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 static lp_status scale_keypoints(lp_tensor *kp, double sx, double sy) {
@@ -395,7 +395,7 @@ lp_status lp_model_predict(lp_model *model, const lp_tensor *images, int32_t win
                            lp_tensor **out_confidences) {
     const char *fn = "lp_model_predict";
     if (!model || !images || !out_keypoints || !out_confidences)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     /* Prediction is inference whatever mode the caller left the model in: in
      * training mode batch norm would use the batch's statistics and update
      * its running ones, so the predictions would not be the saved model's. */
@@ -406,5 +406,5 @@ lp_status lp_model_predict(lp_model *model, const lp_tensor *images, int32_t win
         predict(model, images, window, frame_height, frame_width, out_keypoints, out_confidences);
     lp_model_set_training(model, training);
     lp_grad_set_enabled(grad);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }

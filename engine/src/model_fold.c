@@ -111,13 +111,13 @@ static lp_status entry_of(const lpm_params *reg, const lpm_conv *c, fold_entry *
     lpm_params *mreg = (lpm_params *)reg; /* the cache is derived state, not the model's */
     if (!mreg->fold) {
         mreg->fold = calloc(1, sizeof *mreg->fold);
-        if (!mreg->fold) return nnu_error(LP_STATUS_OOM, "lpm_conv_bn_folded", "out of memory");
+        if (!mreg->fold) return lp_errorf(LP_STATUS_OOM, "lpm_conv_bn_folded", "out of memory");
     }
     lpm_fold_cache *cache = mreg->fold;
     if (c->w >= cache->n) {
         int32_t n = reg->n;
         fold_entry *v = realloc(cache->v, sizeof *v * (size_t)n);
-        if (!v) return nnu_error(LP_STATUS_OOM, "lpm_conv_bn_folded", "out of memory");
+        if (!v) return lp_errorf(LP_STATUS_OOM, "lpm_conv_bn_folded", "out of memory");
         for (int32_t i = cache->n; i < n; ++i) v[i] = (fold_entry){0};
         cache->v = v;
         cache->n = n;
@@ -148,7 +148,7 @@ lp_status lpm_conv_bn_folded(const lpm_params *reg, const lpm_conv *c, const lpm
 }
 
 lp_status lp_model_set_fold_batch_norm(lp_model *model, int32_t on) {
-    if (!model) return nnu_error(LP_STATUS_BAD_ARG, "lp_model_set_fold_batch_norm", "NULL model");
+    if (!model) return lp_errorf(LP_STATUS_BAD_ARG, "lp_model_set_fold_batch_norm", "NULL model");
     model->reg.no_fold = !on;
     return LP_STATUS_OK;
 }

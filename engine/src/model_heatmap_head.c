@@ -11,7 +11,7 @@ lp_status lpm_hm_head_init(lpm_hm_head *head, lpm_params *reg, int64_t in_channe
                            int64_t num_keypoints, int32_t downsample_factor) {
     int32_t n = 4 - downsample_factor;
     if (n < 1 || n > LPM_MAX_DECONV)
-        return nnu_error(LP_STATUS_BAD_ARG, "lpm_hm_head_init", "downsample_factor %d not in 1..3",
+        return lp_errorf(LP_STATUS_BAD_ARG, "lpm_hm_head_init", "downsample_factor %d not in 1..3",
                          downsample_factor);
     head->n_layers = n;
     for (int32_t i = 0; i < n; ++i) {

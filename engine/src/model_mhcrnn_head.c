@@ -212,7 +212,7 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
                                 const lp_tensor *stacks, lp_tensor **out) {
     int64_t s[LP_MAX_DIMS];
     if (lp_tensor_shape(stacks, s) != 5 || s[1] != N_CONTEXT)
-        return nnu_error(LP_STATUS_BAD_ARG, "lpm_crnn_head_forward",
+        return lp_errorf(LP_STATUS_BAD_ARG, "lpm_crnn_head_forward",
                          "expected context stacks (N, 5, C, h, w)");
     lp_tensor *flat = NULL, *a = NULL, *b = NULL, *a5 = NULL, *b5 = NULL, *avg = NULL;
     const int64_t fshape[4] = {s[0] * N_CONTEXT, s[2], s[3], s[4]};
@@ -242,7 +242,7 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out) {
     if (lp_tensor_dim(features) != 4 || lp_tensor_size(features, 0) < N_CONTEXT)
-        return nnu_error(LP_STATUS_BAD_ARG, "lpm_crnn_head_forward_window",
+        return lp_errorf(LP_STATUS_BAD_ARG, "lpm_crnn_head_forward_window",
                          "expected window features (T, C, h, w) with T >= 5");
     h_op hf = {reg, head->h_f, head->num_keypoints, NULL, NULL};
     h_op hb = {reg, head->h_b, head->num_keypoints, NULL, NULL};

@@ -17,7 +17,7 @@ lp_status lpm_params_add(lpm_params *reg, int32_t is_param, const int64_t *shape
     if (reg->n == reg->cap) {
         int32_t cap = reg->cap ? reg->cap * 2 : 64;
         lpm_entry *v = realloc(reg->v, (size_t)cap * sizeof *v);
-        if (!v) return nnu_error(LP_STATUS_OOM, "lpm_params_add", "out of memory");
+        if (!v) return lp_errorf(LP_STATUS_OOM, "lpm_params_add", "out of memory");
         reg->v = v;
         reg->cap = cap;
     }
@@ -29,7 +29,7 @@ lp_status lpm_params_add(lpm_params *reg, int32_t is_param, const int64_t *shape
     char *copy = strdup(name);
     if (!copy) {
         lp_tensor_free(t);
-        return nnu_error(LP_STATUS_OOM, "lpm_params_add", "out of memory");
+        return lp_errorf(LP_STATUS_OOM, "lpm_params_add", "out of memory");
     }
     reg->v[reg->n].name = copy;
     reg->v[reg->n].t = t;
@@ -61,7 +61,7 @@ lp_status lpm_params_require_grad(lpm_params *reg) {
 lp_status lpm_params_to(lpm_params *reg, lp_device device) {
     /* Build all moved tensors first so a failure leaves the model intact. */
     lp_tensor **fresh = calloc((size_t)(reg->n ? reg->n : 1), sizeof *fresh);
-    if (!fresh) return nnu_error(LP_STATUS_OOM, "lpm_params_to", "out of memory");
+    if (!fresh) return lp_errorf(LP_STATUS_OOM, "lpm_params_to", "out of memory");
     lp_status st = LP_STATUS_OK;
     for (int32_t i = 0; i < reg->n && !st; ++i) {
         lp_tensor *moved = NULL;

@@ -60,14 +60,14 @@ static lp_status block_init(lpm_block *b, lpm_params *reg, const char *prefix, i
 
 lp_status lpm_resnet_init(lpm_resnet *net, lpm_params *reg, int32_t arch) {
     if (arch < 0 || arch > 4)
-        return nnu_error(LP_STATUS_BAD_ARG, "lpm_resnet_init", "unknown backbone %d", arch);
+        return lp_errorf(LP_STATUS_BAD_ARG, "lpm_resnet_init", "unknown backbone %d", arch);
     const arch_spec *spec = &ARCHS[arch];
     lp_status st;
     net->arch = arch;
     net->n_blocks = 0;
     for (int i = 0; i < 4; ++i) net->n_blocks += spec->blocks[i];
     net->blocks = calloc((size_t)net->n_blocks, sizeof *net->blocks);
-    if (!net->blocks) return nnu_error(LP_STATUS_OOM, "lpm_resnet_init", "out of memory");
+    if (!net->blocks) return lp_errorf(LP_STATUS_OOM, "lpm_resnet_init", "out of memory");
     net->channels = spec->bottleneck ? 2048 : 512;
 
     if ((st = add_conv_init(reg, "backbone.conv1", 64, 3, 7, &net->conv1))) return st;

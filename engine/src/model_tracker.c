@@ -34,24 +34,24 @@ int32_t lp_backbone_channels(int32_t b) {
 }
 
 lp_status lpm_check_params(const lp_model_params *p, const char *fn) {
-    if (!p) return nnu_error(LP_STATUS_BAD_ARG, fn, "params is NULL");
+    if (!p) return lp_errorf(LP_STATUS_BAD_ARG, fn, "params is NULL");
     if (!lp_model_type_name(p->model_type))
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "unknown model_type %d", p->model_type);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "unknown model_type %d", p->model_type);
     if (!lp_backbone_name(p->backbone))
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "unknown backbone %d", p->backbone);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "unknown backbone %d", p->backbone);
     if (p->num_keypoints < 1)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "num_keypoints must be >= 1, got %d",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "num_keypoints must be >= 1, got %d",
                          p->num_keypoints);
     if (p->downsample_factor < 1 || p->downsample_factor > 3)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "downsample_factor must be 1, 2 or 3, got %d",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "downsample_factor must be 1, 2 or 3, got %d",
                          p->downsample_factor);
     if (p->model_type == LP_MODEL_TYPE_HEATMAP_MHCRNN && p->downsample_factor != 2)
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "heatmap_mhcrnn supports only downsample_factor 2 (as LP), got %d",
                          p->downsample_factor);
     if (p->image_height < 32 || p->image_width < 32 || p->image_height % 32 ||
         p->image_width % 32)
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "image_height and image_width must be multiples of 32, got %lldx%lld",
                          (long long)p->image_height, (long long)p->image_width);
     return LP_STATUS_OK;
@@ -69,7 +69,7 @@ void lp_model_free(lp_model *m) {
 
 lp_status lpm_model_create(const lp_model_params *p, int32_t init_weights, lp_model **out) {
     lp_model *m = calloc(1, sizeof *m);
-    if (!m) return nnu_error(LP_STATUS_OOM, "lp_model_init", "out of memory");
+    if (!m) return lp_errorf(LP_STATUS_OOM, "lp_model_init", "out of memory");
     m->cfg = *p;
     m->training = 1;
     m->device = LP_DEVICE_CPU;
@@ -93,24 +93,24 @@ lp_status lpm_model_create(const lp_model_params *p, int32_t init_weights, lp_mo
 fail:
     lp_grad_set_enabled(grad);
     lp_model_free(m);
-    return nnu_wrap(st, "lp_model_init");
+    return lp_error_prefix(st, "lp_model_init");
 }
 
 lp_status lp_model_init(const lp_model_params *params, lp_model **out) {
     lp_status st = lpm_check_params(params, "lp_model_init");
     if (st) return st;
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, "lp_model_init", "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "lp_model_init", "out is NULL");
     return lpm_model_create(params, 1, out);
 }
 
 #define CHECK_MODEL(fn)                                                    \
     do {                                                                   \
-        if (!model) return nnu_error(LP_STATUS_BAD_ARG, fn, "model is NULL"); \
+        if (!model) return lp_errorf(LP_STATUS_BAD_ARG, fn, "model is NULL"); \
     } while (0)
 
 lp_status lp_model_get_params(const lp_model *model, lp_model_params *out) {
     CHECK_MODEL("lp_model_get_params");
-    if (!out) return nnu_error(LP_STATUS_BAD_ARG, "lp_model_get_params", "out is NULL");
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "lp_model_get_params", "out is NULL");
     *out = model->cfg;
     return LP_STATUS_OK;
 }
@@ -129,7 +129,7 @@ int32_t lp_model_find_tensor(const lp_model *m, const char *name) {
 lp_status lp_model_tensor(const lp_model *model, int32_t i, lp_tensor **out) {
     CHECK_MODEL("lp_model_tensor");
     if (i < 0 || i >= model->reg.n)
-        return nnu_error(LP_STATUS_BAD_ARG, "lp_model_tensor", "index %d out of range [0, %d)", i,
+        return lp_errorf(LP_STATUS_BAD_ARG, "lp_model_tensor", "index %d out of range [0, %d)", i,
                          model->reg.n);
     return lp_tensor_ref(model->reg.v[i].t, out);
 }
@@ -164,7 +164,7 @@ lp_status lp_model_to(lp_model *model, lp_device device) {
     CHECK_MODEL("lp_model_to");
     if (device == model->device) return LP_STATUS_OK;
     lp_status st = lpm_params_to(&model->reg, device);
-    if (st) return nnu_wrap(st, "lp_model_to");
+    if (st) return lp_error_prefix(st, "lp_model_to");
     model->device = device;
     return LP_STATUS_OK;
 }
@@ -173,20 +173,20 @@ lp_device lp_model_device(const lp_model *m) { return m ? m->device : LP_DEVICE_
 /* images must be f32 on the model's device with (.., 3, H, W) trailing dims */
 static lp_status check_images(const lp_model *m, const lp_tensor *x, int32_t ndim,
                               const char *fn) {
-    if (!x) return nnu_error(LP_STATUS_BAD_ARG, fn, "images is NULL");
+    if (!x) return lp_errorf(LP_STATUS_BAD_ARG, fn, "images is NULL");
     int64_t s[LP_MAX_DIMS];
     int32_t nd = lp_tensor_shape(x, s);
     if (nd != ndim || s[nd - 3] != 3)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "expected images with %d dims (..., 3, H, W), got %d dims",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected images with %d dims (..., 3, H, W), got %d dims",
                          ndim, nd);
     if (s[nd - 2] % 32 || s[nd - 1] % 32)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "image size %lldx%lld is not a multiple of 32",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "image size %lldx%lld is not a multiple of 32",
                          (long long)s[nd - 2], (long long)s[nd - 1]);
     if (lp_tensor_dtype(x) != LP_DTYPE_F32)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "images must be f32, got %s",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "images must be f32, got %s",
                          lp_dtype_name((lp_dtype)lp_tensor_dtype(x)));
     if (lp_tensor_device(x) != m->device)
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "images are on device %d but the model is on device %d (-1 = cpu); "
                          "use lp_model_to",
                          lp_tensor_device(x), m->device);
@@ -198,14 +198,14 @@ lp_status lp_model_forward_backbone(lp_model *model, const lp_tensor *images, lp
     lp_status st = check_images(model, images, 4, "lp_model_forward_backbone");
     if (st) return st;
     st = lpm_resnet_forward(&model->backbone, &model->reg, images, model->training, out);
-    return nnu_wrap(st, "lp_model_forward_backbone");
+    return lp_error_prefix(st, "lp_model_forward_backbone");
 }
 
 lp_status lp_model_forward_heads(lp_model *model, const lp_tensor *features, lp_tensor **out_sf,
                                  lp_tensor **out_mf) {
     const char *fn = "lp_model_forward_heads";
     CHECK_MODEL(fn);
-    if (!features || !out_sf) return nnu_error(LP_STATUS_BAD_ARG, fn, "features or out_sf is NULL");
+    if (!features || !out_sf) return lp_errorf(LP_STATUS_BAD_ARG, fn, "features or out_sf is NULL");
     int32_t mhcrnn = model->cfg.model_type == LP_MODEL_TYPE_HEATMAP_MHCRNN;
     int64_t s[LP_MAX_DIMS];
     int32_t nd = lp_tensor_shape(features, s);
@@ -213,11 +213,11 @@ lp_status lp_model_forward_heads(lp_model *model, const lp_tensor *features, lp_
     int32_t stacks = nd == 5 && s[1] == N_CONTEXT && s[2] == C;
     int32_t frames = nd == 4 && s[1] == C;
     if (mhcrnn ? !(stacks || (frames && s[0] >= N_CONTEXT)) : !frames)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "expected features %s with C = %lld, got %d dims",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected features %s with C = %lld, got %d dims",
                          mhcrnn ? "(N, 5, C, h, w) or a window (T >= 5, C, h, w)" : "(N, C, h, w)",
                          (long long)C, nd);
     if (lp_tensor_device(features) != model->device)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "features are not on the model's device");
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "features are not on the model's device");
     lp_tensor *centre = NULL, *sf = NULL, *mf = NULL;
     lp_status st = LP_STATUS_OK;
     /* the SF head sees the centre frame of every stack */
@@ -239,19 +239,19 @@ fail:
     lp_tensor_free(centre);
     lp_tensor_free(sf);
     lp_tensor_free(mf);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_model_forward(lp_model *model, const lp_tensor *images, lp_tensor **out_sf,
                            lp_tensor **out_mf) {
     const char *fn = "lp_model_forward";
     CHECK_MODEL(fn);
-    if (!out_sf) return nnu_error(LP_STATUS_BAD_ARG, fn, "out_sf is NULL");
+    if (!out_sf) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out_sf is NULL");
     int32_t mhcrnn = model->cfg.model_type == LP_MODEL_TYPE_HEATMAP_MHCRNN;
     lp_status st = check_images(model, images, mhcrnn ? 5 : 4, fn);
     if (st) return st;
     if (mhcrnn && lp_tensor_size(images, 1) != N_CONTEXT)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "expected 5 context frames in dim 1, got %lld",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected 5 context frames in dim 1, got %lld",
                          (long long)lp_tensor_size(images, 1));
     lp_tensor *flat = NULL, *feat = NULL, *stacks = NULL;
     int64_t s[LP_MAX_DIMS];
@@ -274,16 +274,16 @@ fail:
     lp_tensor_free(flat);
     lp_tensor_free(feat);
     lp_tensor_free(stacks);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_model_context_stack(const lp_tensor *features, lp_tensor **out) {
     const char *fn = "lp_model_context_stack";
-    if (!features || !out) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+    if (!features || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     int32_t nd = lp_tensor_dim(features);
     int64_t T = lp_tensor_size(features, 0);
     if (nd < 2 || T < N_CONTEXT)
-        return nnu_error(LP_STATUS_BAD_ARG, fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
                          "need a window of at least 5 frames (T, ...), got %lld frames",
                          (long long)(nd < 1 ? 0 : T));
     lp_tensor *parts[N_CONTEXT] = {NULL};
@@ -292,26 +292,26 @@ lp_status lp_model_context_stack(const lp_tensor *features, lp_tensor **out) {
         st = lp_tensor_narrow(features, 0, j, T - 4, &parts[j]);
     if (!st) st = lp_tensor_stack((const lp_tensor *const *)parts, N_CONTEXT, 1, out);
     for (int j = 0; j < N_CONTEXT; ++j) lp_tensor_free(parts[j]);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_model_forward_window(lp_model *model, const lp_tensor *images, lp_tensor **out_sf,
                                   lp_tensor **out_mf) {
     const char *fn = "lp_model_forward_window";
     CHECK_MODEL(fn);
-    if (!out_sf) return nnu_error(LP_STATUS_BAD_ARG, fn, "out_sf is NULL");
+    if (!out_sf) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out_sf is NULL");
     int32_t mhcrnn = model->cfg.model_type == LP_MODEL_TYPE_HEATMAP_MHCRNN;
     lp_status st = check_images(model, images, 4, fn);
     if (st) return st;
     if (mhcrnn && lp_tensor_size(images, 0) < N_CONTEXT)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "a window needs at least 5 frames, got %lld",
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "a window needs at least 5 frames, got %lld",
                          (long long)lp_tensor_size(images, 0));
     lp_tensor *feat = NULL;
     st = lpm_resnet_forward(&model->backbone, &model->reg, images, model->training, &feat);
     /* 4-D features are a window for the MHCRNN: no 5x stacked copy */
     if (!st) st = lp_model_forward_heads(model, feat, out_sf, out_mf);
     lp_tensor_free(feat);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 /* ---------------------------------------------------------------- config JSON */
@@ -364,7 +364,7 @@ lp_status lpm_model_parse_json(const char *json, lp_model_params *out) {
     if (!strstr(json, "lpose-model-1") || p.model_type < 0 || p.backbone < 0 ||
         !json_int(json, "num_keypoints", &k) || !json_int(json, "downsample_factor", &ds) ||
         !json_int(json, "image_height", &h) || !json_int(json, "image_width", &w))
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "not an lpose model file (meta: %.200s)", json);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "not an lpose model file (meta: %.200s)", json);
     p.num_keypoints = (int32_t)k;
     p.downsample_factor = (int32_t)ds;
     p.image_height = h;
@@ -376,10 +376,10 @@ lp_status lpm_model_parse_json(const char *json, lp_model_params *out) {
 
 lp_status lp_model_config_json(const lp_model *model, int64_t size, char *out) {
     CHECK_MODEL("lp_model_config_json");
-    if (!out || size < 1) return nnu_error(LP_STATUS_BAD_ARG, "lp_model_config_json", "no buffer");
+    if (!out || size < 1) return lp_errorf(LP_STATUS_BAD_ARG, "lp_model_config_json", "no buffer");
     int n = lpm_model_json(&model->cfg, out, (size_t)size);
     if (n < 0 || n >= size)
-        return nnu_error(LP_STATUS_BAD_ARG, "lp_model_config_json", "buffer of %lld bytes too small",
+        return lp_errorf(LP_STATUS_BAD_ARG, "lp_model_config_json", "buffer of %lld bytes too small",
                          (long long)size);
     return LP_STATUS_OK;
 }

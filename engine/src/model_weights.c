@@ -179,7 +179,7 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
     lp_status st = LP_STATUS_OK;
     lp_load_report rep = {0, 0, 0, 0};
     if (!target || !loaded) {
-        st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto done;
     }
     /* pass 1: map and check every shape; nothing is written yet */
@@ -195,7 +195,7 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
         if (target[i] < 0) {
             rep.n_unexpected++;
             if (!sb_add(&unexpected, key)) {
-                st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+                st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
                 goto done;
             }
             continue;
@@ -207,7 +207,7 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
             char a[128], b[128];
             shape_str(t, a, sizeof a);
             shape_str(m->reg.v[target[i]].t, b, sizeof b);
-            st = nnu_error(LP_STATUS_BAD_ARG, fn, "shape mismatch for '%s' (model '%s'): file %s, model %s",
+            st = lp_errorf(LP_STATUS_BAD_ARG, fn, "shape mismatch for '%s' (model '%s'): file %s, model %s",
                            key, m->reg.v[target[i]].name, a, b);
         }
         lp_tensor_free(t);
@@ -222,16 +222,16 @@ static lp_status load_weights(lp_model *m, const lp_tensor_list *w, lp_weights_f
         if (loaded[j]) continue;
         rep.n_missing++;
         if (!sb_add(&missing, m->reg.v[j].name)) {
-            st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+            st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
             goto done;
         }
     }
     if (!list_skipped(w, use_sd, &skipped, &rep.n_skipped)) {
-        st = nnu_error(LP_STATUS_OOM, fn, "out of memory");
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto done;
     }
     if (strict && rep.n_missing) {
-        st = nnu_error(LP_STATUS_BAD_ARG, fn,
+        st = lp_errorf(LP_STATUS_BAD_ARG, fn,
                        "%d of the %d tensors the model needs are not in the weights (first: %.300s); "
                        "nothing was loaded (pass strict = false for a partial load)",
                        rep.n_missing, n_needed, missing.s);
@@ -262,26 +262,26 @@ done:
 lp_status lp_model_load_weights(lp_model *model, const lp_tensor_list *weights,
                                 lp_weights_format format, int32_t strict, lp_load_report *out) {
     const char *fn = "lp_model_load_weights";
-    if (!model || !weights) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+    if (!model || !weights) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     if (format < LP_WEIGHTS_LPOSE || format > LP_WEIGHTS_LIGHTNING)
-        return nnu_error(LP_STATUS_BAD_ARG, fn, "unknown weights format %d", (int)format);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "unknown weights format %d", (int)format);
     int32_t grad = lp_grad_is_enabled();
     lp_grad_set_enabled(0);
     lp_status st = load_weights(model, weights, format, strict, out);
     lp_grad_set_enabled(grad);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_model_load_weights_file(lp_model *model, const char *path,
                                      lp_weights_format format, int32_t strict, lp_load_report *out) {
     const char *fn = "lp_model_load_weights_file";
-    if (!model || !path) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+    if (!model || !path) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     lp_tensor_list *list = NULL;
     lp_status st = lp_pickle_load(path, &list);
-    if (st) return nnu_wrap(st, fn);
+    if (st) return lp_error_prefix(st, fn);
     st = lp_model_load_weights(model, list, format, strict, out);
     lp_tensor_list_free(list);
-    if (st) return nnu_error(st, fn, "%s: %s", path, lp_last_error());
+    if (st) return lp_errorf(st, fn, "%s: %s", path, lp_last_error());
     return LP_STATUS_OK;
 }
 
@@ -289,7 +289,7 @@ lp_status lp_model_load_weights_file(lp_model *model, const char *path,
 
 lp_status lp_model_state(const lp_model *model, lp_tensor_list **out) {
     const char *fn = "lp_model_state";
-    if (!model || !out) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+    if (!model || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     char meta[512];
     lpm_model_json(&model->cfg, meta, sizeof meta);
     lp_tensor_list *list = NULL;
@@ -303,7 +303,7 @@ lp_status lp_model_state(const lp_model *model, lp_tensor_list **out) {
     }
     if (st) {
         lp_tensor_list_free(list);
-        return nnu_wrap(st, fn);
+        return lp_error_prefix(st, fn);
     }
     *out = list;
     return LP_STATUS_OK;
@@ -311,28 +311,28 @@ lp_status lp_model_state(const lp_model *model, lp_tensor_list **out) {
 
 lp_status lp_model_save(const lp_model *model, const char *path) {
     const char *fn = "lp_model_save";
-    if (!model || !path) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+    if (!model || !path) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     lp_tensor_list *list = NULL;
     lp_status st = lp_model_state(model, &list);
     if (!st) st = lp_tensor_list_save(list, path);
     lp_tensor_list_free(list);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }
 
 lp_status lp_model_load(const char *path, lp_model **out) {
     const char *fn = "lp_model_load";
-    if (!path || !out) return nnu_error(LP_STATUS_BAD_ARG, fn, "NULL argument");
+    if (!path || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     lp_tensor_list *list = NULL;
     lp_model *m = NULL;
     lp_model_params p;
     lp_load_report rep;
     lp_status st = lp_tensor_list_load(path, &list);
-    if (st) return nnu_wrap(st, fn);
+    if (st) return lp_error_prefix(st, fn);
     if ((st = lpm_model_parse_json(lp_tensor_list_meta(list), &p))) goto fail;
     if ((st = lpm_model_create(&p, 0, &m))) goto fail;
     if ((st = lp_model_load_weights(m, list, LP_WEIGHTS_LPOSE, 0, &rep))) goto fail;
     if (rep.n_missing || rep.n_unexpected) {
-        st = nnu_error(LP_STATUS_BAD_ARG, fn, "%s: %d missing and %d unexpected tensors (first: %.200s)",
+        st = lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: %d missing and %d unexpected tensors (first: %.200s)",
                        path, rep.n_missing, rep.n_unexpected,
                        rep.n_missing ? lp_model_load_report_keys(m, 0)
                                      : lp_model_load_report_keys(m, 1));
@@ -344,5 +344,5 @@ lp_status lp_model_load(const char *path, lp_model **out) {
 fail:
     lp_tensor_list_free(list);
     lp_model_free(m);
-    return nnu_wrap(st, fn);
+    return lp_error_prefix(st, fn);
 }

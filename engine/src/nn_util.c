@@ -2,30 +2,6 @@
 #include "nn_util.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <string.h>
-
-lp_status nnu_error(lp_status status, const char *fn, const char *fmt, ...) {
-    char msg[1024];
-    int n = snprintf(msg, sizeof msg, "%s: ", fn);
-    if (n < 0) n = 0;
-    if ((size_t)n < sizeof msg) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return lp_set_error(status, msg);
-}
-
-lp_status nnu_wrap(lp_status status, const char *fn) {
-    if (status == LP_STATUS_OK) return status;
-    const char *last = lp_last_error();
-    if (strncmp(last, fn, strlen(fn)) == 0) return status; /* already names fn */
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s: %s", fn, lp_last_error());
-    return lp_set_error(status, msg);
-}
 
 lp_status nnu_conv2d(const lp_tensor *x, const lp_tensor *w, const lp_tensor *b, int64_t stride,
                      int64_t padding, int64_t groups, lp_tensor **out) {
@@ -44,7 +20,7 @@ lp_status nnu_conv_t2d(const lp_tensor *x, const lp_tensor *w, const lp_tensor *
 lp_status nnu_spatial_softmax(const lp_tensor *x, double temperature, lp_tensor **out) {
     int64_t shape[LP_MAX_DIMS];
     int32_t nd = lp_tensor_shape(x, shape);
-    if (nd != 4) return nnu_error(LP_STATUS_BAD_ARG, "nnu_spatial_softmax", "expected 4 dims, got %d", nd);
+    if (nd != 4) return lp_errorf(LP_STATUS_BAD_ARG, "nnu_spatial_softmax", "expected 4 dims, got %d", nd);
     lp_tensor *flat = NULL, *scaled = NULL, *soft = NULL;
     lp_status st;
     const int64_t fshape[3] = {shape[0], shape[1], shape[2] * shape[3]};

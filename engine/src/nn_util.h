@@ -5,17 +5,8 @@
 #ifndef LPOSE_NN_UTIL_H
 #define LPOSE_NN_UTIL_H
 
-#include <stdarg.h>
-
+#include "error.h" /* every user of these helpers reports errors */
 #include "lpose.h"
-
-/* lp_set_error with a printf-style message: "fn: message". */
-lp_status nnu_error(lp_status status, const char *fn, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Prefix the current message with "fn: " unless it already starts with fn
- * (keeps the status; OK passes through). */
-lp_status nnu_wrap(lp_status status, const char *fn);
 
 /* Swap *slot for `fresh`, freeing the old tensor (pipeline helper). */
 static inline void nnu_replace(lp_tensor **slot, lp_tensor *fresh) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "plot_internal.h"
 
 typedef struct plot_series {
@@ -47,17 +47,17 @@ static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
 lp_status lp_plot_new(int32_t width, int32_t height, int32_t rows, int32_t cols,
                       const char *title, lp_plot **out) {
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: out is NULL", fn_new);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn_new, "out is NULL");
     if (width < 200 || height < 200 || width > 8000 || height > 8000)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: size %dx%d is outside 200..8000 pixels", fn_new,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn_new, "size %dx%d is outside 200..8000 pixels",
                          width, height);
     if (rows < 1 || cols < 1 || rows * cols > 64)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %d x %d panels (1..64 in all)", fn_new, rows, cols);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn_new, "%d x %d panels (1..64 in all)", rows, cols);
     lp_plot *p = calloc(1, sizeof *p);
     if (!p || !(p->panels = calloc((size_t)rows * cols, sizeof *p->panels)) ||
         !(p->title = dup_or_empty(title))) {
         lp_plot_free(p);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn_new);
+        return lp_errorf(LP_STATUS_OOM, fn_new, "out of memory");
     }
     p->w = width, p->h = height, p->rows = rows, p->cols = cols;
     *out = p;
@@ -82,13 +82,12 @@ void lp_plot_free(lp_plot *p) {
 
 static lp_status get_panel(const lp_plot *p, int32_t panel, const char *fn, int need_set_up,
                            plot_panel **out) {
-    if (!p) return lp_errorf(LP_STATUS_BAD_ARG, "%s: plot is NULL", fn);
+    if (!p) return lp_errorf(LP_STATUS_BAD_ARG, fn, "plot is NULL");
     if (panel < 0 || panel >= p->rows * p->cols)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: panel %d does not exist (0..%d)", fn, panel,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "panel %d does not exist (0..%d)", panel,
                          p->rows * p->cols - 1);
     if (need_set_up && !p->panels[panel].set_up)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: panel %d has no axes yet (lp_plot_axes first)",
-                         fn, panel);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "panel %d has no axes yet (lp_plot_axes first)", panel);
     *out = &p->panels[panel];
     return LP_STATUS_OK;
 }
@@ -100,11 +99,11 @@ lp_status lp_plot_axes(lp_plot *p, int32_t panel, const char *title, const char 
     lp_status st = get_panel(p, panel, fn, 0, &pa);
     if (st) return st;
     if (flags & ~(LP_PLOT_LOG_X | LP_PLOT_LOG_Y))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: unknown flags %d", fn, flags);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "unknown flags %d", flags);
     char *t = dup_or_empty(title), *xl = dup_or_empty(xlabel), *yl = dup_or_empty(ylabel);
     if (!t || !xl || !yl) {
         free(t), free(xl), free(yl);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     }
     free(pa->title), free(pa->xlabel), free(pa->ylabel);
     pa->title = t, pa->xlabel = xl, pa->ylabel = yl, pa->flags = flags, pa->set_up = 1;
@@ -118,9 +117,9 @@ lp_status lp_plot_limits(lp_plot *p, int32_t panel, double xmin, double xmax, do
     lp_status st = get_panel(p, panel, fn, 1, &pa);
     if (st) return st;
     if (!(xmin < xmax) || !(ymin < ymax) || !isfinite(xmax - xmin) || !isfinite(ymax - ymin))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: limits need finite lo < hi", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "limits need finite lo < hi");
     if (((pa->flags & LP_PLOT_LOG_X) && xmin <= 0) || ((pa->flags & LP_PLOT_LOG_Y) && ymin <= 0))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: a log axis needs limits > 0", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "a log axis needs limits > 0");
     pa->has_limits = 1;
     pa->lim[0] = xmin, pa->lim[1] = xmax, pa->lim[2] = ymin, pa->lim[3] = ymax;
     return LP_STATUS_OK;
@@ -134,22 +133,22 @@ lp_status lp_plot_series(lp_plot *p, int32_t panel, const char *label, const dou
     if (st) return st;
     const char *name = label ? label : "";
     if (n < 1 || !x || !y)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: series '%s' is empty", fn, name);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "series '%s' is empty", name);
     if (style < LP_PLOT_LINE || style > LP_PLOT_LINE_MARKERS)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: series '%s': unknown style %d", fn, name, style);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "series '%s': unknown style %d", name, style);
     if (color < -1 || color > 0xffffff)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: series '%s': colour must be 0xRRGGBB or -1", fn, name);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "series '%s': colour must be 0xRRGGBB or -1", name);
     if (pa->n_series == pa->cap_series) {
         int cap = pa->cap_series ? 2 * pa->cap_series : 8;
         plot_series *grown = realloc(pa->series, sizeof *grown * (size_t)cap);
-        if (!grown) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        if (!grown) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         pa->series = grown, pa->cap_series = cap;
     }
     plot_series s = {dup_or_empty(label), malloc(sizeof(double) * (size_t)n),
                      malloc(sizeof(double) * (size_t)n), n, style, {0, 0, 0}};
     if (!s.label || !s.x || !s.y) {
         free(s.label), free(s.x), free(s.y);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory for %lld points", fn, (long long)n);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory for %lld points", (long long)n);
     }
     memcpy(s.x, x, sizeof(double) * (size_t)n);
     memcpy(s.y, y, sizeof(double) * (size_t)n);
@@ -169,7 +168,7 @@ lp_status lp_plot_top_axis(lp_plot *p, int32_t panel, const char *label, const d
     lp_status st = get_panel(p, panel, fn, 1, &pa);
     if (st) return st;
     if (n < 1 || n > PLOT_MAX_TICKS * 16 || !x || !tick_labels)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: need 1..%d ticks with labels", fn, PLOT_MAX_TICKS * 16);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "need 1..%d ticks with labels", PLOT_MAX_TICKS * 16);
     double *xs = malloc(sizeof(double) * (size_t)n);
     char **ls = calloc((size_t)n, sizeof *ls);
     char *l = dup_or_empty(label);
@@ -178,7 +177,7 @@ lp_status lp_plot_top_axis(lp_plot *p, int32_t panel, const char *label, const d
     if (!ok) {
         for (int i = 0; ls && i < n; ++i) free(ls[i]);
         free(xs), free(ls), free(l);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     }
     memcpy(xs, x, sizeof(double) * (size_t)n);
     for (int t = 0; t < pa->n_top; ++t) free(pa->top_labels[t]);
@@ -192,8 +191,8 @@ lp_status lp_plot_panel_area(const lp_plot *p, int32_t panel, double out[4]) {
     plot_panel *pa;
     lp_status st = get_panel(p, panel, fn, 1, &pa);
     if (st) return st;
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: out is NULL", fn);
-    if (!pa->drawn) return lp_errorf(LP_STATUS_BAD_ARG, "%s: panel %d is not drawn yet", fn, panel);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "out is NULL");
+    if (!pa->drawn) return lp_errorf(LP_STATUS_BAD_ARG, fn, "panel %d is not drawn yet", panel);
     memcpy(out, pa->area, sizeof pa->area);
     return LP_STATUS_OK;
 }
@@ -315,7 +314,7 @@ static lp_status draw_panel(cairo_t *cr, plot_panel *pa, int index, double cx, d
     if (pa->has_limits) {
         lo[0] = pa->lim[0], hi[0] = pa->lim[1], lo[1] = pa->lim[2], hi[1] = pa->lim[3];
     } else if (!data_range(pa, lo, hi)) {
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: panel %d ('%s') has no point to draw%s", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "panel %d ('%s') has no point to draw%s",
                          index, pa->title, ly || lx ? " (a log axis drops values <= 0)" : "");
     }
     axis_ticks ax, ay;
@@ -347,7 +346,7 @@ static lp_status draw_panel(cairo_t *cr, plot_panel *pa, int index, double cx, d
     const double right = cx + cw - legend_w - 18;
     const double bottom = cy + ch - (6 + text_h * 2 + 18);
     if (right - left < 40 || bottom - top < 40)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: panel %d ('%s') is too small to draw", fn, index,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "panel %d ('%s') is too small to draw", index,
                          pa->title);
     pa->area[0] = left, pa->area[1] = top, pa->area[2] = right - left, pa->area[3] = bottom - top;
     axis_map mx = {ax.lo, ax.hi, left, right, lx}, my = {ay.lo, ay.hi, bottom, top, ly};
@@ -463,7 +462,7 @@ static lp_status draw_panel(cairo_t *cr, plot_panel *pa, int index, double cx, d
 
 lp_status lp_plot_save_png(lp_plot *p, const char *path) {
     static const char fn[] = "lp_plot_save_png";
-    if (!p || !path) return lp_errorf(LP_STATUS_BAD_ARG, "%s: plot or path is NULL", fn);
+    if (!p || !path) return lp_errorf(LP_STATUS_BAD_ARG, fn, "plot or path is NULL");
     cairo_surface_t *s = NULL;
     lp_status st = plot_surface_new(p->w, p->h, fn, &s);
     if (st) return st;

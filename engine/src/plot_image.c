@@ -5,23 +5,23 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "plot_internal.h"
 
 static lp_status check_options(const lp_plot_image_options *o, const char *fn) {
-    if (!o) return lp_errorf(LP_STATUS_BAD_ARG, "%s: options is NULL", fn);
+    if (!o) return lp_errorf(LP_STATUS_BAD_ARG, fn, "options is NULL");
     if (o->n_keypoints < 0 || (o->n_keypoints > 0 && !o->keypoint_names))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %d keypoints without names", fn, o->n_keypoints);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%d keypoints without names", o->n_keypoints);
     if (o->n_sets < 0 || (o->n_sets > 0 && !o->sets))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %d keypoint sets but sets is NULL", fn, o->n_sets);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%d keypoint sets but sets is NULL", o->n_sets);
     for (int s = 0; s < o->n_sets; ++s)
         if (o->n_keypoints > 0 && !o->sets[s].xy)
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: keypoint set %d has no coordinates", fn, s);
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoint set %d has no coordinates", s);
     if (o->n_edges < 0 || (o->n_edges > 0 && !o->skeleton))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %d skeleton edges but skeleton is NULL", fn, o->n_edges);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%d skeleton edges but skeleton is NULL", o->n_edges);
     for (int e = 0; e < 2 * o->n_edges; ++e)
         if (o->skeleton[e] < 0 || o->skeleton[e] >= o->n_keypoints)
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: skeleton edge %d names keypoint %d (0..%d)", fn,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "skeleton edge %d names keypoint %d (0..%d)",
                              e / 2, o->skeleton[e], o->n_keypoints - 1);
     return LP_STATUS_OK;
 }
@@ -29,9 +29,9 @@ static lp_status check_options(const lp_plot_image_options *o, const char *fn) {
 lp_status lp_plot_image_png(const uint8_t *rgb, int32_t height, int32_t width, int64_t stride,
                             const lp_plot_image_options *o, const char *path) {
     static const char fn[] = "lp_plot_image_png";
-    if (!rgb || !path) return lp_errorf(LP_STATUS_BAD_ARG, "%s: image or path is NULL", fn);
+    if (!rgb || !path) return lp_errorf(LP_STATUS_BAD_ARG, fn, "image or path is NULL");
     if (width < 1 || height < 1 || width > 8000 || height > 8000 || stride < (int64_t)width * 3)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: bad image size %dx%d (stride %lld)", fn, path,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: bad image size %dx%d (stride %lld)", path,
                          width, height, (long long)stride);
     lp_status st = check_options(o, fn);
     if (st) return st;
@@ -42,7 +42,7 @@ lp_status lp_plot_image_png(const uint8_t *rgb, int32_t height, int32_t width, i
     }
     const int iw = (int)lround(width * scale), ih = (int)lround(height * scale);
     if (iw > 8000 || ih > 8000)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: scale %g makes %dx%d pixels", fn, path, scale, iw, ih);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: scale %g makes %dx%d pixels", path, scale, iw, ih);
 
     cairo_surface_t *src = NULL, *out = NULL;
     if ((st = plot_surface_new(width, height, fn, &src))) return st;
@@ -52,7 +52,7 @@ lp_status lp_plot_image_png(const uint8_t *rgb, int32_t height, int32_t width, i
     const char **set_labels = malloc(sizeof *set_labels * (size_t)(o->n_sets + 1));
     if (!set_labels) {
         cairo_surface_destroy(src);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     }
     int any_conf = 0;
     for (int s = 0; s < o->n_sets; ++s) {

@@ -1,8 +1,9 @@
 /* plot_surface.c: RGB u8 buffers <-> cairo RGB24 surfaces, and PNG output
  * through the engine's writer (lp_image_write_png: temp file + rename). */
+#include <stdio.h>
 #include <stdlib.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "plot_internal.h"
 
 void plot_rgb_to_surface(const uint8_t *rgb, int64_t stride, cairo_surface_t *s) {
@@ -40,7 +41,7 @@ lp_status plot_surface_new(int w, int h, const char *fn, cairo_surface_t **out) 
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(s);
-        return lp_errorf(LP_STATUS_OOM, "%s: cannot make a %dx%d drawing surface", fn, w, h);
+        return lp_errorf(LP_STATUS_OOM, fn, "cannot make a %dx%d drawing surface", w, h);
     }
     *out = s;
     return LP_STATUS_OK;
@@ -49,7 +50,11 @@ lp_status plot_surface_new(int w, int h, const char *fn, cairo_surface_t **out) 
 lp_status plot_surface_save_png(cairo_surface_t *s, const char *path) {
     const int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
     uint8_t *rgb = malloc((size_t)w * h * 3);
-    if (!rgb) return lp_errorf(LP_STATUS_OOM, "out of memory for a %dx%d image", w, h);
+    if (!rgb) { /* the caller names itself (lp_error_prefix) */
+        char msg[64];
+        snprintf(msg, sizeof msg, "out of memory for a %dx%d image", w, h);
+        return lp_set_error(LP_STATUS_OOM, msg);
+    }
     plot_surface_to_rgb(s, rgb);
     lp_status st = lp_image_write_png(path, rgb, w, h, 3, (int64_t)w * 3);
     free(rgb);

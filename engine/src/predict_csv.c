@@ -216,7 +216,7 @@ lp_status lp_csv_writer_open(const char *path, int32_t kind, const char *scorer,
     if (out) *out = NULL;
     if (path == NULL || out == NULL || n_keypoints < 1 ||
         (kind != LP_CSV_PREDICTIONS && kind != LP_CSV_METRIC))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad arguments", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "bad arguments");
     return lp_csv_writer_open_coords(path, fn, kind, scorer, n_keypoints, names, 3, LP_COORDS,
                                      with_set, out);
 }
@@ -228,12 +228,12 @@ lp_status lp_csv_writer_open_coords(const char *path, const char *fn, int32_t ki
                                     lp_csv_writer **out) {
     *out = NULL;
     lp_csv_writer *w = calloc(1, sizeof *w);
-    if (!w) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!w) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     size_t n = strlen(path);
     w->path = malloc(n + 1);
     if (!w->path) {
         lp_csv_writer_free(w);
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     }
     memcpy(w->path, path, n + 1);
     lp_status st = lp_tmp_begin(path, 1, fn, &w->tmp);
@@ -243,7 +243,7 @@ lp_status lp_csv_writer_open_coords(const char *path, const char *fn, int32_t ki
     }
     w->f = fopen(w->tmp, "w");
     if (!w->f) {
-        st = lp_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->tmp, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, fn, "cannot write '%s': %s", w->tmp, strerror(errno));
         lp_csv_writer_free(w);
         return st;
     }
@@ -397,7 +397,7 @@ lp_status lp_csv_writer_write_rows_f64(lp_csv_writer *w, int64_t n_rows, const c
                                        const double *values) {
     const char *fn = "lp_csv_writer_write_rows_f64";
     if (w == NULL || w->f == NULL || values == NULL || n_rows < 0 || w->with_set)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: closed writer, NULL values or a set column", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "closed writer, NULL values or a set column");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int nt = cores < 1 ? 1 : cores > ROWS_MAX_THREADS ? ROWS_MAX_THREADS : (int)cores;
     rows_job jobs[ROWS_MAX_THREADS];
@@ -406,7 +406,7 @@ lp_status lp_csv_writer_write_rows_f64(lp_csv_writer *w, int64_t n_rows, const c
     int64_t row0 = w->n_rows;
     for (int64_t r = 0; r < n_rows && !st; r += (int64_t)nt * ROWS_PER_BLOCK) {
         if (lp_interrupt_pending()) {
-            st = lp_errorf(LP_STATUS_INTERRUPTED, "%s: interrupted!", fn);
+            st = lp_errorf(LP_STATUS_INTERRUPTED, fn, "interrupted!");
             break;
         }
         pthread_t th[ROWS_MAX_THREADS];
@@ -432,9 +432,9 @@ lp_status lp_csv_writer_write_rows_f64(lp_csv_writer *w, int64_t n_rows, const c
         }
         for (int k = 0; k < nj && !st; ++k) {
             if (jobs[k].out.oom) {
-                st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+                st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
             } else if (fwrite(jobs[k].out.p, 1, jobs[k].out.n, w->f) != jobs[k].out.n) {
-                st = lp_errorf(LP_STATUS_IO, "%s: cannot write '%s': %s", fn, w->path, strerror(errno));
+                st = lp_errorf(LP_STATUS_IO, fn, "cannot write '%s': %s", w->path, strerror(errno));
             } else {
                 w->n_rows += jobs[k].n;
             }
@@ -450,7 +450,7 @@ lp_status lp_csv_writer_close(lp_csv_writer *w) {
     bad |= fclose(w->f) != 0;
     w->f = NULL;
     if (bad || rename(w->tmp, w->path) != 0) {
-        lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_writer_close: cannot write '%s': %s",
+        lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_writer_close", "cannot write '%s': %s",
                                       w->path, strerror(errno));
         lp_tmp_discard(w->tmp);
         w->tmp = NULL;
@@ -545,7 +545,7 @@ static int read_line(lp_csv_rows *r) {
 }
 
 static lp_status rows_fail(lp_csv_rows *r, const char *what) {
-    lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: %s", r->path,
+    lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_table_read", "%s:%lld: %s", r->path,
                                   (long long)r->lineno, what);
     lp_csv_rows_free(r);
     return st;
@@ -595,7 +595,7 @@ lp_status lp_csv_rows_open(const char *path, lp_csv_rows **out) {
     r->path = strdup(path);
     r->f = fopen(path, "r");
     if (!r->f) {
-        lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_table_read: cannot open '%s': %s",
+        lp_status st = lp_errorf(LP_STATUS_IO, "lp_csv_table_read", "cannot open '%s': %s",
                                       path, strerror(errno));
         lp_csv_rows_free(r);
         return st;
@@ -664,7 +664,7 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
     int nv = r->kind == LP_CSV_PREDICTIONS ? 3 * r->n_keypoints : r->n_keypoints;
     int n = split_fields(r->line, r->fields, r->max_fields);
     if (n != 1 + r->n_columns + r->with_set)
-        return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: expected %d fields, got %d",
+        return lp_errorf(LP_STATUS_IO, "lp_csv_table_read", "%s:%lld: expected %d fields, got %d",
                               r->path, (long long)r->lineno, 1 + r->n_columns + r->with_set, n);
     for (int i = 0; i < nv; ++i) {
         int col = r->cols ? r->cols[i] : i;
@@ -676,7 +676,7 @@ lp_status lp_csv_rows_next(lp_csv_rows *r, double *vals) {
         char *end;
         vals[i] = strtod(s, &end);
         if (*end != '\0')
-            return lp_errorf(LP_STATUS_IO, "lp_csv_table_read: %s:%lld: column %d: '%s' is not a number",
+            return lp_errorf(LP_STATUS_IO, "lp_csv_table_read", "%s:%lld: column %d: '%s' is not a number",
                                   r->path, (long long)r->lineno, 2 + col, s);
     }
     free(r->index);

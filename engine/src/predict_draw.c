@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "interrupt_internal.h"
 #include "plot_internal.h"
 #include "predict_internal.h"
@@ -68,9 +68,8 @@ static lp_status skeleton_indices(const lp_label_video_options *o, const lp_csv_
             for (int k = 0; k < K && strlen(known) < sizeof known - 80; ++k)
                 snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
                          k ? ", " : "", lp_csv_rows_name(rows, k));
-            return lp_errorf(LP_STATUS_BAD_ARG,
-                             "%s: skeleton pair %d: unknown keypoint '%s' (the keypoints of %s: %s)",
-                             fn, i / 2 + 1, name ? name : "(null)", csv_path, known);
+            return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                             "skeleton pair %d: unknown keypoint '%s' (the keypoints of %s: %s)", i / 2 + 1, name ? name : "(null)", csv_path, known);
         }
     }
     return LP_STATUS_OK;
@@ -97,9 +96,9 @@ lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_pat
                                      const char *out_path, const lp_label_video_options *o) {
     const char *fn = "lp_predict_draw_video_opts";
     if (!video_path || !csv_path || !out_path || !o)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     if (o->n_edges < 0 || (o->n_edges > 0 && !o->skeleton))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %d skeleton pairs but no names", fn, o->n_edges);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%d skeleton pairs but no names", o->n_edges);
     lp_video *v = NULL;
     lp_csv_rows *rows = NULL;
     lp_video_writer *wr = NULL;
@@ -113,7 +112,7 @@ lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_pat
     if (st) goto fail;
     if ((st = lp_csv_rows_open(csv_path, &rows))) goto fail;
     if (lp_csv_rows_kind(rows) != LP_CSV_PREDICTIONS) {
-        st = lp_errorf(LP_STATUS_BAD_ARG, "%s: '%s' is not a predictions CSV", fn, csv_path);
+        st = lp_errorf(LP_STATUS_BAD_ARG, fn, "'%s' is not a predictions CSV", csv_path);
         goto fail;
     }
     const int K = lp_csv_rows_n_keypoints(rows);
@@ -133,7 +132,7 @@ lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_pat
     edges = malloc(sizeof(int32_t) * (size_t)(2 * o->n_edges + 1));
     names = malloc(sizeof *names * (size_t)K);
     if (!frame || !big || !vals || !xy || !edges || !names) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     if ((st = skeleton_indices(o, rows, csv_path, edges, fn))) goto fail;
@@ -152,7 +151,7 @@ lp_status lp_predict_draw_video_opts(const char *video_path, const char *csv_pat
     W += W & 1;
     if ((st = plot_surface_new(W, oh, fn, &canvas))) goto fail;
     if (!(out = malloc((size_t)W * oh * 3))) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     cr = cairo_create(canvas);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "data_util.h" /* lp_errorf */
+#include "error.h" /* lp_errorf */
 #include "lpose.h"
 
 static inline double lp_pred_now(void) {

@@ -154,7 +154,7 @@ lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_
         pf->slots[i].buf = malloc(bytes);
         if (!pf->slots[i].buf) {
             lp_prefetch_free(pf);
-            return lp_errorf(LP_STATUS_OOM, "lp_predict_stream_open: cannot allocate %zu bytes",
+            return lp_errorf(LP_STATUS_OOM, "lp_predict_stream_open", "cannot allocate %zu bytes",
                                   bytes);
         }
     }

@@ -72,14 +72,14 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
     if (st) return st;
     int is_tcn = mp.model_type == LP_MODEL_TYPE_HEATMAP_MHCRNN;
     if (p.sequence_length < (is_tcn ? 5 : 1))
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                              "%s: sequence_length must be >= %d for %s (got %lld)", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                              "sequence_length must be >= %d for %s (got %lld)",
                               is_tcn ? 5 : 1, lp_model_type_name(mp.model_type),
                               (long long)p.sequence_length);
     if (p.edge != LP_PREDICT_EDGE_LP && p.edge != LP_PREDICT_EDGE_PAD)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: edge must be LP_PREDICT_EDGE_LP or _PAD", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "edge must be LP_PREDICT_EDGE_LP or _PAD");
     lp_predict_stream *s = calloc(1, sizeof *s);
-    if (!s) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!s) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     s->model = model;
     s->is_tcn = is_tcn;
     s->n_keypoints = mp.num_keypoints;
@@ -109,7 +109,7 @@ lp_status lp_predict_stream_open(lp_model *model, const char *video_path,
                                  const lp_predict_params *params, lp_predict_stream **out) {
     const char *fn = "lp_predict_stream_open";
     if (out) *out = NULL;
-    if (!model || !video_path || !out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+    if (!model || !video_path || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     lp_predict_stream *s;
     lp_status st = stream_new(model, params, fn, &s);
     if (st) return st;
@@ -126,7 +126,7 @@ lp_status lp_predict_stream_open(lp_model *model, const char *video_path,
     if (s->n_frames < 1) {
         lp_video_free(v);
         lp_predict_stream_free(s);
-        return lp_errorf(LP_STATUS_UNSUPPORTED, "%s: '%s' has no frames", fn, video_path);
+        return lp_errorf(LP_STATUS_UNSUPPORTED, fn, "'%s' has no frames", video_path);
     }
     st = lp_prefetch_start(v, s->T, s->step, (int32_t)s->H, (int32_t)s->W,
                            params ? params->prefetch : 1, &s->pf);
@@ -145,7 +145,7 @@ lp_status lp_predict_stream_open_frames(lp_model *model, const lp_tensor *images
                                         lp_predict_stream **out) {
     const char *fn = "lp_predict_stream_open_frames";
     if (out) *out = NULL;
-    if (!model || !images || !out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+    if (!model || !images || !out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     lp_predict_stream *s;
     lp_status st = stream_new(model, params, fn, &s);
     if (st) return st;
@@ -153,7 +153,7 @@ lp_status lp_predict_stream_open_frames(lp_model *model, const lp_tensor *images
         lp_tensor_size(images, 2) != s->H || lp_tensor_size(images, 3) != s->W ||
         lp_tensor_size(images, 0) < 1) {
         lp_predict_stream_free(s);
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: expected images (N >= 1, 3, %lld, %lld)", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected images (N >= 1, 3, %lld, %lld)",
                               (long long)s->H, (long long)s->W);
     }
     if ((st = lp_tensor_ref(images, &s->images))) {
@@ -173,7 +173,7 @@ lp_status lp_predict_stream_open_fed(lp_model *model, int64_t n_frames, double f
                                      const lp_predict_params *params, lp_predict_stream **out) {
     const char *fn = "lp_predict_stream_open_fed";
     *out = NULL;
-    if (n_frames < 1) return lp_errorf(LP_STATUS_BAD_ARG, "%s: the video has no frames", fn);
+    if (n_frames < 1) return lp_errorf(LP_STATUS_BAD_ARG, fn, "the video has no frames");
     lp_predict_stream *s;
     lp_status st = stream_new(model, params, fn, &s);
     if (st) return st;
@@ -373,8 +373,8 @@ static lp_status step_tcn(lp_predict_stream *s, int64_t start, const lp_tensor *
             if (!pad) c = c < 2 ? 2 : (c > s->n_frames - 3 ? s->n_frames - 3 : c);
             idx[i] = c - c0;
             if (idx[i] < 0 || idx[i] > m - 5) {
-                st = lp_errorf(LP_STATUS_INTERNAL,
-                                    "lp_predict_stream_next: frame %lld maps to row %lld of %lld",
+                st = lp_errorf(LP_STATUS_INTERNAL, "lp_predict_stream_next",
+                                    "frame %lld maps to row %lld of %lld",
                                     (long long)f, (long long)idx[i], (long long)(m - 4));
                 goto fail;
             }
@@ -416,8 +416,8 @@ static lp_status stream_next(lp_predict_stream *s, int64_t *out_start, lp_tensor
     if (!images) {
         s->done = 1;
         if (s->next_emit != s->n_frames)
-            return lp_errorf(LP_STATUS_IO,
-                                  "lp_predict_stream_next: the video ended after %lld of %lld frames",
+            return lp_errorf(LP_STATUS_IO, "lp_predict_stream_next",
+                                  "the video ended after %lld of %lld frames",
                                   (long long)s->next_emit, (long long)s->n_frames);
         return LP_STATUS_EOF;
     }

@@ -3,10 +3,11 @@
  * One decode serves every model: each window is decoded once and fed to
  * each member's stream in turn (an ensemble's frames are decoded once). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "predict_internal.h"
 
 /* One model's stream and output files. */
@@ -47,7 +48,7 @@ static lp_status member_open(member *m, lp_model *model, int64_t n_frames, doubl
     m->row = malloc(sizeof(float) * (size_t)K * 3);
     m->prev = malloc(sizeof(float) * (size_t)K * 2);
     m->norm_row = malloc(sizeof(float) * (size_t)K);
-    if (!m->row || !m->prev || !m->norm_row) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!m->row || !m->prev || !m->norm_row) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     if ((st = lp_predict_stream_open_fed(model, n_frames, fh, fw, fps, params, &m->stream))) return st;
     if ((st = lp_csv_writer_open(csv_path, LP_CSV_PREDICTIONS, scorer, K, names, 0, &m->csv))) return st;
     if (norm_path && (st = lp_csv_writer_open(norm_path, LP_CSV_METRIC, NULL, K, names, 0, &m->norm)))
@@ -61,7 +62,7 @@ static lp_status member_write(member *m, int64_t start, const lp_tensor *kp,
     const int32_t K = m->K;
     int64_t n = lp_tensor_size(kp, 0);
     if (start != m->n_written)
-        return lp_errorf(LP_STATUS_INTERNAL, "%s: frame %lld came after %lld rows", fn,
+        return lp_errorf(LP_STATUS_INTERNAL, fn, "frame %lld came after %lld rows",
                          (long long)start, (long long)m->n_written);
     if (n > m->cap) {
         free(m->kp_buf);
@@ -69,7 +70,7 @@ static lp_status member_write(member *m, int64_t start, const lp_tensor *kp,
         m->cap = n;
         m->kp_buf = malloc(sizeof(float) * (size_t)(n * K * 2));
         m->conf_buf = malloc(sizeof(float) * (size_t)(n * K));
-        if (!m->kp_buf || !m->conf_buf) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        if (!m->kp_buf || !m->conf_buf) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     }
     lp_status st;
     if (n > 0) {
@@ -123,10 +124,9 @@ static lp_status check_compatible(member *ms, int32_t n, const char *fn) {
         int64_t f, s, h, w;
         lp_predict_stream_schedule(ms[i].stream, &f, &s, &h, &w);
         if (f != f0 || s != s0 || h != h0 || w != w0)
-            return lp_errorf(LP_STATUS_BAD_ARG,
-                             "%s: model %d takes %lldx%lld inputs in windows of %lld+%lld frames, "
-                             "model 0 %lldx%lld in %lld+%lld: predict them one by one",
-                             fn, i, (long long)h, (long long)w, (long long)f, (long long)s,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                             "model %d takes %lldx%lld inputs in windows of %lld+%lld frames, "
+                             "model 0 %lldx%lld in %lld+%lld: predict them one by one", i, (long long)h, (long long)w, (long long)f, (long long)s,
                              (long long)h0, (long long)w0, (long long)f0, (long long)s0);
     }
     return LP_STATUS_OK;
@@ -149,23 +149,23 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
                                     lp_predict_stats *out) {
     const char *fn = "lp_predict_video";
     if (!models || n_models < 1 || !video_path || !csv_paths)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument or no models", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument or no models");
     for (int32_t i = 0; i < n_models; ++i)
         if (!models[i] || !csv_paths[i])
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL model or path %d", fn, i);
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL model or path %d", i);
     double t0 = lp_pred_now(), t_wait = 0;
     lp_predict_params p = params ? *params : lp_predict_default_params();
     lp_video *video = NULL;
     lp_prefetch *pf = NULL;
     lp_tensor *window = NULL;
     member *ms = calloc((size_t)n_models, sizeof *ms);
-    if (!ms) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!ms) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     lp_status st = lp_video_open(video_path, p.n_decode_threads, &video);
     if (st) goto fail;
     const int64_t N = lp_video_n_frames(video);
     const double fh = lp_video_height(video), fw = lp_video_width(video), fps = lp_video_fps(video);
     if (N < 1) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: '%s' has no frames", fn, video_path);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "'%s' has no frames", video_path);
         goto fail;
     }
     for (int32_t i = 0; i < n_models; ++i)
@@ -202,7 +202,7 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
     }
     for (int32_t i = 0; i < n_models; ++i)
         if (ms[i].n_written != N) {
-            st = lp_errorf(LP_STATUS_INTERNAL, "%s: model %d wrote %lld of %lld frames", fn, i,
+            st = lp_errorf(LP_STATUS_INTERNAL, fn, "model %d wrote %lld of %lld frames", i,
                            (long long)ms[i].n_written, (long long)N);
             goto fail;
         }
@@ -232,7 +232,7 @@ lp_status lp_predict_video(lp_model *model, const char *video_path,
                            const char *scorer, const char *csv_path,
                            const char *temporal_norm_path, lp_predict_stats *out) {
     if (!model || !video_path || !csv_path)
-        return lp_errorf(LP_STATUS_BAD_ARG, "lp_predict_video: NULL argument");
+        return lp_errorf(LP_STATUS_BAD_ARG, "lp_predict_video", "NULL argument");
     return lp_predict_video_ensemble(&model, 1, video_path, params, keypoint_names, scorer,
                                      &csv_path, temporal_norm_path ? &temporal_norm_path : NULL,
                                      out);

@@ -2,17 +2,17 @@
 #include <math.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "lpose.h"
 
 lp_status lp_split_sizes(int64_t n, double train_prob, double val_prob, int64_t sizes_out[3]) {
     const char *fn = "lp_split_sizes";
-    if (!sizes_out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL sizes_out", fn);
-    if (n < 1) return lp_errorf(LP_STATUS_BAD_ARG, "%s: need at least 1 frame, got %lld", fn, (long long)n);
+    if (!sizes_out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL sizes_out");
+    if (n < 1) return lp_errorf(LP_STATUS_BAD_ARG, fn, "need at least 1 frame, got %lld", (long long)n);
     double test_prob = 1.0 - train_prob - val_prob;
     if (!(train_prob >= 0 && val_prob >= 0 && test_prob >= -1e-12 && train_prob <= 1) ||
         fabs(test_prob + train_prob + val_prob - 1.0) > 1e-12)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: train_prob %g and val_prob %g must be >= 0 with sum <= 1", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "train_prob %g and val_prob %g must be >= 0 with sum <= 1",
                          train_prob, val_prob);
     int64_t n_train = (int64_t)floor(train_prob * (double)n);
     int64_t n_val = (int64_t)floor(val_prob * (double)n);
@@ -23,7 +23,7 @@ lp_status lp_split_sizes(int64_t n, double train_prob, double val_prob, int64_t 
         n_train -= 1;
         n_val = 1;
         if (n_train < 1)
-            return lp_errorf(LP_STATUS_BAD_ARG, "%s: %lld frames are too few for a train and a val set", fn,
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "%lld frames are too few for a train and a val set",
                              (long long)n);
     }
     sizes_out[0] = n_train;
@@ -35,9 +35,9 @@ lp_status lp_split_sizes(int64_t n, double train_prob, double val_prob, int64_t 
 lp_status lp_split_indices(int64_t n, double train_prob, double val_prob, int64_t seed, double train_frames,
                            int64_t *perm_out, int64_t sizes_out[3]) {
     const char *fn = "lp_split_indices";
-    if (!perm_out || !sizes_out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL perm_out or sizes_out", fn);
+    if (!perm_out || !sizes_out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL perm_out or sizes_out");
     if (!(train_frames > 0))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: train_frames must be > 0 (1 keeps all), got %g", fn, train_frames);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "train_frames must be > 0 (1 keeps all), got %g", train_frames);
     int64_t sizes[3];
     lp_status st = lp_split_sizes(n, train_prob, val_prob, sizes);
     if (st) return st;

@@ -14,7 +14,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "interrupt_internal.h"
 #include "synth_internal.h"
 
@@ -34,7 +34,7 @@ static const char enc_fn[] = "lp_synth_generate";
 static lp_status av_fail(lps_encoder *e, const char *what, int err) {
     char buf[128];
     av_strerror(err, buf, sizeof buf);
-    return lp_errorf(LP_STATUS_IO, "%s: %s: %s: %s", enc_fn, e->path, what, buf);
+    return lp_errorf(LP_STATUS_IO, enc_fn, "%s: %s: %s", e->path, what, buf);
 }
 
 void lps_encoder_free(lps_encoder *e) {
@@ -69,7 +69,7 @@ lp_status lps_encoder_open(const char *path, int w, int h, double fps, lps_encod
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     if (!codec) codec = avcodec_find_encoder(AV_CODEC_ID_MPEG4);
     if (!codec) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: neither libx264 nor mpeg4 encoder", enc_fn, path);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, enc_fn, "%s: neither libx264 nor mpeg4 encoder", path);
         goto fail;
     }
     if (!(e->enc = avcodec_alloc_context3(codec)) || !(e->st = avformat_new_stream(e->oc, NULL)))
@@ -113,7 +113,7 @@ lp_status lps_encoder_open(const char *path, int w, int h, double fps, lps_encod
     *out = e;
     return LP_STATUS_OK;
 oom:
-    st = lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", enc_fn, path);
+    st = lp_errorf(LP_STATUS_OOM, enc_fn, "%s: out of memory", path);
 fail:
     lps_encoder_free(e);
     return st;
@@ -141,7 +141,7 @@ lp_status lps_encoder_write(lps_encoder *e, const uint8_t *rgb) {
     e->frame->width = e->w;
     e->frame->height = e->h;
     if (av_frame_get_buffer(e->frame, 0) < 0)
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", enc_fn);
+        return lp_errorf(LP_STATUS_OOM, enc_fn, "out of memory");
     for (int i = 0; i < 3; i++)
         memset(e->frame->data[i], 0, (size_t)e->frame->linesize[i] * (size_t)(i ? (e->h + 1) / 2 : e->h));
     /* RGB -> YUV 4:2:0, BT.601 limited range (what decoders assume for
@@ -182,7 +182,7 @@ lp_status lps_encoder_close(lps_encoder *e) {
     avio_closep(&e->oc->pb);
     e->file_open = 0;
     if (rename(e->tmp, e->path) != 0)
-        return lp_errorf(LP_STATUS_IO, "%s: cannot rename %s to %s", enc_fn, e->tmp, e->path);
+        return lp_errorf(LP_STATUS_IO, enc_fn, "cannot rename %s to %s", e->tmp, e->path);
     lp_tmp_end(e->tmp);
     e->tmp = NULL;
     return LP_STATUS_OK;

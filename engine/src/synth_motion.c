@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "synth_internal.h"
 
 static const char *const names6[6] = {"nose", "head", "neck", "back", "tail_base", "tail_tip"};
@@ -37,42 +37,42 @@ lp_synth_params lp_synth_default_params(void) {
 
 lp_status lp_synth_check_params(const lp_synth_params *p) {
     static const char fn[] = "lp_synth_check_params";
-    if (!p) return lp_errorf(LP_STATUS_BAD_ARG, "%s: params is NULL", fn);
+    if (!p) return lp_errorf(LP_STATUS_BAD_ARG, fn, "params is NULL");
     if (p->n_videos < 1 || p->n_videos > 1000)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: n_videos must be 1..1000, got %d", fn, p->n_videos);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "n_videos must be 1..1000, got %d", p->n_videos);
     if (p->n_test_videos < 0 || p->n_test_videos > p->n_videos)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: n_test_videos must be 0..n_videos (%d), got %d", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "n_test_videos must be 0..n_videos (%d), got %d",
                          p->n_videos, p->n_test_videos);
     if (p->n_frames < 5)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: n_frames must be >= 5, got %d", fn, p->n_frames);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "n_frames must be >= 5, got %d", p->n_frames);
     if (p->n_keypoints < 2 || p->n_keypoints > LPS_MAX_KEYPOINTS)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: n_keypoints must be 2..%d, got %d", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "n_keypoints must be 2..%d, got %d",
                          LPS_MAX_KEYPOINTS, p->n_keypoints);
     if (p->width < 32 || p->height < 32 || p->width > 4096 || p->height > 4096 || p->width % 2 ||
         p->height % 2)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: size must be even and 32..4096, got %dx%d", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "size must be even and 32..4096, got %dx%d",
                          p->width, p->height);
     if (!(p->fps > 0 && p->fps <= 1000))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: fps must be in (0, 1000], got %g", fn, p->fps);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "fps must be in (0, 1000], got %g", p->fps);
     if (p->n_labeled_per_video < 0 || p->n_labeled_per_video > p->n_frames - 4)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: n_labeled_per_video must be 0..n_frames-4 (%d), got %d", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "n_labeled_per_video must be 0..n_frames-4 (%d), got %d",
                          p->n_frames - 4, p->n_labeled_per_video);
     if (p->context < 0 || p->context > 8)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: context must be 0..8, got %d", fn, p->context);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "context must be 0..8, got %d", p->context);
     if (p->index_width < 1 || p->index_width > 12)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: index_width must be 1..12, got %d", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "index_width must be 1..12, got %d",
                          p->index_width);
     int digits = 1;
     for (int64_t m = p->n_frames - 1; m >= 10; m /= 10) digits++;
     if (digits > p->index_width)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: index_width %d is too small for %d frames", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "index_width %d is too small for %d frames",
                          p->index_width, p->n_frames);
     if (!(p->occluder_rate >= 0 && p->occluder_rate <= 50))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: occluder_rate must be 0..50, got %g", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "occluder_rate must be 0..50, got %g",
                          p->occluder_rate);
     if (!(p->noise_sigma >= 0 && p->noise_sigma <= 64))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: noise_sigma must be 0..64, got %g", fn,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "noise_sigma must be 0..64, got %g",
                          p->noise_sigma);
     return LP_STATUS_OK;
 }
@@ -82,7 +82,7 @@ lp_status lp_synth_keypoint_name(int32_t n_keypoints, int32_t idx_keypoint, int6
     static const char fn[] = "lp_synth_keypoint_name";
     if (n_keypoints < 2 || n_keypoints > LPS_MAX_KEYPOINTS || idx_keypoint < 0 ||
         idx_keypoint >= n_keypoints)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: keypoint %d of %d out of range", fn, idx_keypoint,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "keypoint %d of %d out of range", idx_keypoint,
                          n_keypoints);
     char name[32];
     if (n_keypoints == 6)
@@ -94,7 +94,7 @@ lp_status lp_synth_keypoint_name(int32_t n_keypoints, int32_t idx_keypoint, int6
     else
         snprintf(name, sizeof name, "kp%02d", idx_keypoint);
     if (!out || capacity < (int64_t)strlen(name) + 1)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: buffer too small", fn);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "buffer too small");
     memcpy(out, name, strlen(name) + 1);
     return LP_STATUS_OK;
 }
@@ -183,7 +183,7 @@ lp_status lps_video_init(const lp_synth_params *p, int32_t idx_video, lps_video 
         double gap = 100.0 / p->occluder_rate;
         int cap = (int)(p->n_frames / (0.5 * gap)) + 4;
         if (!(v->occ = calloc((size_t)cap, sizeof *v->occ)))
-            return lp_errorf(LP_STATUS_OOM, "lp_synth_generate: out of memory");
+            return lp_errorf(LP_STATUS_OOM, "lp_synth_generate", "out of memory");
         double t = lps_range(&orng, 0.3, 1.2) * gap;
         double xy[2 * LPS_MAX_KEYPOINTS];
         while (t < p->n_frames && v->n_occ < cap) {
@@ -253,9 +253,9 @@ lp_status lp_synth_keypoints(const lp_synth_params *p, int32_t idx_video, float 
     lp_status st = lp_synth_check_params(p);
     if (st) return st;
     if (idx_video < 0 || idx_video >= p->n_videos)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: video %d out of range 0..%d", fn, idx_video,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "video %d out of range 0..%d", idx_video,
                          p->n_videos - 1);
-    if (!xy) return lp_errorf(LP_STATUS_BAD_ARG, "%s: xy is NULL", fn);
+    if (!xy) return lp_errorf(LP_STATUS_BAD_ARG, fn, "xy is NULL");
     lps_video v;
     if ((st = lps_video_init(p, idx_video, &v))) return st;
     int K = p->n_keypoints;
@@ -285,12 +285,12 @@ lp_status lp_synth_labeled_frames(const lp_synth_params *p, int32_t idx_video, i
     lp_status st = lp_synth_check_params(p);
     if (st) return st;
     if (idx_video < 0 || idx_video >= p->n_videos)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: video %d out of range 0..%d", fn, idx_video,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "video %d out of range 0..%d", idx_video,
                          p->n_videos - 1);
     int64_t n = idx_video < p->n_videos - p->n_test_videos ? p->n_labeled_per_video : 0;
     if (n_out) *n_out = n;
     if (n > capacity || (n > 0 && !out))
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: need room for %lld indices", fn, (long long)n);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "need room for %lld indices", (long long)n);
     /* Evenly spread over [2, n_frames-3], away from the first/last 2 frames. */
     int64_t lo = 2, span = p->n_frames - 4;
     for (int64_t i = 0; i < n; i++) out[i] = lo + (int64_t)(((double)i + 0.5) * (double)span / (double)n);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "interrupt_internal.h"
 #include "synth_internal.h"
 
@@ -51,20 +51,20 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
 
 /* Write b to path through path.tmp-<pid> and rename. */
 static lp_status sb_save(sbuf *b, const char *path) {
-    if (b->oom) return lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", gen_fn, path);
+    if (b->oom) return lp_errorf(LP_STATUS_OOM, gen_fn, "%s: out of memory", path);
     char *tmp = NULL;
     lp_status st = lp_tmp_begin(path, 1, gen_fn, &tmp);
     if (st) return st;
     FILE *fp = fopen(tmp, "wb");
     if (!fp) {
-        st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot create: %s", gen_fn, tmp, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, gen_fn, "%s: cannot create: %s", tmp, strerror(errno));
         lp_tmp_end(tmp);
         return st;
     }
     int ok = fwrite(b->s ? b->s : "", 1, b->n, fp) == b->n;
     ok = (fclose(fp) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
-        st = lp_errorf(LP_STATUS_IO, "%s: %s: cannot write: %s", gen_fn, path, strerror(errno));
+        st = lp_errorf(LP_STATUS_IO, gen_fn, "%s: cannot write: %s", path, strerror(errno));
         lp_tmp_discard(tmp);
         return st;
     }
@@ -75,19 +75,19 @@ static lp_status sb_save(sbuf *b, const char *path) {
 static lp_status mkdirs(const char *path) {
     char buf[4096];
     size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) return lp_errorf(LP_STATUS_BAD_ARG, "%s: bad directory '%s'", gen_fn, path);
+    if (n == 0 || n >= sizeof buf) return lp_errorf(LP_STATUS_BAD_ARG, gen_fn, "bad directory '%s'", path);
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] != '/' && buf[i] != '\0') continue;
         char c = buf[i];
         buf[i] = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return lp_errorf(LP_STATUS_IO, "%s: cannot create %s: %s", gen_fn, buf, strerror(errno));
+            return lp_errorf(LP_STATUS_IO, gen_fn, "cannot create %s: %s", buf, strerror(errno));
         buf[i] = c;
     }
     struct stat sb;
     if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return lp_errorf(LP_STATUS_IO, "%s: %s is not a directory", gen_fn, path);
+        return lp_errorf(LP_STATUS_IO, gen_fn, "%s is not a directory", path);
     return LP_STATUS_OK;
 }
 
@@ -98,9 +98,9 @@ lp_status lp_synth_render_frame(const lp_synth_params *p, int32_t idx_video, int
     lp_status st = lp_synth_check_params(p);
     if (st) return st;
     if (idx_video < 0 || idx_video >= p->n_videos || idx_frame < 0 || idx_frame >= p->n_frames)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: video %d frame %lld out of range", fn, idx_video,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "video %d frame %lld out of range", idx_video,
                          (long long)idx_frame);
-    if (!rgb) return lp_errorf(LP_STATUS_BAD_ARG, "%s: rgb is NULL", fn);
+    if (!rgb) return lp_errorf(LP_STATUS_BAD_ARG, fn, "rgb is NULL");
     lps_video v;
     lps_texture tex;
     if ((st = lps_video_init(p, idx_video, &v))) return st;
@@ -165,7 +165,7 @@ static lp_status one_video(const lp_synth_params *p, const char *out_dir, int32_
     if (!(rgb = calloc((size_t)W * (H + 4) * 3 + 256, 1)) || !(vo->xy = malloc(sizeof(float) * (size_t)F * K * 2)) ||
         !(vo->occ = malloc((size_t)F * K)) || !(need = calloc((size_t)F, 1)) ||
         !(vo->labeled = malloc(sizeof(int64_t) * (size_t)(p->n_labeled_per_video + 1)))) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", gen_fn);
+        st = lp_errorf(LP_STATUS_OOM, gen_fn, "out of memory");
         goto done;
     }
     if ((st = lp_synth_keypoints(p, iv, vo->xy, vo->occ))) goto done;
@@ -212,8 +212,7 @@ static lp_status one_video(const lp_synth_params *p, const char *out_dir, int32_
     if ((st = lp_video_open(path, 1, &rd))) goto done;
     snprintf(codec, codec_cap, "%s", lp_video_codec_name(rd));
     if (lp_video_n_frames(rd) != F || lp_video_width(rd) != W || lp_video_height(rd) != H) {
-        st = lp_errorf(LP_STATUS_INTERNAL, "%s: %s: wrote %lld frames %dx%d, reads back %lld %dx%d",
-                       gen_fn, path, (long long)F, W, H, (long long)lp_video_n_frames(rd),
+        st = lp_errorf(LP_STATUS_INTERNAL, gen_fn, "%s: wrote %lld frames %dx%d, reads back %lld %dx%d", path, (long long)F, W, H, (long long)lp_video_n_frames(rd),
                        lp_video_width(rd), lp_video_height(rd));
         goto done;
     }
@@ -261,8 +260,8 @@ static void json_params(sbuf *b, const lp_synth_params *p) {
 lp_status lp_synth_generate(const lp_synth_params *p, const char *out_dir) {
     lp_status st = lp_synth_check_params(p);
     if (st) return st;
-    if (!out_dir || !*out_dir) return lp_errorf(LP_STATUS_BAD_ARG, "%s: out_dir is empty", gen_fn);
-    if (strlen(out_dir) > 3000) return lp_errorf(LP_STATUS_BAD_ARG, "%s: out_dir is too long", gen_fn);
+    if (!out_dir || !*out_dir) return lp_errorf(LP_STATUS_BAD_ARG, gen_fn, "out_dir is empty");
+    if (strlen(out_dir) > 3000) return lp_errorf(LP_STATUS_BAD_ARG, gen_fn, "out_dir is too long");
     int K = p->n_keypoints, nv = p->n_videos;
     char names[LPS_MAX_KEYPOINTS][32], path[4200], codec[64] = "";
     for (int k = 0; k < K; k++) lp_synth_keypoint_name(K, k, sizeof names[k], names[k]);
@@ -272,7 +271,7 @@ lp_status lp_synth_generate(const lp_synth_params *p, const char *out_dir) {
         if ((st = mkdirs(path))) return st;
     }
     video_out *vo = calloc((size_t)nv, sizeof *vo);
-    if (!vo) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", gen_fn);
+    if (!vo) return lp_errorf(LP_STATUS_OOM, gen_fn, "out of memory");
     int digits = nv > 100 ? (nv > 1000 ? 4 : 3) : 2;
     sbuf b = {0};
     for (int32_t i = 0; i < nv; i++) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_util.h"
+#include "error.h"
 #include "synth_internal.h"
 
 static double smooth(double t) { return t * t * (3 - 2 * t); }
@@ -17,7 +17,7 @@ lp_status lps_texture_init(const lps_video *v, lps_texture *t) {
     t->h = (p->height + 31) / 32 * 32;
     size_t n = (size_t)t->w * (size_t)t->h;
     if (!(t->v = calloc(n, sizeof *t->v)))
-        return lp_errorf(LP_STATUS_OOM, "lp_synth_generate: out of memory");
+        return lp_errorf(LP_STATUS_OOM, "lp_synth_generate", "out of memory");
     static const int cell[4] = {32, 16, 8, 4};
     static const double amp[4] = {38, 18, 9, 5};
     uint64_t rng = lps_seed(p->seed, (uint64_t)v->idx_video, 0, 4);
@@ -27,7 +27,7 @@ lp_status lps_texture_init(const lps_video *v, lps_texture *t) {
         float *lat = malloc(sizeof *lat * (size_t)gw * (size_t)gh);
         if (!lat) {
             lps_texture_free(t);
-            return lp_errorf(LP_STATUS_OOM, "lp_synth_generate: out of memory");
+            return lp_errorf(LP_STATUS_OOM, "lp_synth_generate", "out of memory");
         }
         for (int i = 0; i < gw * gh; i++) lat[i] = (float)lps_range(&rng, -1, 1);
         for (int y = 0; y < t->h; y++) {

@@ -6,7 +6,7 @@
 #include <libavformat/avformat.h>
 #include <libswscale/swscale.h>
 
-#include "data_util.h"
+#include "error.h"
 
 /* Once per process: quiet FFmpeg's stderr logging (see image.c). */
 void lpi_av_init(void);

@@ -63,7 +63,7 @@ static lp_status scan_packets(lp_video *v, const char *fn) {
     int64_t cap = 0, cap_key = 0, n_nots = 0;
     lp_status st = LP_STATUS_OK;
     int err;
-    if (!pkt) return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+    if (!pkt) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     free(v->pts); /* start clean: a failed pass may be retried */
     free(v->key);
     v->pts = v->key = NULL;
@@ -84,7 +84,7 @@ static lp_status scan_packets(lp_video *v, const char *fn) {
             }
             if (push_i64(&v->pts, &v->n_frames, &cap, ts) ||
                 ((pkt->flags & AV_PKT_FLAG_KEY) && push_i64(&v->key, &v->n_key, &cap_key, ts))) {
-                st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+                st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
                 goto fail;
             }
         }
@@ -97,7 +97,7 @@ static lp_status scan_packets(lp_video *v, const char *fn) {
         goto fail;
     }
     if (v->n_frames == 0) {
-        st = lp_errorf(LP_STATUS_IO, "%s: %s: the video stream has no frames", fn, v->path);
+        st = lp_errorf(LP_STATUS_IO, fn, "%s: the video stream has no frames", v->path);
         goto fail;
     }
     qsort(v->pts, (size_t)v->n_frames, sizeof *v->pts, cmp_i64);
@@ -128,12 +128,12 @@ lp_status lp_video_open(const char *path, int32_t n_threads, lp_video **out) {
     lp_status st = LP_STATUS_OK;
     lp_video *v = NULL;
     int err;
-    if (!out || !path || !path[0]) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL or empty path", fn);
+    if (!out || !path || !path[0]) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL or empty path");
     *out = NULL;
     lpi_av_init();
     if (!(v = calloc(1, sizeof *v)) || !(v->path = strdup(path)) ||
         !(v->pkt = av_packet_alloc()) || !(v->frame = av_frame_alloc())) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     v->cur = -1;
@@ -147,19 +147,18 @@ lp_status lp_video_open(const char *path, int32_t n_threads, lp_video **out) {
     }
     v->stream = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (v->stream < 0) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: no video stream in the file", fn, path);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: no video stream in the file", path);
         goto fail;
     }
     AVStream *s = v->fmt->streams[v->stream];
     const AVCodec *codec = avcodec_find_decoder(s->codecpar->codec_id);
     if (!codec) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: unsupported codec '%s' (no FFmpeg decoder)",
-                       fn, path, avcodec_get_name(s->codecpar->codec_id));
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: unsupported codec '%s' (no FFmpeg decoder)", path, avcodec_get_name(s->codecpar->codec_id));
         goto fail;
     }
     if (!(v->dec = avcodec_alloc_context3(codec)) ||
         avcodec_parameters_to_context(v->dec, s->codecpar) < 0) {
-        st = lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        st = lp_errorf(LP_STATUS_OOM, fn, "out of memory");
         goto fail;
     }
     v->dec->thread_count = n_threads > 0 ? n_threads : 0;
@@ -172,7 +171,7 @@ lp_status lp_video_open(const char *path, int32_t n_threads, lp_video **out) {
     v->width = s->codecpar->width;
     v->height = s->codecpar->height;
     if (v->width <= 0 || v->height <= 0) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: video stream has no frame size", fn, path);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: video stream has no frame size", path);
         goto fail;
     }
     if (s->nb_frames > 0 && strstr(v->fmt->iformat->name, "mp4")) {
@@ -181,9 +180,9 @@ lp_status lp_video_open(const char *path, int32_t n_threads, lp_video **out) {
         if ((st = scan_packets(v, fn))) goto fail;
         /* avi headers count the frames too: fewer packets means a cut file */
         if (s->nb_frames > 0 && v->n_frames < s->nb_frames) {
-            st = lp_errorf(LP_STATUS_IO,
-                           "%s: %s: truncated or corrupt: the container lists %lld frames but"
-                           " only %lld are present", fn, path, (long long)s->nb_frames,
+            st = lp_errorf(LP_STATUS_IO, fn,
+                           "%s: truncated or corrupt: the container lists %lld frames but"
+                           " only %lld are present", path, (long long)s->nb_frames,
                            (long long)v->n_frames);
             goto fail;
         }
@@ -260,9 +259,9 @@ static lp_status ensure_table(lp_video *v, const char *fn) {
         return st;
     }
     if (v->n_frames < listed)
-        return lp_errorf(LP_STATUS_IO,
-                         "%s: %s: truncated or corrupt: the container lists %lld frames but only"
-                         " %lld are present", fn, v->path, (long long)listed,
+        return lp_errorf(LP_STATUS_IO, fn,
+                         "%s: truncated or corrupt: the container lists %lld frames but only"
+                         " %lld are present", v->path, (long long)listed,
                          (long long)v->n_frames);
     return LP_STATUS_OK;
 }
@@ -306,7 +305,7 @@ static lp_status seek_to(lp_video *v, int64_t target, const char *fn) {
             return LP_STATUS_OK;
         }
     }
-    return lp_errorf(LP_STATUS_IO, "%s: %s: cannot seek to frame %lld", fn, v->path,
+    return lp_errorf(LP_STATUS_IO, fn, "%s: cannot seek to frame %lld", v->path,
                      (long long)target);
 }
 
@@ -317,7 +316,7 @@ static lp_status goto_frame(lp_video *v, int64_t index, const char *fn) {
     lp_status st;
     if ((!forward || index - v->cur > 16) && (st = ensure_table(v, fn))) return st;
     if (index >= v->n_frames)
-        return lp_errorf(LP_STATUS_EOF, "%s: %s: frame %lld is past the end (%lld frames)", fn,
+        return lp_errorf(LP_STATUS_EOF, fn, "%s: frame %lld is past the end (%lld frames)",
                          v->path, (long long)index, (long long)v->n_frames);
     if (forward && v->have_table && v->n_key && !v->count_only) { /* a keyframe in between: seek */
         int64_t from = v->cur >= 0 ? v->pts[v->cur] : INT64_MIN;
@@ -333,9 +332,9 @@ static lp_status goto_frame(lp_video *v, int64_t index, const char *fn) {
         st = decode_next(v, fn);
         if (st == LP_STATUS_EOF) {
             v->positioned = 0;
-            return lp_errorf(LP_STATUS_EOF,
-                             "%s: %s: the stream ended after frame %lld while reading frame %lld"
-                             " (the file lists %lld frames: truncated or corrupt?)", fn, v->path,
+            return lp_errorf(LP_STATUS_EOF, fn,
+                             "%s: the stream ended after frame %lld while reading frame %lld"
+                             " (the file lists %lld frames: truncated or corrupt?)", v->path,
                              (long long)v->cur, (long long)index, (long long)v->n_frames);
         }
         if (st) {
@@ -350,22 +349,22 @@ static lp_status goto_frame(lp_video *v, int64_t index, const char *fn) {
     }
     if (v->cur != index) {
         v->positioned = 0;
-        return lp_errorf(LP_STATUS_IO, "%s: %s: frame %lld could not be decoded (the decoder"
-                         " skipped from frame %lld)", fn, v->path, (long long)index,
+        return lp_errorf(LP_STATUS_IO, fn, "%s: frame %lld could not be decoded (the decoder"
+                         " skipped from frame %lld)", v->path, (long long)index,
                          (long long)v->cur);
     }
     return LP_STATUS_OK;
 }
 
 static lp_status check_range(const lp_video *v, int64_t start, int64_t n, const char *fn) {
-    if (!v) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL video", fn);
+    if (!v) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL video");
     if (start == v->n_frames && n > 0)
-        return lp_errorf(LP_STATUS_EOF, "%s: %s: end of stream (frame %lld of %lld)", fn, v->path,
+        return lp_errorf(LP_STATUS_EOF, fn, "%s: end of stream (frame %lld of %lld)", v->path,
                          (long long)start, (long long)v->n_frames);
     if (n <= 0 || start < 0 || start > v->n_frames - n)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: %s: frames %lld..%lld out of range: the video has %lld frames"
-                         " (0..%lld)", fn, v->path, (long long)start, (long long)(start + n - 1),
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "%s: frames %lld..%lld out of range: the video has %lld frames"
+                         " (0..%lld)", v->path, (long long)start, (long long)(start + n - 1),
                          (long long)v->n_frames, (long long)(v->n_frames - 1));
     return LP_STATUS_OK;
 }
@@ -374,7 +373,7 @@ lp_status lp_video_read_frame_rgb_into(lp_video *v, int64_t index, uint8_t *out)
     const char *fn = "lp_video_read_frame_rgb";
     lp_status st = check_range(v, index, 1, fn);
     if (st) return st;
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     if ((st = goto_frame(v, index, fn))) return st;
     return lpi_scale_copy(&v->sc_rgb, v->frame, v->width, v->height, SWS_BILINEAR, out,
                           v->width * 3, fn);
@@ -386,7 +385,7 @@ lp_status lp_video_read_frame_rgb(lp_video *v, int64_t index, lp_tensor **out) {
     void *data = NULL;
     lp_status st = check_range(v, index, 1, fn);
     if (st) return st;
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
     int64_t shape[3] = {v->height, v->width, 3};
     if ((st = lp_tensor_empty(shape, 3, LP_DTYPE_U8, LP_DEVICE_CPU, &t)) ||
@@ -408,8 +407,11 @@ static lp_status read_batch(lp_video *v, int64_t start, int64_t n, int32_t h, in
         if (!st)
             st = lpi_scale_chw(&v->sc_batch, v->frame, w, h, SWS_BILINEAR, out + (size_t)i * per, fn);
         if (st == LP_STATUS_INTERRUPTED) return st;
-        if (st) /* name the frame: where a file cut short ends */
-            return lp_errorf(st, "%s (reading frame %lld)", lp_last_error(), (long long)(start + i));
+        if (st) { /* name the frame: where a file cut short ends */
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s (reading frame %lld)", lp_last_error(), (long long)(start + i));
+            return lp_set_error(st, msg);
+        }
     }
     return LP_STATUS_OK;
 }
@@ -420,8 +422,8 @@ lp_status lp_video_read_batch_into(lp_video *v, int64_t start, int64_t n, int32_
     lp_status st = check_range(v, start, n, fn);
     if (st) return st;
     if (!out || height <= 0 || width <= 0)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: need an output buffer and height, width > 0"
-                         " (got %d x %d)", fn, v->path, height, width);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: need an output buffer and height, width > 0"
+                         " (got %d x %d)", v->path, height, width);
     return read_batch(v, start, n, height, width, out, fn);
 }
 
@@ -432,7 +434,7 @@ lp_status lp_video_read_batch(lp_video *v, int64_t start, int64_t n, int32_t hei
     void *data = NULL;
     lp_status st = check_range(v, start, n, fn);
     if (st) return st;
-    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL out", fn);
+    if (!out) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL out");
     *out = NULL;
     if (height <= 0 || width <= 0) { height = v->height; width = v->width; }
     int64_t shape[4] = {n, 3, height, width};

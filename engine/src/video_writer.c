@@ -50,18 +50,17 @@ lp_status lp_video_writer_open(const char *path, int32_t width, int32_t height, 
     lp_status st = LP_STATUS_OK;
     lp_video_writer *w = NULL;
     int err;
-    if (!out || !path || !path[0]) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL or empty path", fn);
+    if (!out || !path || !path[0]) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL or empty path");
     *out = NULL;
     lpi_av_init();
     if (width <= 0 || height <= 0 || width % 2 || height % 2 || !(fps > 0.0))
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: %s: width %d and height %d must be even and > 0 (yuv420p), fps %g"
-                         " > 0", fn, path, width, height, fps);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "%s: width %d and height %d must be even and > 0 (yuv420p), fps %g"
+                         " > 0", path, width, height, fps);
     const AVOutputFormat *ofmt = av_guess_format(NULL, path, NULL);
     if (!ofmt)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: %s: unknown container: use an extension such as .mp4, .mkv, .avi",
-                         fn, path);
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "%s: unknown container: use an extension such as .mp4, .mkv, .avi", path);
     if (!(w = calloc(1, sizeof *w)) || !(w->path = strdup(path)) ||
         !(w->frame = av_frame_alloc()) || !(w->pkt = av_packet_alloc()))
         goto oom;
@@ -76,7 +75,7 @@ lp_status lp_video_writer_open(const char *path, int32_t width, int32_t height, 
     if (!codec || avformat_query_codec(ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) != 1)
         codec = avcodec_find_encoder(AV_CODEC_ID_MPEG4);
     if (!codec) {
-        st = lp_errorf(LP_STATUS_UNSUPPORTED, "%s: %s: neither libx264 nor mpeg4 encoder", fn, path);
+        st = lp_errorf(LP_STATUS_UNSUPPORTED, fn, "%s: neither libx264 nor mpeg4 encoder", path);
         goto fail;
     }
     if (!(w->enc = avcodec_alloc_context3(codec)) || !(w->st = avformat_new_stream(w->oc, NULL)))
@@ -130,7 +129,7 @@ lp_status lp_video_writer_open(const char *path, int32_t width, int32_t height, 
     *out = w;
     return LP_STATUS_OK;
 oom:
-    st = lp_errorf(LP_STATUS_OOM, "%s: %s: out of memory", fn, path);
+    st = lp_errorf(LP_STATUS_OOM, fn, "%s: out of memory", path);
 fail:
     lp_video_writer_free(w);
     return st;
@@ -154,16 +153,16 @@ static lp_status encode(lp_video_writer *w, AVFrame *frame, const char *fn) {
 
 lp_status lp_video_writer_write_rgb(lp_video_writer *w, const uint8_t *rgb, int64_t stride) {
     const char *fn = "lp_video_writer_write";
-    if (!w || !rgb) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
-    if (w->closed) return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: writer is closed", fn, w->path);
+    if (!w || !rgb) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
+    if (w->closed) return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: writer is closed", w->path);
     if (stride < (int64_t)w->width * 3 || stride > INT32_MAX)
-        return lp_errorf(LP_STATUS_BAD_ARG, "%s: %s: stride %lld < width*3 = %d", fn, w->path,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: stride %lld < width*3 = %d", w->path,
                          (long long)stride, w->width * 3);
     if (av_frame_make_writable(w->frame) < 0)
-        return lp_errorf(LP_STATUS_OOM, "%s: out of memory", fn);
+        return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     w->sws = sws_getCachedContext(w->sws, w->width, w->height, AV_PIX_FMT_RGB24, w->width,
                                   w->height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
-    if (!w->sws) return lp_errorf(LP_STATUS_INTERNAL, "%s: swscale context failed", fn);
+    if (!w->sws) return lp_errorf(LP_STATUS_INTERNAL, fn, "swscale context failed");
     for (int y = 0; y < w->height; ++y)
         memcpy(w->scratch + (size_t)y * (size_t)w->scratch_stride, rgb + (size_t)y * (size_t)stride,
                (size_t)w->width * 3);
@@ -180,13 +179,13 @@ lp_status lp_video_writer_write(lp_video_writer *w, const lp_tensor *rgb) {
     const char *fn = "lp_video_writer_write";
     int64_t shape[LP_MAX_DIMS];
     void *data = NULL;
-    if (!w || !rgb) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL argument", fn);
+    if (!w || !rgb) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL argument");
     int32_t nd = lp_tensor_shape(rgb, shape);
     if (nd != 3 || shape[0] != w->height || shape[1] != w->width || shape[2] != 3 ||
         lp_tensor_dtype(rgb) != LP_DTYPE_U8 || lp_tensor_device(rgb) != LP_DEVICE_CPU)
-        return lp_errorf(LP_STATUS_BAD_ARG,
-                         "%s: %s: expected a u8 CPU tensor of shape (%d, %d, 3), got %s with %d"
-                         " dims (%lld, %lld, %lld)", fn, w->path, w->height, w->width,
+        return lp_errorf(LP_STATUS_BAD_ARG, fn,
+                         "%s: expected a u8 CPU tensor of shape (%d, %d, 3), got %s with %d"
+                         " dims (%lld, %lld, %lld)", w->path, w->height, w->width,
                          lp_dtype_name((lp_dtype)lp_tensor_dtype(rgb)), nd,
                          (long long)(nd > 0 ? shape[0] : 0), (long long)(nd > 1 ? shape[1] : 0),
                          (long long)(nd > 2 ? shape[2] : 0));
@@ -200,7 +199,7 @@ lp_status lp_video_writer_write(lp_video_writer *w, const lp_tensor *rgb) {
 
 lp_status lp_video_writer_close(lp_video_writer *w) {
     const char *fn = "lp_video_writer_close";
-    if (!w) return lp_errorf(LP_STATUS_BAD_ARG, "%s: NULL writer", fn);
+    if (!w) return lp_errorf(LP_STATUS_BAD_ARG, fn, "NULL writer");
     if (w->closed) return LP_STATUS_OK;
     lp_status st = encode(w, NULL, fn);
     if (st) return st;
@@ -209,7 +208,7 @@ lp_status lp_video_writer_close(lp_video_writer *w) {
     avio_closep(&w->oc->pb);
     w->file_open = 0;
     if (rename(w->tmp, w->path) != 0)
-        return lp_errorf(LP_STATUS_IO, "%s: cannot rename '%s' to '%s'", fn, w->tmp, w->path);
+        return lp_errorf(LP_STATUS_IO, fn, "cannot rename '%s' to '%s'", w->tmp, w->path);
     w->closed = 1;
     return LP_STATUS_OK;
 }
