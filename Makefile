@@ -54,11 +54,11 @@ DIST_FLAGS := -DUSE_C10D_GLOO $(if $(NCCL),-DUSE_C10D_NCCL)
 
 WARN        := -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SANITIZE) -Iengine/include -Iengine/src $(AV_CFLAGS) $(PLOT_CFLAGS) $(CFLAGS)
-ALL_CXXFLAGS:= -std=c++17 -fPIC $(OPT) $(WARN) $(SANITIZE) -fvisibility=hidden -Iengine/include -Iengine/src $(TORCH_INC) $(DIST_FLAGS) $(CXXFLAGS)
+ALL_CXXFLAGS:= -std=c++17 -fPIC $(OPT) $(WARN) $(SANITIZE) -fvisibility=hidden -Iengine/include $(TORCH_INC) $(DIST_FLAGS) $(CXXFLAGS)
 
 HEADERS  := $(wildcard engine/include/*.h engine/include/lpose/*.h)
 SHIM_SRC := $(sort $(wildcard engine/shim/*.cpp))
-CORE_SRC := $(sort $(wildcard engine/src/*.c))
+CORE_SRC := $(sort $(wildcard engine/src/*/*.c))
 MAIN_SRC := $(sort $(wildcard engine/main/*.c))
 TEST_SRC := $(filter-out tests/c/test_header_c99.c,$(sort $(wildcard tests/c/test_*.c)))
 
@@ -92,7 +92,7 @@ $(BUILD)/obj/%.o: %.cpp $(HEADERS) $(wildcard engine/shim/*.hpp)
 	@mkdir -p $(dir $@)
 	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard engine/src/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard engine/src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
