@@ -2,7 +2,7 @@
 #
 #   make deps        install the Debian packages lpose needs (idempotent, fast when done)
 #   make             build/lpose and build/liblpose.so
-#   make test        lint, check-cdef, C tests, Lua specs; ends with "N passed, N failed"
+#   make test        lint, check-cdef, check-c-layers, C tests, Lua specs; ends with "N passed, N failed"
 #   make test-asan   C tests under AddressSanitizer (valgrind cannot run libtorch here)
 #   make fuzz        every reader of outside bytes under libFuzzer (tests/fuzz/fuzz.mk)
 #   make demo        the main job (see README.md)
@@ -70,7 +70,7 @@ TEST_BIN := $(TEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/liblpose.so
 EXE := $(BUILD)/lpose
 
-.PHONY: all deps test test-c test-lua test-gpu test-asan lint check-cdef cdef demo install clean bench
+.PHONY: all deps test test-c test-lua test-gpu test-asan lint check-cdef check-c-layers cdef demo install clean bench
 .DEFAULT_GOAL := all
 
 all: deps $(LIB) $(EXE)
@@ -122,7 +122,7 @@ $(BUILD)/tests/header_c99.ok: $(HEADERS) tests/c/test_header_c99.c
 	$(CC) -std=c99 -pedantic -Werror -Wall -Wextra -Iengine/include -c tests/c/test_header_c99.c -o $(BUILD)/tests/header_c99.o
 	@touch $@
 
-test: all lint check-cdef $(TEST_BIN) $(BUILD)/tests/header_c99.ok
+test: all lint check-cdef check-c-layers $(TEST_BIN) $(BUILD)/tests/header_c99.ok
 	@./tests/run_all.sh $(BUILD)
 
 test-c: all $(TEST_BIN)
@@ -151,6 +151,11 @@ check-cdef:
 
 cdef:
 	luajit tools/gen_cdef.lua engine/include/lpose.h > lua/lpose/cdef.lua
+
+# The engine's layers (docs/design/architecture.md): what each object file really
+# calls (nm), checked against the rules in the script. Fails on a call up or across.
+check-c-layers: $(SHIM_OBJ) $(CORE_OBJ) $(MAIN_OBJ)
+	@luajit tools/layers/c_layers.lua $^
 
 # ---------------------------------------------------------------- main job
 demo: all
