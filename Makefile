@@ -2,7 +2,7 @@
 #
 #   make deps        install the Debian packages lpose needs (idempotent, fast when done)
 #   make             build/lpose and build/liblpose.so
-#   make test        lint, check-cdef, C tests, Lua specs; ends with "N passed, N failed"
+#   make test        lint, check-cdef, check-c-layers, C tests, Lua specs; ends with "N passed, N failed"
 #   make test-asan   C tests under AddressSanitizer (valgrind cannot run libtorch here)
 #   make fuzz        every reader of outside bytes under libFuzzer (tests/fuzz/fuzz.mk)
 #   make demo        the main job (see README.md)
@@ -54,11 +54,11 @@ DIST_FLAGS := -DUSE_C10D_GLOO $(if $(NCCL),-DUSE_C10D_NCCL)
 
 WARN        := -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SANITIZE) -Iengine/include -Iengine/src $(AV_CFLAGS) $(PLOT_CFLAGS) $(CFLAGS)
-ALL_CXXFLAGS:= -std=c++17 -fPIC $(OPT) $(WARN) $(SANITIZE) -fvisibility=hidden -Iengine/include -Iengine/src $(TORCH_INC) $(DIST_FLAGS) $(CXXFLAGS)
+ALL_CXXFLAGS:= -std=c++17 -fPIC $(OPT) $(WARN) $(SANITIZE) -fvisibility=hidden -Iengine/include $(TORCH_INC) $(DIST_FLAGS) $(CXXFLAGS)
 
 HEADERS  := $(wildcard engine/include/*.h engine/include/lpose/*.h)
 SHIM_SRC := $(sort $(wildcard engine/shim/*.cpp))
-CORE_SRC := $(sort $(wildcard engine/src/*.c))
+CORE_SRC := $(sort $(wildcard engine/src/*/*.c))
 MAIN_SRC := $(sort $(wildcard engine/main/*.c))
 TEST_SRC := $(filter-out tests/c/test_header_c99.c,$(sort $(wildcard tests/c/test_*.c)))
 
@@ -70,7 +70,7 @@ TEST_BIN := $(TEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/liblpose.so
 EXE := $(BUILD)/lpose
 
-.PHONY: all deps test test-c test-lua test-gpu test-asan lint check-cdef cdef demo install clean bench
+.PHONY: all deps test test-c test-lua test-gpu test-asan lint check-cdef check-c-layers cdef demo install clean bench
 .DEFAULT_GOAL := all
 
 all: deps $(LIB) $(EXE)
@@ -92,7 +92,7 @@ $(BUILD)/obj/%.o: %.cpp $(HEADERS) $(wildcard engine/shim/*.hpp)
 	@mkdir -p $(dir $@)
 	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard engine/src/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard engine/src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -122,7 +122,7 @@ $(BUILD)/tests/header_c99.ok: $(HEADERS) tests/c/test_header_c99.c
 	$(CC) -std=c99 -pedantic -Werror -Wall -Wextra -Iengine/include -c tests/c/test_header_c99.c -o $(BUILD)/tests/header_c99.o
 	@touch $@
 
-test: all lint check-cdef $(TEST_BIN) $(BUILD)/tests/header_c99.ok
+test: all lint check-cdef check-c-layers $(TEST_BIN) $(BUILD)/tests/header_c99.ok
 	@./tests/run_all.sh $(BUILD)
 
 test-c: all $(TEST_BIN)
@@ -151,6 +151,11 @@ check-cdef:
 
 cdef:
 	luajit tools/gen_cdef.lua engine/include/lpose.h > lua/lpose/cdef.lua
+
+# The engine's layers (docs/design/architecture.md): what each object file really
+# calls (nm), checked against the rules in the script. Fails on a call up or across.
+check-c-layers: $(SHIM_OBJ) $(CORE_OBJ) $(MAIN_OBJ)
+	@luajit tools/layers/c_layers.lua $^
 
 # ---------------------------------------------------------------- main job
 demo: all

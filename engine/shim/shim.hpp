@@ -1,6 +1,8 @@
 // shim.hpp: internal to engine/shim/*.cpp. The handle type, the error
-// machinery (LP_TRY / LP_CATCH) and the argument checks shared by the three
-// libtorch translation units. Never included by C code.
+// machinery (LP_TRY / LP_CATCH) and the argument checks shared by the shim's
+// libtorch translation units (every .cpp that includes this header; they are
+// defined in runtime.cpp and error.cpp). A file that needs no libtorch
+// includes only error.hpp. Never included by C code.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -16,10 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "error.hpp"
 #include "lpose.h"
-
-// The shim is built with -fvisibility=hidden: only lp_* entry points are exported.
-#define LP_EXPORT extern "C" __attribute__((visibility("default")))
 
 // A handle owns one reference to a libtorch tensor (a Variable, so autograd
 // works through it). `bytes` and `cuda` remember what was added to the memory
@@ -33,20 +33,6 @@ struct lp_tensor {
 
 namespace lp {
 
-// Our own exception for argument checks: unlike c10::Error it captures no
-// backtrace, so a rejected call costs microseconds, not ~5 ms.
-struct Error : std::exception {
-    lp_status status;
-    std::string msg;
-    Error(lp_status s, std::string m) : status(s), msg(std::move(m)) {}
-    const char *what() const noexcept override { return msg.c_str(); }
-};
-
-[[noreturn]] void fail(lp_status status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-// Store "fn: msg" in the thread's error buffer; returns status.
-lp_status set_error_fn(lp_status status, const char *fn, const char *msg);
 // First line of a c10::Error's message, without backtrace.
 std::string torch_message(const c10::Error &e);
 
@@ -82,41 +68,41 @@ void require_float(const at::Tensor &t, const char *arg);
 // Every exported body: LP_TRY ... LP_CATCH. __func__ names the C function, so
 // every message starts with it. No exception ever leaves the shim.
 #define LP_TRY try {
-#define LP_CATCH                                                                          \
-    }                                                                                     \
-    catch (const lp::Error &e) {                                                          \
-        return lp::set_error_fn(e.status, __func__, e.msg.c_str());                       \
-    }                                                                                     \
-    catch (const c10::OutOfMemoryError &e) {                                              \
-        return lp::set_error_fn(LP_STATUS_OOM, __func__, lp::torch_message(e).c_str());   \
-    }                                                                                     \
-    catch (const c10::IndexError &e) {                                                    \
-        return lp::set_error_fn(LP_STATUS_BAD_ARG, __func__, lp::torch_message(e).c_str()); \
-    }                                                                                     \
-    catch (const c10::ValueError &e) {                                                    \
-        return lp::set_error_fn(LP_STATUS_BAD_ARG, __func__, lp::torch_message(e).c_str()); \
-    }                                                                                     \
-    catch (const c10::TypeError &e) {                                                     \
-        return lp::set_error_fn(LP_STATUS_BAD_ARG, __func__, lp::torch_message(e).c_str()); \
-    }                                                                                     \
-    catch (const c10::Error &e) {                                                         \
-        return lp::set_error_fn(LP_STATUS_TORCH, __func__, lp::torch_message(e).c_str()); \
-    }                                                                                     \
-    catch (const std::bad_alloc &) {                                                      \
-        return lp::set_error_fn(LP_STATUS_OOM, __func__, "out of memory");                \
-    }                                                                                     \
-    catch (const std::exception &e) {                                                     \
-        return lp::set_error_fn(LP_STATUS_INTERNAL, __func__, e.what());                  \
-    }                                                                                     \
-    catch (...) {                                                                         \
-        return lp::set_error_fn(LP_STATUS_INTERNAL, __func__, "unknown C++ exception");   \
-    }                                                                                     \
+#define LP_CATCH                                                                                \
+    }                                                                                           \
+    catch (const lp::Error &e) {                                                                \
+        return lp::error(e.status, __func__, "%s", e.msg.c_str());                              \
+    }                                                                                           \
+    catch (const c10::OutOfMemoryError &e) {                                                    \
+        return lp::error(LP_STATUS_OOM, __func__, "%s", lp::torch_message(e).c_str());          \
+    }                                                                                           \
+    catch (const c10::IndexError &e) {                                                          \
+        return lp::error(LP_STATUS_BAD_ARG, __func__, "%s", lp::torch_message(e).c_str());      \
+    }                                                                                           \
+    catch (const c10::ValueError &e) {                                                          \
+        return lp::error(LP_STATUS_BAD_ARG, __func__, "%s", lp::torch_message(e).c_str());      \
+    }                                                                                           \
+    catch (const c10::TypeError &e) {                                                           \
+        return lp::error(LP_STATUS_BAD_ARG, __func__, "%s", lp::torch_message(e).c_str());      \
+    }                                                                                           \
+    catch (const c10::Error &e) {                                                               \
+        return lp::error(LP_STATUS_TORCH, __func__, "%s", lp::torch_message(e).c_str());        \
+    }                                                                                           \
+    catch (const std::bad_alloc &) {                                                            \
+        return lp::error(LP_STATUS_OOM, __func__, "out of memory");                             \
+    }                                                                                           \
+    catch (const std::exception &e) {                                                           \
+        return lp::error(LP_STATUS_INTERNAL, __func__, "%s", e.what());                         \
+    }                                                                                           \
+    catch (...) {                                                                               \
+        return lp::error(LP_STATUS_INTERNAL, __func__, "unknown C++ exception");                \
+    }                                                                                           \
     return LP_STATUS_OK;
 
 // For nothrow accessors: swallow anything and return `fallback`.
 #define LP_NOTHROW(fallback, ...)                                                         \
     try {                                                                                 \
         __VA_ARGS__                                                                       \
-    } catch (...) {                                                                       \
-    }                                                                                     \
+    } catch (...) {                                                                             \
+    }                                                                                           \
     return fallback;

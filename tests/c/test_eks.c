@@ -1,4 +1,4 @@
-/* test_eks.c: the Ensemble Kalman Smoother (engine/src/eks_*.c,
+/* test_eks.c: the Ensemble Kalman Smoother (engine/src/eks/eks_*.c,
  * docs/spec/eks.md): the smoother against an independent dense solution of
  * the same Gaussian model, its limits, the fit of s, the ensemble columns,
  * the CSV, bad arguments. */

@@ -1,11 +1,11 @@
 /* test_fold.c: batch norm folded into the convolution for inference
- * (engine/src/model_fold.c). The folded f32 layer is checked against an f64
+ * (engine/src/model/model_fold.c). The folded f32 layer is checked against an f64
  * conv + batch norm with a bound from the arithmetic
  * (docs/developer/numerical-tests.md): each output is a sum of n = C_in*k*k
  * products of f32-rounded folded weights with inputs, plus the folded bias,
  * so |f32 - exact| <= gamma_{n+2} * (conv(|x|, |W s|) + |b'|). */
 #include "lp_test.h"
-#include "model_internal.h"
+#include "model/model_internal.h"
 
 static const double U = 0x1p-24;
 

@@ -1,5 +1,5 @@
-/* test_image.c: image decoding (engine/src/image.c) and LP context frames
- * (engine/src/context.c). Runs from the repository root. */
+/* test_image.c: image decoding (engine/src/data/image.c) and LP context frames
+ * (engine/src/data/context.c). Runs from the repository root. */
 #include <unistd.h>
 
 #include "lp_fixtures.h"

@@ -1,4 +1,4 @@
-/* test_labels.c: label CSV reader (engine/src/labels_csv.c). Runs from the
+/* test_labels.c: label CSV reader (engine/src/data/labels_csv.c). Runs from the
  * repository root (tests/run_all.sh does); mirror-mouse checks skip when
  * ../shared/data/mirror-mouse-example is absent. */
 #include <math.h>

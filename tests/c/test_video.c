@@ -1,4 +1,4 @@
-/* test_video.c: video reader and writer (engine/src/video_reader.c,
+/* test_video.c: video reader and writer (engine/src/video/video_reader.c,
  * video_writer.c). Test videos are made at run time with the ffmpeg CLI in a
  * temporary directory; the mirror-mouse video is used when present. */
 #include <sys/stat.h>

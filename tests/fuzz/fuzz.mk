@@ -36,7 +36,7 @@ fuzz-deps:
 # The library: the Makefile's own rules, run again with BUILD=$(FUZZ_BUILD)
 # (inside that make, $(LIB) is this file, so this rule must not exist there).
 ifneq ($(BUILD),$(FUZZ_BUILD))
-$(FUZZ_BUILD)/liblpose.so: $(SHIM_SRC) $(CORE_SRC) $(HEADERS) $(wildcard engine/shim/*.hpp engine/src/*.h)
+$(FUZZ_BUILD)/liblpose.so: $(SHIM_SRC) $(CORE_SRC) $(HEADERS) $(wildcard engine/shim/*.hpp engine/src/*/*.h)
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CLANG) CXX=$(FUZZ_CLANGXX) OPT='-O1 -g' \
 	  SANITIZE='$(FUZZ_SAN) -fsanitize=fuzzer-no-link -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION' $(FUZZ_BUILD)/liblpose.so
 endif

@@ -1,4 +1,4 @@
-/* fuzz_image.c: still images through FFmpeg (engine/src/image.c): the
+/* fuzz_image.c: still images through FFmpeg (engine/src/data/image.c): the
  * native-size read and the resized, normalised load. FFmpeg itself is not
  * instrumented; our code around it is. */
 #include "fuzz_util.h"

@@ -1,4 +1,4 @@
-/* fuzz_labels_csv.c: LP label CSVs (engine/src/labels_csv.c): 3 header
+/* fuzz_labels_csv.c: LP label CSVs (engine/src/data/labels_csv.c): 3 header
  * rows, then one row per labeled frame. */
 #include <math.h>
 

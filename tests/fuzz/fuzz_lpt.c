@@ -1,4 +1,4 @@
-/* fuzz_lpt.c: lpose's own tensor files (.lpt, engine/src/tensor_list.c). */
+/* fuzz_lpt.c: lpose's own tensor files (.lpt, engine/src/tensor/lpt.c). */
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

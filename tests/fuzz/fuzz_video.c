@@ -1,4 +1,4 @@
-/* fuzz_video.c: the video open path (engine/src/video_reader.c): container
+/* fuzz_video.c: the video open path (engine/src/video/video_reader.c): container
  * probing, the frame count, and the first and last frames. FFmpeg itself is
  * not instrumented; our code around it is. */
 #include "fuzz_util.h"

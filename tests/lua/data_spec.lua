@@ -1,5 +1,5 @@
 -- Specs for lpose.data: label CSVs, images and context frames (C core in
--- engine/src/labels_csv.c, image.c, context.c). Run from the repository root.
+-- engine/src/data/labels_csv.c, image.c, context.c). Run from the repository root.
 local data = require('lpose.data')
 
 local FIX = 'tests/fixtures/data'

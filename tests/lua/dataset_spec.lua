@@ -1,5 +1,5 @@
 -- Specs for lpose.dataset: labeled dataset, LP split, heatmaps and the threaded
--- loader (C core in engine/src/dataset.c, loader.c, augment.c, heatmaps.c, split.c).
+-- loader (C core in engine/src/dataset/dataset.c, loader.c, augment.c, heatmaps.c, split.c).
 -- Run from the repository root; mirror-mouse specs skip when the data is absent.
 local dataset = require('lpose.dataset')
 local tensor = require('lpose.tensor')

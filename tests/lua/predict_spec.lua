@@ -1,5 +1,5 @@
 -- Specs for lpose.predict, lpose.metrics and `lpose predict` (C core in
--- engine/src/predict_*.c). Small random resnet18 models at 64x64 and test
+-- engine/src/predict/predict_*.c). Small random resnet18 models at 64x64 and test
 -- clips made with the ffmpeg CLI in a temporary dir.
 local predict = require('lpose.predict')
 local metrics = require('lpose.metrics')

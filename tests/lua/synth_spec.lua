@@ -1,4 +1,4 @@
--- Specs for lpose.synth (engine/src/synth_*.c) and `lpose synth`. Small
+-- Specs for lpose.synth (engine/src/synth/synth_*.c) and `lpose synth`. Small
 -- projects (2 videos x 40 frames at 64x64) keep them fast.
 local synth = require('lpose.synth')
 

@@ -1,4 +1,4 @@
--- Specs for lpose.video: reader and writer (C core in engine/src/video_reader.c,
+-- Specs for lpose.video: reader and writer (C core in engine/src/video/video_reader.c,
 -- video_writer.c). Test clips are made with the ffmpeg CLI in a temporary dir.
 local video = require('lpose.video')
 local tensor = require('lpose.tensor')

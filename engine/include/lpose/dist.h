@@ -91,7 +91,7 @@ lp_status lp_nn_sync_batch_norm(lp_dist *group, const lp_tensor *x, const lp_ten
 lp_status lp_model_set_sync_batchnorm(lp_model *model, lp_dist *group);
 
 /* ------------------------------------------------------------------------
- * Local worker processes (engine/src/launch.c), for `lpose run --nproc N`.
+ * Local worker processes (engine/src/dist/launch.c), for `lpose run --nproc N`.
  * ------------------------------------------------------------------------ */
 
 /* Starts argv[0] (searched in PATH unless it has a '/') with argv, in the

@@ -1,0 +1,164 @@
+/* model_internal.h: the model's parts (internal to engine/src/model/model_*.c).
+ * Layers refer to their tensors by index into the parameter registry, so
+ * moving the model to a device or loading weights only touches the
+ * registry. */
+#ifndef LPOSE_MODEL_INTERNAL_H
+#define LPOSE_MODEL_INTERNAL_H
+
+#include "lpose.h"
+#include "tensor/nn_util.h"
+
+/* ---------------------------------------------------------------- registry
+ * model_params.c: named parameters and buffers, PyTorch names, owned here. */
+typedef struct lpm_entry {
+    char *name;
+    lp_tensor *t;
+    int32_t is_param;
+} lpm_entry;
+
+typedef struct lpm_fold_cache lpm_fold_cache;
+
+typedef struct lpm_params {
+    lpm_entry *v;
+    int32_t n, cap;
+    int32_t init; /* draw random init values (0 when the weights will be loaded) */
+    lp_dist *sync_bn; /* non-NULL: batch norm in training mode uses this group's statistics */
+    uint64_t generation;  /* bumped whenever entries are replaced (lpm_params_to) */
+    int32_t no_fold;      /* 1: inference keeps batch norm separate (lp_model_set_fold_batch_norm) */
+    lpm_fold_cache *fold; /* model_fold.c; NULL until the first folded inference */
+} lpm_params;
+
+/* Add a zero tensor (f32, CPU) called printf(fmt, ...); *out_id = its index. */
+lp_status lpm_params_add(lpm_params *reg, int32_t is_param, const int64_t *shape, int32_t ndim,
+                         int32_t *out_id, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Borrowed tensor of entry `id` (NULL for id < 0). */
+lp_tensor *lpm_params_at(const lpm_params *reg, int32_t id);
+int32_t lpm_params_find(const lpm_params *reg, const char *name);
+/* Make every parameter a leaf that requires grad. */
+lp_status lpm_params_require_grad(lpm_params *reg);
+/* Move every tensor to `device` (parameters stay leaves requiring grad). */
+lp_status lpm_params_to(lpm_params *reg, lp_device device);
+void lpm_params_clear(lpm_params *reg);
+
+/* A convolution (bias id -1 when absent) and a batch norm. */
+typedef struct lpm_conv {
+    int32_t w, b;
+} lpm_conv;
+typedef struct lpm_bn {
+    int32_t w, b, mean, var, nbt;
+} lpm_bn;
+
+/* wshape is the weight's shape (Conv2d: out, in/groups, k, k; ConvTranspose2d:
+ * in, out/groups, k, k); bias_ch 0 means no bias. Zero-filled. */
+lp_status lpm_add_conv(lpm_params *reg, const char *prefix, const int64_t wshape[4],
+                       int64_t bias_ch, lpm_conv *out);
+lp_status lpm_add_bn(lpm_params *reg, const char *prefix, int64_t ch, lpm_bn *out);
+/* Inference (eval mode, grad off, reg->no_fold == 0): conv(x) with the batch
+ * norm after it folded into its weight and bias (model_fold.c), cached and
+ * refolded when any of the tensors changed. *out NULL with LP_STATUS_OK means
+ * "not folded here": the caller runs conv and batch norm. */
+lp_status lpm_conv_bn_folded(const lpm_params *reg, const lpm_conv *c, const lpm_bn *bn,
+                             const lp_tensor *x, int64_t stride, int64_t pad, int32_t training,
+                             lp_tensor **out);
+void lpm_fold_cache_free(lpm_fold_cache *cache);
+/* 1 when lpm_conv_bn_folded folds (eval mode, grad off, folding on). */
+int32_t lpm_fold_active(const lpm_params *reg, int32_t training);
+/* x -> batch_norm(x) (+ num_batches_tracked += 1 when training). */
+lp_status lpm_bn_forward(const lpm_params *reg, const lpm_bn *bn, const lp_tensor *x,
+                         int32_t training, lp_tensor **out);
+
+/* ---------------------------------------------------------------- ResNet
+ * model_resnet.c: torchvision ResNet conv1..layer4 under prefix "backbone.". */
+typedef struct lpm_block {
+    lpm_conv conv[3];
+    lpm_bn bn[3];
+    int32_t n_convs; /* 2 basic, 3 bottleneck */
+    int32_t stride;
+    int32_t has_downsample;
+    lpm_conv ds_conv;
+    lpm_bn ds_bn;
+} lpm_block;
+
+typedef struct lpm_resnet {
+    int32_t arch; /* lp_backbone */
+    lpm_conv conv1;
+    lpm_bn bn1;
+    lpm_block *blocks;
+    int32_t n_blocks;
+    int32_t channels; /* C */
+} lpm_resnet;
+
+lp_status lpm_resnet_init(lpm_resnet *net, lpm_params *reg, int32_t arch);
+lp_status lpm_resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
+                             int32_t training, lp_tensor **out);
+void lpm_resnet_free(lpm_resnet *net);
+
+/* ---------------------------------------------------------------- heads
+ * model_heatmap_head.c: PixelShuffle(2) + n ConvTranspose2d, under
+ * "head_sf.upsampling_layers.{1..n}". */
+enum { LPM_MAX_DECONV = 3 };
+typedef struct lpm_hm_head {
+    lpm_conv deconv[LPM_MAX_DECONV];
+    int32_t n_layers;
+} lpm_hm_head;
+
+lp_status lpm_hm_head_init(lpm_hm_head *head, lpm_params *reg, int64_t in_channels,
+                           int64_t num_keypoints, int32_t downsample_factor);
+/* features (N, C, h, w) -> softmaxed heatmaps (N, K, Hh, Wh). */
+lp_status lpm_hm_head_forward(const lpm_hm_head *head, const lpm_params *reg,
+                              const lp_tensor *features, lp_tensor **out);
+
+/* model_mhcrnn_head.c: UpsamplingCRNN (upsampling_factor 2) under "head_mf.". */
+typedef struct lpm_crnn_head {
+    lpm_conv w_pre, w_f, h_f[2], w_b, h_b[2];
+    int64_t num_keypoints;
+} lpm_crnn_head;
+
+lp_status lpm_crnn_head_init(lpm_crnn_head *head, lpm_params *reg, int64_t in_channels,
+                             int64_t num_keypoints);
+/* stacks (N, 5, C, h, w) -> softmaxed heatmaps (N, K, Hh, Wh). */
+lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg,
+                                const lp_tensor *stacks, lp_tensor **out);
+/* window features (T, C, h, w) -> heatmaps (T-4, K, Hh, Wh) for centre frames
+ * 2..T-3. Each frame's W_pre, W_f and W_b terms are computed once, and H
+ * runs folded into one 4x4 map per keypoint and 2x2 patch (equal to
+ * lpm_crnn_head_forward's two grouped convolutions up to rounding). */
+lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
+                                       const lp_tensor *features, lp_tensor **out);
+
+/* ---------------------------------------------------------------- tracker */
+struct lp_model {
+    lp_model_params cfg;
+    lpm_params reg;
+    lpm_resnet backbone;
+    lpm_hm_head head_sf;
+    lpm_crnn_head head_mf;
+    int32_t training;
+    lp_device device;
+    char *report_keys[3]; /* missing, unexpected, skipped (model_weights.c) */
+};
+
+/* Check the config; fn names the caller in the message. */
+lp_status lpm_check_params(const lp_model_params *p, const char *fn);
+/* Decode SF (and MF, may be NULL) heatmaps, merge the TCN's heads by
+ * confidence, and scale model-input pixels by (sx, sy) (not when either is
+ * <= 0): the end of lp_model_predict, shared with streaming prediction. */
+lp_status lpm_decode_heads(const lp_tensor *sf, const lp_tensor *mf, int32_t ds, double sx, double sy,
+                           lp_tensor **out_kp, lp_tensor **out_conf);
+/* decode_sparse.c: LP's subpixel maxima of M maps x (M, h, w), float32,
+ * with ah (h << ds, h) = 1000 x the chain matrix and aw (w << ds, w) the
+ * chain matrix (model_decode.c), computing the upsampled map only where its
+ * softmax weight is visible in float32. Needs ds >= 1 and w % 16 == 0.
+ * Writes keypoints out_kp (M, 2) (LP's offset subtracted) and out_conf (M). */
+lp_status lpm_decode_sparse(const float *x, int64_t M, int64_t h, int64_t w, int32_t ds,
+                            const float *ah, const float *aw, int32_t n_threads, float *out_kp,
+                            float *out_conf);
+/* Build a model; init_weights == 0 leaves zeros (BN weight and running_var
+ * ones) and draws no random numbers (for loading). */
+lp_status lpm_model_create(const lp_model_params *p, int32_t init_weights, lp_model **out);
+/* Config as JSON. */
+int lpm_model_json(const lp_model_params *p, char *buf, size_t size);
+lp_status lpm_model_parse_json(const char *json, lp_model_params *out);
+
+#endif

@@ -1,0 +1,227 @@
+/* predict_prefetch.c: decode video windows on a background thread into a
+ * bounded queue (2 windows waiting + the one the caller is using). Errors
+ * of the worker are stored in the slot and returned by the next call on the
+ * caller's thread (design.md §4.4). The worker never touches Lua or
+ * libtorch: only lp_video_* (FFmpeg + plain C).
+ *
+ * Interrupts (lp_interrupt_request): the decoder checks once per frame, so
+ * the worker stops within a frame and lp_prefetch_free joins it at once; a
+ * caller waiting for a window wakes up every WAIT_MS to check too. An
+ * interrupted chunk is decoded again once the interrupt is cleared. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/interrupt_internal.h"
+#include "predict_internal.h"
+
+enum { N_SLOTS = 3, SLOT_FREE = 0, SLOT_FULL = 1, SLOT_USED = 2, WAIT_MS = 50 };
+
+typedef struct slot {
+    float *buf;
+    int64_t start, n;
+    int state;
+    lp_status status;
+    char msg[1024];
+} slot;
+
+struct lp_prefetch {
+    lp_video *video;
+    int64_t n_frames, first, step;
+    int32_t height, width;
+    int threaded;
+    slot slots[N_SLOTS];
+    int idx_put, idx_get;
+    int64_t next_start; /* next frame the producer decodes */
+    int stop;
+    int used; /* slot index held by the consumer, -1 none */
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+/* WAIT_MS from now, for pthread_cond_timedwait (CLOCK_REALTIME). */
+static void deadline(struct timespec *until) {
+    clock_gettime(CLOCK_REALTIME, until);
+    until->tv_nsec += WAIT_MS * 1000000L;
+    if (until->tv_nsec >= 1000000000L) {
+        until->tv_sec += 1;
+        until->tv_nsec -= 1000000000L;
+    }
+}
+
+static int64_t chunk_len(const lp_prefetch *pf, int64_t start) {
+    int64_t want = start == 0 ? pf->first : pf->step;
+    int64_t left = pf->n_frames - start;
+    return want < left ? want : left;
+}
+
+/* Decode the chunk at pf->next_start into s (no lock held for the decode). */
+static void decode_into(lp_prefetch *pf, slot *s, int64_t start) {
+    int64_t n = chunk_len(pf, start);
+    s->start = start;
+    s->n = n;
+    s->status = LP_STATUS_OK;
+    s->msg[0] = '\0';
+    if (n <= 0) return;
+    lp_status st = lp_video_read_batch_into(pf->video, start, n, pf->height, pf->width, s->buf);
+    if (st != LP_STATUS_OK) {
+        s->status = st;
+        snprintf(s->msg, sizeof s->msg, "%s", lp_last_error());
+    }
+}
+
+static void *worker(void *arg) {
+    lp_prefetch *pf = arg;
+    for (;;) {
+        pthread_mutex_lock(&pf->mu);
+        slot *s = &pf->slots[pf->idx_put];
+        while (!pf->stop && s->state != SLOT_FREE) pthread_cond_wait(&pf->cv, &pf->mu);
+        if (pf->stop) {
+            pthread_mutex_unlock(&pf->mu);
+            return NULL;
+        }
+        int64_t start = pf->next_start;
+        pthread_mutex_unlock(&pf->mu);
+
+        decode_into(pf, s, start);
+
+        pthread_mutex_lock(&pf->mu);
+        if (s->status == LP_STATUS_INTERRUPTED) {
+            /* Not the video's fault: keep the slot free, wait until the
+             * interrupt is cleared (or the prefetcher freed) and decode this
+             * chunk again, so a stream can go on after an interrupt. */
+            while (!pf->stop && lp_interrupt_pending() > 0) {
+                struct timespec until;
+                deadline(&until);
+                pthread_cond_timedwait(&pf->cv, &pf->mu, &until);
+            }
+            pthread_mutex_unlock(&pf->mu);
+            continue;
+        }
+        s->state = SLOT_FULL;
+        pf->idx_put = (pf->idx_put + 1) % N_SLOTS;
+        pf->next_start = start + s->n;
+        int done = s->n <= 0 || s->status != LP_STATUS_OK;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        if (done) return NULL; /* the end (n == 0) or an error: stored in the slot */
+    }
+}
+
+void lp_prefetch_free(lp_prefetch *pf) {
+    if (!pf) return;
+    if (pf->thread_started) {
+        pthread_mutex_lock(&pf->mu);
+        pf->stop = 1;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        pthread_join(pf->thread, NULL);
+    }
+    pthread_mutex_destroy(&pf->mu);
+    pthread_cond_destroy(&pf->cv);
+    for (int i = 0; i < N_SLOTS; ++i) free(pf->slots[i].buf);
+    lp_video_free(pf->video);
+    free(pf);
+}
+
+lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_t height,
+                            int32_t width, int32_t threaded, lp_prefetch **out) {
+    *out = NULL;
+    lp_prefetch *pf = calloc(1, sizeof *pf);
+    if (!pf) {
+        lp_video_free(video);
+        return lp_set_error(LP_STATUS_OOM, "lp_predict_stream_open: out of memory");
+    }
+    pf->video = video;
+    pf->n_frames = lp_video_n_frames(video);
+    pf->first = first;
+    pf->step = step;
+    pf->height = height;
+    pf->width = width;
+    pf->threaded = threaded != 0;
+    pf->used = -1;
+    pthread_mutex_init(&pf->mu, NULL);
+    pthread_cond_init(&pf->cv, NULL);
+    int64_t maxn = first > step ? first : step;
+    if (maxn > pf->n_frames) maxn = pf->n_frames;
+    if (maxn < 1) maxn = 1;
+    size_t bytes = sizeof(float) * (size_t)maxn * 3 * (size_t)height * (size_t)width;
+    for (int i = 0; i < (pf->threaded ? N_SLOTS : 1); ++i) {
+        pf->slots[i].buf = malloc(bytes);
+        if (!pf->slots[i].buf) {
+            lp_prefetch_free(pf);
+            return lp_errorf(LP_STATUS_OOM, "lp_predict_stream_open", "cannot allocate %zu bytes",
+                                  bytes);
+        }
+    }
+    if (pf->threaded) {
+        /* The worker blocks every signal: a Ctrl-C goes to a thread that can
+         * act on it (the executable's handler touches the Lua state). */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        int rc = pthread_create(&pf->thread, NULL, worker, pf);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (rc != 0) {
+            lp_prefetch_free(pf);
+            return lp_set_error(LP_STATUS_INTERNAL, "lp_predict_stream_open: pthread_create failed");
+        }
+        pf->thread_started = 1;
+    }
+    *out = pf;
+    return LP_STATUS_OK;
+}
+
+lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
+                           const float **out_frames) {
+    *out_n = 0;
+    *out_frames = NULL;
+    *out_start = 0;
+    if (!pf->threaded) {
+        slot *s = &pf->slots[0];
+        if (pf->next_start >= pf->n_frames) return LP_STATUS_EOF;
+        decode_into(pf, s, pf->next_start);
+        if (s->status != LP_STATUS_OK) return lp_set_error(s->status, s->msg);
+        pf->next_start += s->n;
+        *out_start = s->start;
+        *out_n = s->n;
+        *out_frames = s->buf;
+        return LP_STATUS_OK;
+    }
+    pthread_mutex_lock(&pf->mu);
+    if (pf->used >= 0) { /* give back the previous window */
+        pf->slots[pf->used].state = SLOT_FREE;
+        pf->used = -1;
+        pthread_cond_broadcast(&pf->cv);
+    }
+    slot *s = &pf->slots[pf->idx_get];
+    while (s->state != SLOT_FULL) {
+        lp_status ist = lp_interrupt_check("lp_prefetch_next");
+        if (ist) {
+            pthread_mutex_unlock(&pf->mu);
+            return ist;
+        }
+        struct timespec until;
+        deadline(&until);
+        pthread_cond_timedwait(&pf->cv, &pf->mu, &until);
+    }
+    lp_status st = s->status;
+    if (st != LP_STATUS_OK || s->n <= 0) {
+        /* leave the slot FULL: every later call reports the same end/error */
+        pthread_mutex_unlock(&pf->mu);
+        if (st != LP_STATUS_OK) return lp_set_error(st, s->msg);
+        return LP_STATUS_EOF;
+    }
+    s->state = SLOT_USED;
+    pf->used = pf->idx_get;
+    pf->idx_get = (pf->idx_get + 1) % N_SLOTS;
+    pthread_mutex_unlock(&pf->mu);
+    *out_start = s->start;
+    *out_n = s->n;
+    *out_frames = s->buf;
+    return LP_STATUS_OK;
+}
