@@ -14,24 +14,15 @@ local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
 local dtypes = require('lpose.dtypes')
 local class = require('lpose.class')
+local boxes = require('lpose.box')
 
 local C, check, argerror = lp.lib, lp.check, lp.argerror
 
 local M = {}
 
--- The owning box of an lp_model* (design.md §5): idempotent free and __gc.
-ffi.cdef [[ typedef struct { lp_model *h; } lp_model_box; ]]
-local ModelBox = {}
-function ModelBox:free()
-    if self.h ~= nil then
-        C.lp_model_free(self.h)
-        self.h = nil
-    end
-end
-local Box = ffi.metatype('lp_model_box', {
-    __index = ModelBox,
-    __gc = function(self) ModelBox.free(self) end,
-})
+-- The owning box of an lp_model* (design.md §5): idempotent free and __gc;
+-- internal (a HeatmapTracker holds it), so it has no name.
+local Box = boxes.define({ handle = 'lp_model', free = C.lp_model_free })
 
 local out1 = ffi.new('lp_tensor*[1]')
 local out2 = ffi.new('lp_tensor*[1]')
