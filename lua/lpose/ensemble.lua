@@ -8,7 +8,7 @@
 --                     rng_seed_data_pt = 0}, ...}, config = CONFIG, overrides = {...},
 --                     vary_data = false}
 local cjson = require('cjson')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 
 local M = {}
 

@@ -390,7 +390,7 @@ end
 -- there). The model is in eval mode with model.cfg set; device 'auto' (the
 -- default) moves it to CUDA when there is one.
 function M.load_dir(dir, device)
-    local files = require('lpose.train.files')
+    local files = require('lpose.files')
     if not files.is_dir(dir) then return nil, ("model directory '%s' does not exist"):format(dir) end
     local cfg_path = dir .. '/config.yaml'
     if not files.exists(cfg_path) then return nil, ("%s: no config.yaml"):format(dir) end

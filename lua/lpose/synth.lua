@@ -82,7 +82,7 @@ function M.hash(opts)
     return bit.tohex(h, 16)
 end
 
-local exists = require('lpose.train.files').exists
+local exists = require('lpose.files').exists
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

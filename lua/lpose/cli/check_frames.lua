@@ -34,7 +34,7 @@ also names the nearby frame (n-3..n+3) it matches best.
 
 Exit status 0 when every image is within tolerance, 1 otherwise.]]
 
-local file_exists = require('lpose.train.files').exists
+local file_exists = require('lpose.files').exists
 
 -- LP's frame index: the first digit run of the file stem.
 local function frame_index(path)

@@ -164,8 +164,7 @@ function M.command(args)
     end
     for g in pairs(wanted) do list[#list + 1] = g end
     table.sort(list)
-    local rc = os.execute("mkdir -p '" .. opts.out:gsub("'", "'\\''") .. "'")
-    if rc ~= 0 and rc ~= true then
+    if not require('lpose.files').try_mkdir_p(opts.out) then
         return nil, 'extract-frames: cannot create ' .. opts.out
     end
     local ok, derr = M.decode_in_order(video, list, function(f, rgb, w, h)

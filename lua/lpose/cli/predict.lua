@@ -47,9 +47,9 @@ keeps no output file, the finished and unfinished videos are listed and the
 exit status is 130. A second Ctrl-C ends the process at once (temporary files
 are removed, finished files are complete).]]
 
-local exists, is_dir = require('lpose.train.files').exists, require('lpose.train.files').is_dir
+local exists, is_dir = require('lpose.files').exists, require('lpose.files').is_dir
 
-local list_dir = require('lpose.train.files').list
+local list_dir = require('lpose.files').list
 
 local flags = { ['label-video'] = true, ['no-metrics'] = true, help = true }
 local valued = { output = true, device = true, frames = true, ['data-dir'] = true, edge = true,

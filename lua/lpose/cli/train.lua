@@ -149,7 +149,7 @@ local function train(args)
     end
     local config = require('lpose.config')
     local cfg = config.load({ file = o.config, overrides = o.overrides })
-    local files = require('lpose.train.files')
+    local files = require('lpose.files')
     local dir = o.output or config.model_dir(cfg)
     if files.exists(dir .. '/checkpoints/last.lpt') and config.get(cfg, 'training.resume_from') == nil then
         return nil, ('train: %s already holds a model; resume it with training.resume_from=%s/checkpoints/last.lpt '

@@ -5,7 +5,7 @@
 -- where the predictions disagree most. Only the drawn traces are thinned
 -- (lpose.diagnostics.downsample); every number in a table uses all frames.
 local metrics = require('lpose.metrics')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 local stem_of = require('lpose.predict').stem
 local model_dir = require('lpose.diagnostics.model_dir')
 local downsample = require('lpose.diagnostics.downsample')

@@ -6,7 +6,7 @@
 -- warnings are returned as strings, which setup prints and keeps in
 -- run.warnings. docs/reference/lua/train.md#setup-checks
 local config = require('lpose.config')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 
 local M = {}
 

@@ -1,6 +1,7 @@
--- lpose.train.files: the few file-system helpers lpose needs (training, prediction,
--- the synthetic data and the CLI share them), with
--- atomic writes (temp file + rename) for everything a user may rely on.
+-- lpose.files: the few file-system helpers lpose needs (training, prediction,
+-- the synthetic data, the report and the CLI share them), with atomic writes
+-- (temp file + rename) for everything a user may rely on, and the one
+-- `mkdir -p` (docs/reference/lua/files.md).
 local cjson = require('cjson')
 
 local M = {}
@@ -41,11 +42,17 @@ function M.list(dir, pattern)
     return out
 end
 
---- files.mkdir_p(dir): raises with the path when it cannot be created
+--- files.try_mkdir_p(dir) -> true | nil, err: creates dir and its parents (mkdir -p)
+function M.try_mkdir_p(dir)
+    local rc = os.execute('mkdir -p ' .. shell_quote(dir))
+    if rc == 0 or rc == true then return true end
+    return nil, ("cannot create directory '%s'"):format(dir)
+end
+
+--- files.mkdir_p(dir): try_mkdir_p that raises with the path when it cannot be created
 function M.mkdir_p(dir)
-    if os.execute('mkdir -p ' .. shell_quote(dir)) ~= 0 then
-        error(("cannot create directory '%s'"):format(dir), 0)
-    end
+    local ok, err = M.try_mkdir_p(dir)
+    if not ok then error(err, 0) end
 end
 
 --- files.write_atomic(path, text): PATH.tmp-<random>, then rename
