@@ -3,6 +3,7 @@
 -- claim? (docs/reference/cli/check-frames.md)
 local ffi = require('ffi')
 local ef = require('lpose.cli.extract_frames')
+local cli_args = require('lpose.cli.args')
 
 local M = {}
 
@@ -174,14 +175,14 @@ function M.compare(o)
 end
 
 function M.command(args)
-    local opts, err = ef.parse_args(args, { 'csv', 'video' },
-        { ['data-dir'] = 'string', tolerance = 'string', ['mean-tolerance'] = 'string',
-          match = 'string', ['no-context'] = 'flag', lossy = 'flag' })
-    if not opts then return nil, 'check-frames: ' .. err .. " (see 'lpose help check-frames')" end
+    local opts, err = cli_args.parse(args,
+        { ['data-dir'] = 'value', tolerance = 'value', ['mean-tolerance'] = 'value',
+          match = 'value', ['no-context'] = 'flag', lossy = 'flag' }, { 'csv', 'video' })
+    if not opts then return cli_args.usage_error('check-frames', err) end
     if opts.help then print(M.help) return true end
     local lossy = opts.lossy
     if lossy and not opts['mean-tolerance'] then opts['mean-tolerance'] = '4' end
-    local tol, terr = ef.int_option(opts, 'tolerance', lossy and 255 or 2, 0)
+    local tol, terr = cli_args.int(opts, 'tolerance', lossy and 255 or 2, 0)
     if not tol then return nil, 'check-frames: ' .. terr end
     local mean_tol = math.huge
     if opts['mean-tolerance'] then

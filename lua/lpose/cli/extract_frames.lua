@@ -3,6 +3,7 @@
 -- next to each labeled image n; docs/reference/cli/extract-frames.md).
 -- Also exports the frame-ordered decoding that check-frames uses.
 local ffi = require('ffi')
+local cli_args = require('lpose.cli.args')
 
 local M = {}
 
@@ -42,53 +43,6 @@ function M.parse_frame_list(text)
     table.sort(out)
     if #out == 0 then return nil, 'no frame indices given' end
     return out
-end
-
--- A small option parser: positional names, and `--name value` / `--name=value`
--- for the options in `spec` (name -> 'string' | 'flag').
-function M.parse_args(args, positional, spec)
-    local pos, opts, i = {}, {}, 1
-    while i <= #args do
-        local a = args[i]
-        if a == '-h' or a == '--help' then
-            opts.help = true
-        elseif a:sub(1, 2) == '--' then
-            local name, value = a:match('^%-%-([%w%-]+)=(.*)$')
-            name = name or a:sub(3)
-            local kind = spec[name]
-            if not kind then return nil, "unknown option '--" .. name .. "'" end
-            if kind == 'flag' then
-                opts[name] = true
-            else
-                if value == nil then
-                    i = i + 1
-                    value = args[i]
-                    if value == nil then return nil, "option '--" .. name .. "' needs a value" end
-                end
-                opts[name] = value
-            end
-        else
-            pos[#pos + 1] = a
-        end
-        i = i + 1
-    end
-    if opts.help then return opts end
-    if #pos ~= #positional then
-        return nil, ('expected %d argument%s (%s), got %d'):format(#positional,
-            #positional == 1 and '' or 's', table.concat(positional, ' '), #pos)
-    end
-    for j, name in ipairs(positional) do opts[name] = pos[j] end
-    return opts
-end
-
-function M.int_option(opts, name, default, min)
-    local v = opts[name]
-    if v == nil then return default end
-    local n = tonumber(v)
-    if not n or n % 1 ~= 0 or n < (min or 0) then
-        return nil, ('--%s must be an integer >= %d, got %s'):format(name, min or 0, v)
-    end
-    return n
 end
 
 -- An open video as a plain FFI handle (freed by the GC), or nil, err.
@@ -131,17 +85,17 @@ function M.decode_in_order(video, frames, fn, max_gap)
 end
 
 function M.command(args)
-    local opts, err = M.parse_args(args, { 'video' },
-        { frames = 'string', out = 'string', context = 'string', width = 'string', prefix = 'string' })
-    if not opts then return nil, 'extract-frames: ' .. err .. " (see 'lpose help extract-frames')" end
+    local opts, err = cli_args.parse(args,
+        { frames = 'value', out = 'value', context = 'value', width = 'value', prefix = 'value' }, { 'video' })
+    if not opts then return cli_args.usage_error('extract-frames', err) end
     if opts.help then print(M.help) return true end
     if not opts.frames then return nil, 'extract-frames: --frames is required' end
     if not opts.out then return nil, 'extract-frames: --out is required' end
     local frames, ferr = M.parse_frame_list(opts.frames)
     if not frames then return nil, 'extract-frames: --frames: ' .. ferr end
-    local context, cerr = M.int_option(opts, 'context', 2, 0)
+    local context, cerr = cli_args.int(opts, 'context', 2, 0)
     if not context then return nil, 'extract-frames: ' .. cerr end
-    local width, werr = M.int_option(opts, 'width', nil, 1)
+    local width, werr = cli_args.int(opts, 'width', nil, 1)
     if werr then return nil, 'extract-frames: ' .. werr end
     local prefix = opts.prefix or 'img'
 

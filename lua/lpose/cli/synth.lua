@@ -1,6 +1,6 @@
 -- lpose.cli.synth: `lpose synth OUT_DIR [options]`, a synthetic Lightning
 -- Pose project (docs/reference/cli/synth.md, docs/guides/synthetic-data.md).
-local ef = require('lpose.cli.extract_frames')
+local cli_args = require('lpose.cli.args')
 
 local M = {}
 
@@ -55,10 +55,10 @@ end
 
 -- args -> out_dir, opts, cache | nil, err
 function M.parse(args)
-    local spec = { size = 'string', seed = 'string', cache = 'flag' }
-    for k in pairs(int_opts) do spec[k] = 'string' end
-    for k in pairs(num_opts) do spec[k] = 'string' end
-    local o, err = ef.parse_args(args, { 'out_dir' }, spec)
+    local spec = { size = 'value', seed = 'value', cache = 'flag' }
+    for k in pairs(int_opts) do spec[k] = 'value' end
+    for k in pairs(num_opts) do spec[k] = 'value' end
+    local o, err = cli_args.parse(args, spec, { 'out_dir' })
     if not o then return nil, err end
     if o.help then return 'help' end
     local opts = {}
@@ -91,7 +91,7 @@ end
 function M.command(args)
     local out_dir, opts, cache = M.parse(args)
     if out_dir == 'help' then print(M.help) return true end
-    if not out_dir then return nil, 'synth: ' .. opts .. " (see 'lpose help synth')" end
+    if not out_dir then return cli_args.usage_error('synth', opts) end
     local synth = require('lpose.synth')
     local t0 = os.clock()
     local wall0 = os.time()
