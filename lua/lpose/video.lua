@@ -114,6 +114,46 @@ function Reader:batches(n, opts)
     end
 end
 
+--- reader:decode_in_order(frames, fn [, max_gap]) -> true | nil, err
+-- Calls fn(i, rgb, width, height) for each frame index of the sorted list
+-- `frames`, in order; rgb is a uint8_t[height*width*3] RGB buffer reused between
+-- calls. Gaps up to max_gap (300) frames are decoded through rather than sought,
+-- so nearby frames cost no seek. fn returns true, or nil, err to stop.
+function Reader:decode_in_order(frames, fn, max_gap)
+    local h = reader_handle(self, 'reader:decode_in_order')
+    local w, ht = C.lp_video_width(h), C.lp_video_height(h)
+    local rgb = ffi.new('uint8_t[?]', w * ht * 3)
+    local last = -1
+    max_gap = max_gap or 300
+    for _, f in ipairs(frames) do
+        if f > last then
+            if f - last - 1 <= max_gap then
+                for g = last + 1, f - 1 do
+                    if C.lp_video_read_frame_rgb_into(h, g, rgb) ~= 0 then return nil, lp.last_error() end
+                end
+            end
+            if C.lp_video_read_frame_rgb_into(h, f, rgb) ~= 0 then return nil, lp.last_error() end
+            last = f
+        end
+        local ok, err = fn(f, rgb, w, ht)
+        if not ok then return nil, err end
+    end
+    return true
+end
+
+--- reader:frame_rgb_into(i, rgb) -> true | nil, err
+-- Frame i into rgb, a uint8_t array of height*width*3 bytes (ffi.new('uint8_t[?]', n)).
+function Reader:frame_rgb_into(i, rgb)
+    local h = reader_handle(self, 'reader:frame_rgb_into')
+    check_int('reader:frame_rgb_into', 'i', i, 0)
+    local n = C.lp_video_width(h) * C.lp_video_height(h) * 3
+    if type(rgb) ~= 'cdata' or (ffi.sizeof(rgb) or 0) < n then
+        lp.argerror('reader:frame_rgb_into', ('rgb must be a uint8_t[%d] buffer'):format(n))
+    end
+    if C.lp_video_read_frame_rgb_into(h, i, rgb) ~= 0 then return nil, lp.last_error() end
+    return true
+end
+
 --- reader:close() / reader:free(): release the file now (idempotent; free from box.define)
 Reader.close = Reader.free
 

@@ -43,16 +43,6 @@ local int_opts = {
 }
 local num_opts = { fps = 'fps', ['occluder-rate'] = 'occluder_rate', noise = 'noise_sigma' }
 
--- A decimal seed as a number, or a uint64 cdata beyond 2^53.
-local function parse_seed(s)
-    if not s:match('^%d+$') or #s > 20 then return nil end
-    if #s <= 15 then return tonumber(s) end
-    local ffi = require('ffi')
-    local v = ffi.new('uint64_t', 0) -- cdata-ok: seeds beyond 2^53 stay exact uint64
-    for i = 1, #s do v = v * 10 + (s:byte(i) - 48) end
-    return v
-end
-
 -- args -> out_dir, opts, cache | nil, err
 function M.parse(args)
     local spec = { size = 'value', seed = 'value', cache = 'flag' }
@@ -82,7 +72,7 @@ function M.parse(args)
         opts.width, opts.height = tonumber(w), tonumber(h)
     end
     if o.seed then
-        opts.seed = parse_seed(o.seed)
+        opts.seed = require('lpose.synth').parse_seed(o.seed)
         if opts.seed == nil then return nil, '--seed must be a non-negative integer, got ' .. o.seed end
     end
     return o.out_dir, opts, o.cache
