@@ -122,7 +122,7 @@ $(BUILD)/tests/header_c99.ok: $(HEADERS) tests/c/test_header_c99.c
 	$(CC) -std=c99 -pedantic -Werror -Wall -Wextra -Iengine/include -c tests/c/test_header_c99.c -o $(BUILD)/tests/header_c99.o
 	@touch $@
 
-test: all lint check-cdef check-c-layers $(TEST_BIN) $(BUILD)/tests/header_c99.ok
+test: all lint check-cdef check-c-layers check-lua-layers $(TEST_BIN) $(BUILD)/tests/header_c99.ok
 	@./tests/run_all.sh $(BUILD)
 
 test-c: all $(TEST_BIN)
@@ -144,6 +144,12 @@ lint:
 	@luacheck -q --codes lua tests/lua experiments bench tools 2>/dev/null || luacheck --codes lua tests/lua experiments bench tools
 	@luajit tools/lint_cdata.lua lua/lpose/cdef.lua \
 	  $$(find lua tests/lua experiments bench tools -name '*.lua' ! -name lint_cdata_spec.lua | sort)
+
+# The Lua layers: no library module requires the CLI, the CLI does not use the
+# FFI, nothing requires experiments or bench (tools/layers/lua_requires.lua).
+.PHONY: check-lua-layers
+check-lua-layers:
+	@luajit tools/layers/lua_requires.lua
 
 check-cdef:
 	@luajit tools/gen_cdef.lua engine/include/lpose.h | cmp -s - lua/lpose/cdef.lua || \

@@ -12,7 +12,7 @@
 local experiment = require('lpose.experiment')
 local ensemble = require('lpose.ensemble')
 local report = require('lpose.report')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 
 -- members=N and nproc=P are this script's own arguments; the rest are overrides
 local args, n_members, nproc, out_dir = {}, 4, 2, 'outputs/ensemble_eks'

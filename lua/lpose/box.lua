@@ -8,11 +8,14 @@
 --
 -- instead of LuaJIT's "'struct 1584' has no member named 'sume'". The
 -- registry of kinds lets the REPL's help and tab completion name a box and
--- list its methods.
+-- list its methods. box.define builds the whole owning box of a C handle
+-- (cdef, idempotent free, __gc, "used after free()" checks, __len,
+-- __tostring), so a module states only its type, free function, methods and
+-- fields:
 --
---   local index = box.index{ name = 'Tensor', module = 'lpose.tensor', methods = Tensor }
---   local Box = ffi.metatype('lp_tensor_box', { __index = index, ... })
---   box.register(Box, 'Tensor')
+--   local LabelsBox, labels_handle = box.define{ handle = 'lp_labels', free = C.lp_labels_free,
+--       name = 'lpose.data.Labels', module = 'lpose.data', methods = Labels, what = 'labels',
+--       fields = {n_frames = function(h) ... end}, tostring = function(self) ... end }
 local ffi = require('ffi')
 
 local M = {}
@@ -131,6 +134,68 @@ end
 function M.register(ctype, name)
     local spec = assert(kinds[name], 'box.register: call box.index first')
     ctypes[#ctypes + 1] = { ctype = ctype, spec = spec }
+end
+
+--- box.define(spec) -> ctype, handle
+-- One owning box of a C handle, so that each module states only what differs:
+--   handle = 'lp_labels'         the C type: declares `typedef struct { lp_labels *h; } lp_labels_box;`
+--   free = C.lp_labels_free      releases a handle (the idempotent free method and __gc)
+--   name, module, methods, fields, number: as box.index, except that fields are
+--                                getters of the raw handle (box.handle_fields); a box
+--                                without a name is internal (held inside a Lua object,
+--                                as models' and pca's): plain method table, no kind
+--   what = 'labels'              names the box in messages: 'labels.n_frames', '#labels'
+--   closed = 'labels used after free()'   the error for a freed box (default: what .. ' used after free()')
+--   len = function(h) end        optional __len over the raw handle
+--   tostring = function(self) end    optional __tostring of an open box;
+--   freed = '...'                    that of a freed one (default: name .. ' (freed)')
+--   metamethods = {...}          optional extra metamethods (the tensor's arithmetic)
+-- methods.free defaults to releasing the handle. Returns the ctype (call it with a
+-- handle to box it) and handle(self, fname) -> the raw handle of an open box, which
+-- raises "fname: <closed>" for a freed one.
+function M.define(spec)
+    assert(type(spec.handle) == 'string' and spec.free ~= nil, 'box.define: handle and free')
+    local ctype_name = spec.handle .. '_box'
+    ffi.cdef(('typedef struct { %s *h; } %s;'):format(spec.handle, ctype_name))
+    local lp = require('lpose.C')
+    local free, methods, what = spec.free, spec.methods or {}, spec.what or spec.handle
+    local closed = spec.closed or (what .. ' used after free()')
+
+    local function handle(self, fname)
+        local h = self.h
+        if h == nil then lp.argerror(fname, closed) end
+        return h
+    end
+    local function release(self)
+        if self.h ~= nil then
+            free(self.h)
+            self.h = nil
+        end
+    end
+    if methods.free == nil then methods.free = release end
+
+    local mt = { __gc = release }
+    if spec.name then
+        mt.__index = M.index({ name = spec.name, module = spec.module, methods = methods, number = spec.number,
+            fields = spec.fields and M.handle_fields(spec.fields, handle, what .. '.') })
+    else
+        mt.__index = methods
+    end
+    if spec.len then
+        local len = spec.len
+        mt.__len = function(self) return len(handle(self, what)) end
+    end
+    if spec.tostring then
+        local str, freed = spec.tostring, spec.freed or (spec.name .. ' (freed)')
+        mt.__tostring = function(self)
+            if self.h == nil then return freed end
+            return str(self)
+        end
+    end
+    for k, v in pairs(spec.metamethods or {}) do mt[k] = v end
+    local ctype = ffi.metatype(ctype_name, mt)
+    if spec.name then M.register(ctype, spec.name) end
+    return ctype, handle
 end
 
 --- box.kind_of(x) -> spec | nil: the spec of an lpose box, nil for anything else

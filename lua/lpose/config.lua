@@ -396,8 +396,9 @@ function M.model_dir(cfg, opts)
     local rel = interpolate.string(pattern, tree.import(cfg or {}), { now = opts.time })
     local dir = rel:sub(1, 1) == '/' and rel or ((opts.base or '.') .. '/' .. rel)
     if opts.create then
-        local ok = os.execute(("mkdir -p '%s'"):format(dir:gsub("'", "'\\''")))
-        if ok ~= 0 and ok ~= true then error('lpose.config.model_dir: cannot create ' .. dir, 2) end
+        if not require('lpose.files').try_mkdir_p(dir) then
+            error('lpose.config.model_dir: cannot create ' .. dir, 2)
+        end
     end
     return dir
 end

@@ -17,8 +17,6 @@ local box = require('lpose.box')
 local C = lp.lib
 local M = {}
 
-ffi.cdef [[ typedef struct { lp_labels *h; } lp_labels_box; ]]
-
 local labels_out = ffi.new('lp_labels*[1]')
 local tensor_out = ffi.new('lp_tensor*[1]')
 local size_out = ffi.new('int64_t[2]')
@@ -46,18 +44,20 @@ end
 ---------------------------------------------------------------------------- labels
 
 local Labels = {}
-local labels_fields = {
-    n_frames = function(h) return tonumber(C.lp_labels_n_frames(h)) end,
-    n_keypoints = function(h) return C.lp_labels_n_keypoints(h) end,
-    scorer = function(h) return ffi.string(C.lp_labels_scorer(h)) end,
-    has_visibility = function(h) return C.lp_labels_has_visibility(h) ~= 0 end,
-}
-
-local function labels_handle(self, fname)
-    local h = self.h
-    if h == nil then lp.argerror(fname, 'labels used after free()') end
-    return h
-end
+local LabelsBox, labels_handle = box.define({
+    handle = 'lp_labels', free = C.lp_labels_free, what = 'labels',
+    name = 'lpose.data.Labels', module = 'lpose.data', methods = Labels,
+    fields = {
+        n_frames = function(h) return tonumber(C.lp_labels_n_frames(h)) end,
+        n_keypoints = function(h) return C.lp_labels_n_keypoints(h) end,
+        scorer = function(h) return ffi.string(C.lp_labels_scorer(h)) end,
+        has_visibility = function(h) return C.lp_labels_has_visibility(h) ~= 0 end,
+    },
+    len = function(h) return tonumber(C.lp_labels_n_frames(h)) end,
+    tostring = function(self)
+        return ('lpose.data.Labels (%d frames, %d keypoints)'):format(self.n_frames, self.n_keypoints)
+    end,
+})
 
 --- labels:keypoint_names() -> {'nose', 'paw', ...} in CSV column order
 function Labels:keypoint_names()
@@ -90,23 +90,8 @@ function Labels:visibility()
     return tensor.wrap(tensor_out[0])
 end
 
---- labels:free() / labels:close(): release now (idempotent)
-function Labels:free()
-    if self.h ~= nil then C.lp_labels_free(self.h); self.h = nil end
-end
+--- labels:free() / labels:close(): release now (idempotent; free from box.define)
 Labels.close = Labels.free
-
-local LabelsBox = ffi.metatype('lp_labels_box', {
-    __index = box.index({ name = 'lpose.data.Labels', module = 'lpose.data', methods = Labels,
-        fields = box.handle_fields(labels_fields, labels_handle, 'labels.') }),
-    __len = function(self) return tonumber(C.lp_labels_n_frames(labels_handle(self, 'labels'))) end,
-    __tostring = function(self)
-        if self.h == nil then return 'lpose.data.Labels (freed)' end
-        return ('lpose.data.Labels (%d frames, %d keypoints)'):format(self.n_frames, self.n_keypoints)
-    end,
-    __gc = function(self) if self.h ~= nil then C.lp_labels_free(self.h); self.h = nil end end,
-})
-box.register(LabelsBox, 'lpose.data.Labels')
 
 --- lpose.data.read_labels(csv_path, {data_dir=}) -> labels | nil, err
 -- Reads a DLC/Lightning Pose label CSV (3 header rows). With data_dir, a csv_path

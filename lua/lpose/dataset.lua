@@ -25,11 +25,6 @@ local box = require('lpose.box')
 local C = lp.lib
 local M = {}
 
-ffi.cdef [[
-typedef struct { lp_dataset *h; } lp_dataset_box;
-typedef struct { lp_loader *h; } lp_loader_box;
-]]
-
 local dataset_out = ffi.new('lp_dataset*[1]')
 local loader_out = ffi.new('lp_loader*[1]')
 local t1, t2, t3, t4, t5 = ffi.new('lp_tensor*[1]'), ffi.new('lp_tensor*[1]'), ffi.new('lp_tensor*[1]'),
@@ -62,16 +57,18 @@ end
 ---------------------------------------------------------------------------- dataset
 
 local Dataset = {}
-local dataset_fields = {
-    n_frames = function(h) return tonumber(C.lp_dataset_n_frames(h)) end,
-    n_keypoints = function(h) return C.lp_dataset_n_keypoints(h) end,
-}
-
-local function dataset_handle(self, fname)
-    local h = self.h
-    if h == nil then lp.argerror(fname, 'dataset used after free()') end
-    return h
-end
+local DatasetBox, dataset_handle = box.define({
+    handle = 'lp_dataset', free = C.lp_dataset_free, what = 'dataset',
+    name = 'lpose.dataset.Dataset', module = 'lpose.dataset', methods = Dataset,
+    fields = {
+        n_frames = function(h) return tonumber(C.lp_dataset_n_frames(h)) end,
+        n_keypoints = function(h) return C.lp_dataset_n_keypoints(h) end,
+    },
+    len = function(h) return tonumber(C.lp_dataset_n_frames(h)) end,
+    tostring = function(self)
+        return ('lpose.dataset.Dataset (%d frames, %d keypoints)'):format(self.n_frames, self.n_keypoints)
+    end,
+})
 
 --- ds:keypoint_names() -> {'paw1LH_top', ...} in CSV column order
 function Dataset:keypoint_names()
@@ -144,21 +141,21 @@ function Dataset:free()
 end
 Dataset.close = Dataset.free
 
-local DatasetBox -- created below, after Loader (ds:loader needs it)
-
 ---------------------------------------------------------------------------- loader
 
 local Loader = {}
-local loader_fields = {
-    n_batches = function(h) return tonumber(C.lp_loader_n_batches(h)) end,
-    epoch = function(h) return tonumber(C.lp_loader_epoch(h)) end,
-}
-
-local function loader_handle(self, fname)
-    local h = self.h
-    if h == nil then lp.argerror(fname, 'loader used after free()') end
-    return h
-end
+local LoaderBox, loader_handle = box.define({
+    handle = 'lp_loader', free = C.lp_loader_free, what = 'loader',
+    name = 'lpose.dataset.Loader', module = 'lpose.dataset', methods = Loader,
+    fields = {
+        n_batches = function(h) return tonumber(C.lp_loader_n_batches(h)) end,
+        epoch = function(h) return tonumber(C.lp_loader_epoch(h)) end,
+    },
+    len = function(h) return tonumber(C.lp_loader_n_batches(h)) end,
+    tostring = function(self)
+        return ('lpose.dataset.Loader (%d batches per epoch, epoch %d)'):format(self.n_batches, self.epoch)
+    end,
+})
 
 --- loader:next() -> batch | nil (end of epoch) | nil, err
 -- batch = {images, keypoints, heatmaps, indices, bbox}; the call after the end of an epoch
@@ -195,18 +192,6 @@ function Loader:free()
     end
 end
 Loader.close = Loader.free
-
-local LoaderBox = ffi.metatype('lp_loader_box', {
-    __index = box.index({ name = 'lpose.dataset.Loader', module = 'lpose.dataset', methods = Loader,
-        fields = box.handle_fields(loader_fields, loader_handle, 'loader.') }),
-    __len = function(self) return tonumber(C.lp_loader_n_batches(loader_handle(self, 'loader'))) end,
-    __tostring = function(self)
-        if self.h == nil then return 'lpose.dataset.Loader (freed)' end
-        return ('lpose.dataset.Loader (%d batches per epoch, epoch %d)'):format(self.n_batches, self.epoch)
-    end,
-    __gc = function(self) if self.h ~= nil then C.lp_loader_free(self.h); self.h = nil end end,
-})
-box.register(LoaderBox, 'lpose.dataset.Loader')
 
 --- ds:loader{indices=, batch_size=16, shuffle=true, augment=true, seed=0, workers=2, prefetch=2*workers,
 ---           drop_last=false, shard={index=0, count=1}} -> loader
@@ -253,18 +238,6 @@ function Dataset:loader(opts)
     anchors[loader] = self
     return loader
 end
-
-DatasetBox = ffi.metatype('lp_dataset_box', {
-    __index = box.index({ name = 'lpose.dataset.Dataset', module = 'lpose.dataset', methods = Dataset,
-        fields = box.handle_fields(dataset_fields, dataset_handle, 'dataset.') }),
-    __len = function(self) return tonumber(C.lp_dataset_n_frames(dataset_handle(self, 'dataset'))) end,
-    __tostring = function(self)
-        if self.h == nil then return 'lpose.dataset.Dataset (freed)' end
-        return ('lpose.dataset.Dataset (%d frames, %d keypoints)'):format(self.n_frames, self.n_keypoints)
-    end,
-    __gc = function(self) if self.h ~= nil then C.lp_dataset_free(self.h); self.h = nil end end,
-})
-box.register(DatasetBox, 'lpose.dataset.Dataset')
 
 --- lpose.dataset.open(cfg) -> dataset | nil, err
 -- cfg: an LP config table (data.data_dir, data.csv_file, data.image_resize_dims,

@@ -9,7 +9,7 @@
 --                     vary_data = false}
 local cjson = require('cjson')
 local config = require('lpose.config')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 
 local M = {}
 

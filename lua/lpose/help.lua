@@ -23,7 +23,7 @@ local this_dir = (debug.getinfo(1, 'S').source:match('^@(.*)/help%.lua$')) or 'l
 
 -- ---------------------------------------------------------------- finding the pages
 
-local readable = require('lpose.train.files').exists
+local readable = require('lpose.files').exists
 
 local function slurp(path)
     local f = io.open(path, 'rb')

@@ -46,7 +46,7 @@ local lazy = {
     predict = 'lpose.predict', dataset = 'lpose.dataset', synth = 'lpose.synth',
     metrics = 'lpose.metrics', experiment = 'lpose.experiment', dist = 'lpose.dist',
     help = 'lpose.help', plot = 'lpose.plot', eks = 'lpose.eks',
-    diagnostics = 'lpose.diagnostics',
+    diagnostics = 'lpose.diagnostics', files = 'lpose.files',
 }
 
 return setmetatable(M, {

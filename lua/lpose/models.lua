@@ -14,24 +14,15 @@ local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
 local dtypes = require('lpose.dtypes')
 local class = require('lpose.class')
+local boxes = require('lpose.box')
 
 local C, check, argerror = lp.lib, lp.check, lp.argerror
 
 local M = {}
 
--- The owning box of an lp_model* (design.md §5): idempotent free and __gc.
-ffi.cdef [[ typedef struct { lp_model *h; } lp_model_box; ]]
-local ModelBox = {}
-function ModelBox:free()
-    if self.h ~= nil then
-        C.lp_model_free(self.h)
-        self.h = nil
-    end
-end
-local Box = ffi.metatype('lp_model_box', {
-    __index = ModelBox,
-    __gc = function(self) ModelBox.free(self) end,
-})
+-- The owning box of an lp_model* (design.md §5): idempotent free and __gc;
+-- internal (a HeatmapTracker holds it), so it has no name.
+local Box = boxes.define({ handle = 'lp_model', free = C.lp_model_free })
 
 local out1 = ffi.new('lp_tensor*[1]')
 local out2 = ffi.new('lp_tensor*[1]')
@@ -399,7 +390,7 @@ end
 -- there). The model is in eval mode with model.cfg set; device 'auto' (the
 -- default) moves it to CUDA when there is one.
 function M.load_dir(dir, device)
-    local files = require('lpose.train.files')
+    local files = require('lpose.files')
     if not files.is_dir(dir) then return nil, ("model directory '%s' does not exist"):format(dir) end
     local cfg_path = dir .. '/config.yaml'
     if not files.exists(cfg_path) then return nil, ("%s: no config.yaml"):format(dir) end

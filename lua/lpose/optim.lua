@@ -14,15 +14,18 @@ local C, check, argerror = lp.lib, lp.check, lp.argerror
 
 local M = {}
 
-ffi.cdef [[ typedef struct { lp_optim *h; } lp_optim_box; ]]
 local Optimizer = {}
+local Box, handle = box.define({
+    handle = 'lp_optim', free = C.lp_optim_free, what = 'optimizer',
+    name = 'lpose.optim optimizer', module = 'lpose.optim', methods = Optimizer,
+    tostring = function(self)
+        return string.format('optimizer(groups=%d, lr=%g)', self:n_groups(),
+            self:n_groups() > 0 and self:get_lr(1) or 0)
+    end,
+    freed = 'optimizer(freed)',
+})
 local group_out = ffi.new('int32_t[1]')
 local double_out = ffi.new('double[1]')
-
-local function handle(self, fname)
-    if self.h == nil then argerror(fname, 'optimizer used after free()') end
-    return self.h
-end
 
 --- opt:add_param_group(params [, lr]) -> 1-based group index
 function Optimizer:add_param_group(params, lr)
@@ -66,23 +69,7 @@ function Optimizer:load_state_dict(list)
     check(C.lp_optim_load_state(handle(self, 'optim:load_state_dict'), serialize.list_handle(list)))
 end
 
-function Optimizer:free()
-    if self.h ~= nil then
-        C.lp_optim_free(self.h)
-        self.h = nil
-    end
-end
-
-local Box = ffi.metatype('lp_optim_box', {
-    __index = box.index({ name = 'lpose.optim optimizer', module = 'lpose.optim', methods = Optimizer }),
-    __gc = function(self) Optimizer.free(self) end,
-    __tostring = function(self)
-        if self.h == nil then return 'optimizer(freed)' end
-        return string.format('optimizer(groups=%d, lr=%g)', self:n_groups(),
-            self:n_groups() > 0 and self:get_lr(1) or 0)
-    end,
-})
-box.register(Box, 'lpose.optim optimizer')
+-- opt:free() comes from box.define: releases the optimizer's state now (idempotent)
 
 local function new(kind, params, o)
     o = o or {}

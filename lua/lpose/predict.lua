@@ -31,14 +31,8 @@ function M.stem(path)
     return (base:gsub('%.[^.]*$', ''))
 end
 
-local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
---- lpose.predict.mkdir(path) -> true | nil, err (mkdir -p)
-function M.mkdir(path)
-    local ok = os.execute('mkdir -p ' .. shell_quote(path) .. ' 2>/dev/null')
-    if ok == 0 or ok == true then return true end
-    return nil, ("cannot create directory '%s'"):format(path)
-end
+--- lpose.predict.mkdir(path) -> true | nil, err (mkdir -p): lpose.files.try_mkdir_p, kept by this name
+M.mkdir = require('lpose.files').try_mkdir_p
 
 local function model_handle(model, fname)
     local box = type(model) == 'table' and rawget(model, 'box')
@@ -72,7 +66,7 @@ local function device_of(opts, model, fname)
     if not ok then argerror(fname, 'device: ' .. tostring(err)) end
 end
 
-local file_exists = require('lpose.train.files').exists
+local file_exists = require('lpose.files').exists
 
 ---------------------------------------------------------------------------- video
 

@@ -9,7 +9,7 @@
 local lpose = require('lpose')
 local predict = require('lpose.predict')
 local metrics = require('lpose.metrics')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 local unlabeled = require('lpose.train.unlabeled')
 
 local M = {}

@@ -6,7 +6,7 @@ local config = require('lpose.config')
 local data = require('lpose.data')
 local metrics = require('lpose.metrics')
 local plot = require('lpose.plot')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 
 local M = {}
 

@@ -13,16 +13,12 @@ local C, check, argerror = lp.lib, lp.check, lp.argerror
 
 local M = {}
 
-ffi.cdef [[ typedef struct { lp_tensor_list *h; } lp_tensor_list_box; ]]
 local List = {}
+local ListBox, list_handle = box.define({
+    handle = 'lp_tensor_list', free = C.lp_tensor_list_free, what = 'tensor list',
+    name = 'lpose.serialize tensor list', module = 'lpose.serialize', methods = List,
+})
 local out1 = ffi.new('lp_tensor*[1]')
-
-function List:free()
-    if self.h ~= nil then
-        C.lp_tensor_list_free(self.h)
-        self.h = nil
-    end
-end
 
 function List:size() return C.lp_tensor_list_size(M.list_handle(self)) end
 
@@ -41,18 +37,11 @@ end
 
 function List:meta() return ffi.string(C.lp_tensor_list_meta(M.list_handle(self))) end
 
-local ListBox = ffi.metatype('lp_tensor_list_box', {
-    __index = box.index({ name = 'lpose.serialize tensor list', module = 'lpose.serialize', methods = List }),
-    __gc = function(self) List.free(self) end,
-})
-box.register(ListBox, 'lpose.serialize tensor list')
-
 function M.wrap_list(h) return ListBox(h) end
 
 function M.list_handle(list)
     if not ffi.istype(ListBox, list) then argerror('serialize', 'expected a tensor list') end
-    if list.h == nil then argerror('serialize', 'tensor list used after free()') end
-    return list.h
+    return list_handle(list, 'serialize')
 end
 
 --- serialize.list(tensors [, names] [, meta]) -> list (names default to sorted keys)

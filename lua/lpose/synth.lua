@@ -82,7 +82,7 @@ function M.hash(opts)
     return bit.tohex(h, 16)
 end
 
-local exists = require('lpose.train.files').exists
+local exists = require('lpose.files').exists
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
@@ -177,6 +177,17 @@ function M.keypoint_names(n)
         names[i + 1] = ffi.string(buf)
     end
     return names
+end
+
+--- synth.parse_seed(text) -> seed | nil
+-- A decimal seed as typed (`lpose synth --seed`): a Lua number, or a uint64_t cdata
+-- beyond 2^53 so that every seed stays exact; nil for anything but 1 to 20 digits.
+function M.parse_seed(s)
+    if not s:match('^%d+$') or #s > 20 then return nil end
+    if #s <= 15 then return tonumber(s) end
+    local v = ffi.new('uint64_t', 0) -- cdata-ok: seeds beyond 2^53 stay exact uint64
+    for i = 1, #s do v = v * 10 + (s:byte(i) - 48) end
+    return v
 end
 
 return M

@@ -26,8 +26,6 @@ local M = {}
 local Tensor = {}
 M.Tensor = Tensor
 
-ffi.cdef [[ typedef struct { lp_tensor *h; } lp_tensor_box; ]]
-
 -- Scratch out-parameters: Lua is single-threaded and every call reads them
 -- back at once.
 local out1 = ffi.new('lp_tensor*[1]')
@@ -876,31 +874,26 @@ local function arith(op, name)
     end
 end
 
-local mt = {
-    -- a function, not the table: unknown names raise "Tensor has no method
-    -- 'x'" and numbers index (lpose.box)
-    __index = box.index({ name = 'Tensor', module = 'lpose.tensor', methods = Tensor, number = get_item }),
-    __newindex = set_item,
-    __gc = function(t)
-        if t.h ~= nil then
-            C.lp_tensor_free(t.h)
-            t.h = nil
-        end
-    end,
-    __tostring = function(t)
-        if t.h == nil then return 'tensor(freed)' end
-        return t:__tostring_impl()
-    end,
-    __add = arith(C.LP_BINARY_ADD, 'tensor +'),
-    __sub = arith(C.LP_BINARY_SUB, 'tensor -'),
-    __mul = arith(C.LP_BINARY_MUL, 'tensor *'),
-    __div = arith(C.LP_BINARY_DIV, 'tensor /'),
-    __pow = arith(C.LP_BINARY_POW, 'tensor ^'),
-    __unm = function(t) return t:neg() end,
-    __len = function(t) return t:size(1) end,
-}
-Box = ffi.metatype('lp_tensor_box', mt)
-box.register(Box, 'Tensor')
+-- box.define for the cdef, __gc, __tostring and the kind; the tensor keeps its
+-- own handle() above (it also checks the type, as every op takes user values).
+Box = box.define({
+    handle = 'lp_tensor', free = C.lp_tensor_free, what = 'tensor',
+    -- __index is a function, not the table: unknown names raise "Tensor has
+    -- no method 'x'" and numbers index (lpose.box)
+    name = 'Tensor', module = 'lpose.tensor', methods = Tensor, number = get_item,
+    tostring = function(t) return t:__tostring_impl() end,
+    freed = 'tensor(freed)',
+    metamethods = {
+        __newindex = set_item,
+        __add = arith(C.LP_BINARY_ADD, 'tensor +'),
+        __sub = arith(C.LP_BINARY_SUB, 'tensor -'),
+        __mul = arith(C.LP_BINARY_MUL, 'tensor *'),
+        __div = arith(C.LP_BINARY_DIV, 'tensor /'),
+        __pow = arith(C.LP_BINARY_POW, 'tensor ^'),
+        __unm = function(t) return t:neg() end,
+        __len = function(t) return t:size(1) end,
+    },
+})
 
 return setmetatable(M, {
     __call = function(_, data, opts) return M.new(data, opts) end,

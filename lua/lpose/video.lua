@@ -19,11 +19,6 @@ local box = require('lpose.box')
 local C = lp.lib
 local M = {}
 
-ffi.cdef [[
-typedef struct { lp_video *h; } lp_video_box;
-typedef struct { lp_video_writer *h; } lp_video_writer_box;
-]]
-
 local video_out = ffi.new('lp_video*[1]')
 local writer_out = ffi.new('lp_video_writer*[1]')
 local tensor_out = ffi.new('lp_tensor*[1]')
@@ -48,20 +43,24 @@ end
 ---------------------------------------------------------------------------- reader
 
 local Reader = {}
-local reader_fields = {
-    n_frames = function(h) return tonumber(C.lp_video_n_frames(h)) end,
-    fps = function(h) return C.lp_video_fps(h) end,
-    width = function(h) return C.lp_video_width(h) end,
-    height = function(h) return C.lp_video_height(h) end,
-    codec = function(h) return ffi.string(C.lp_video_codec_name(h)) end,
-    n_seeks = function(h) return tonumber(C.lp_video_n_seeks(h)) end,
-}
-
-local function reader_handle(self, fname)
-    local h = self.h
-    if h == nil then lp.argerror(fname, 'video reader used after close()') end
-    return h
-end
+local ReaderBox, reader_handle = box.define({
+    handle = 'lp_video', free = C.lp_video_free, what = 'reader', closed = 'video reader used after close()',
+    name = 'lpose.video.Reader', module = 'lpose.video', methods = Reader,
+    fields = {
+        n_frames = function(h) return tonumber(C.lp_video_n_frames(h)) end,
+        fps = function(h) return C.lp_video_fps(h) end,
+        width = function(h) return C.lp_video_width(h) end,
+        height = function(h) return C.lp_video_height(h) end,
+        codec = function(h) return ffi.string(C.lp_video_codec_name(h)) end,
+        n_seeks = function(h) return tonumber(C.lp_video_n_seeks(h)) end,
+    },
+    len = function(h) return tonumber(C.lp_video_n_frames(h)) end,
+    tostring = function(self)
+        return ('lpose.video.Reader (%d frames, %dx%d, %g fps, %s)'):format(self.n_frames, self.width,
+            self.height, self.fps, self.codec)
+    end,
+    freed = 'lpose.video.Reader (closed)',
+})
 
 local function size_opts(fname, opts)
     if opts == nil then return 0, 0 end
@@ -115,24 +114,48 @@ function Reader:batches(n, opts)
     end
 end
 
---- reader:close() / reader:free(): release the file now (idempotent)
-function Reader:close()
-    if self.h ~= nil then C.lp_video_free(self.h); self.h = nil end
+--- reader:decode_in_order(frames, fn [, max_gap]) -> true | nil, err
+-- Calls fn(i, rgb, width, height) for each frame index of the sorted list
+-- `frames`, in order; rgb is a uint8_t[height*width*3] RGB buffer reused between
+-- calls. Gaps up to max_gap (300) frames are decoded through rather than sought,
+-- so nearby frames cost no seek. fn returns true, or nil, err to stop.
+function Reader:decode_in_order(frames, fn, max_gap)
+    local h = reader_handle(self, 'reader:decode_in_order')
+    local w, ht = C.lp_video_width(h), C.lp_video_height(h)
+    local rgb = ffi.new('uint8_t[?]', w * ht * 3)
+    local last = -1
+    max_gap = max_gap or 300
+    for _, f in ipairs(frames) do
+        if f > last then
+            if f - last - 1 <= max_gap then
+                for g = last + 1, f - 1 do
+                    if C.lp_video_read_frame_rgb_into(h, g, rgb) ~= 0 then return nil, lp.last_error() end
+                end
+            end
+            if C.lp_video_read_frame_rgb_into(h, f, rgb) ~= 0 then return nil, lp.last_error() end
+            last = f
+        end
+        local ok, err = fn(f, rgb, w, ht)
+        if not ok then return nil, err end
+    end
+    return true
 end
-Reader.free = Reader.close
 
-local ReaderBox = ffi.metatype('lp_video_box', {
-    __index = box.index({ name = 'lpose.video.Reader', module = 'lpose.video', methods = Reader,
-        fields = box.handle_fields(reader_fields, reader_handle, 'reader.') }),
-    __len = function(self) return tonumber(C.lp_video_n_frames(reader_handle(self, 'reader'))) end,
-    __tostring = function(self)
-        if self.h == nil then return 'lpose.video.Reader (closed)' end
-        return ('lpose.video.Reader (%d frames, %dx%d, %g fps, %s)'):format(self.n_frames, self.width,
-            self.height, self.fps, self.codec)
-    end,
-    __gc = function(self) if self.h ~= nil then C.lp_video_free(self.h); self.h = nil end end,
-})
-box.register(ReaderBox, 'lpose.video.Reader')
+--- reader:frame_rgb_into(i, rgb) -> true | nil, err
+-- Frame i into rgb, a uint8_t array of height*width*3 bytes (ffi.new('uint8_t[?]', n)).
+function Reader:frame_rgb_into(i, rgb)
+    local h = reader_handle(self, 'reader:frame_rgb_into')
+    check_int('reader:frame_rgb_into', 'i', i, 0)
+    local n = C.lp_video_width(h) * C.lp_video_height(h) * 3
+    if type(rgb) ~= 'cdata' or (ffi.sizeof(rgb) or 0) < n then
+        lp.argerror('reader:frame_rgb_into', ('rgb must be a uint8_t[%d] buffer'):format(n))
+    end
+    if C.lp_video_read_frame_rgb_into(h, i, rgb) ~= 0 then return nil, lp.last_error() end
+    return true
+end
+
+--- reader:close() / reader:free(): release the file now (idempotent; free from box.define)
+Reader.close = Reader.free
 
 --- lpose.video.open(path, {threads=}) -> reader | nil, err
 -- Opens any video FFmpeg decodes and counts its frames (one demux pass).
@@ -150,12 +173,14 @@ M.Reader = Reader
 ---------------------------------------------------------------------------- writer
 
 local Writer = {}
-
-local function writer_handle(self, fname)
-    local h = self.h
-    if h == nil then lp.argerror(fname, 'video writer used after close()') end
-    return h
-end
+local WriterBox, writer_handle = box.define({
+    handle = 'lp_video_writer', free = C.lp_video_writer_free, what = 'writer',
+    closed = 'video writer used after close()',
+    name = 'lpose.video.Writer', module = 'lpose.video', methods = Writer,
+    fields = { n_frames = function(h) return tonumber(C.lp_video_writer_n_frames(h)) end },
+    tostring = function(self) return ('lpose.video.Writer (%d frames written)'):format(self.n_frames) end,
+    freed = 'lpose.video.Writer (closed)',
+})
 
 --- writer:write(rgb) -> true | nil, err
 -- rgb: height width 3, u8 (CPU). A wrong shape or dtype raises.
@@ -178,22 +203,7 @@ function Writer:close()
     return true
 end
 
---- writer:free(): drop the writer; unless closed, the partial file is deleted
-function Writer:free()
-    if self.h ~= nil then C.lp_video_writer_free(self.h); self.h = nil end
-end
-
-local WriterBox = ffi.metatype('lp_video_writer_box', {
-    __index = box.index({ name = 'lpose.video.Writer', module = 'lpose.video', methods = Writer,
-        fields = box.handle_fields({ n_frames = function(h) return tonumber(C.lp_video_writer_n_frames(h)) end },
-            writer_handle, 'writer.') }),
-    __tostring = function(self)
-        if self.h == nil then return 'lpose.video.Writer (closed)' end
-        return ('lpose.video.Writer (%d frames written)'):format(self.n_frames)
-    end,
-    __gc = function(self) if self.h ~= nil then C.lp_video_writer_free(self.h); self.h = nil end end,
-})
-box.register(WriterBox, 'lpose.video.Writer')
+-- writer:free() (from box.define): drops the writer; unless closed, the partial file is deleted
 
 --- lpose.video.writer(path, width, height, fps) -> writer | nil, err
 -- H.264 (libx264; mpeg4 without it), yuv420p, container from the extension.

@@ -83,7 +83,7 @@ describe('docs', function()
         local modules = {
             'tensor', 'optim', 'serialize', 'config', 'losses', 'models', 'video',
             'data', 'predict', 'dataset', 'synth', 'train', 'dist', 'help', 'box', 'plot',
-            'eks',
+            'eks', 'files', 'frames',
         }
         modules[#modules + 1] = 'diagnostics'
         for _, X in ipairs(modules) do

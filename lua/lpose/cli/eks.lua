@@ -1,6 +1,8 @@
 -- lpose.cli.eks: `lpose eks CSV [CSV ...] --output OUT.csv`, the Ensemble
 -- Kalman Smoother over several models' prediction CSVs of one video
 -- (docs/reference/cli/eks.md); the work is lpose.eks.smooth.
+local cli_args = require('lpose.cli.args')
+
 local M = {}
 
 M.help = [[
@@ -34,32 +36,11 @@ likelihood, as in eks). Prints s per keypoint.]]
 
 -- args -> opts | 'help' | nil, err
 function M.parse(args)
-    local o = { files = {} }
-    local takes = { output = true, smooth = true, keypoints = true, variance = true, ['fit-noise'] = true }
-    local i = 1
-    while i <= #args do
-        local a = args[i]
-        if a == '-h' or a == '--help' then return 'help' end
-        if a:sub(1, 2) == '--' then
-            local name, value = a:match('^%-%-([%w%-]+)=(.*)$')
-            name = name or a:sub(3)
-            if name == 'mean' and value == nil then
-                o.mean = true
-            elseif takes[name] then
-                if value == nil then
-                    i = i + 1
-                    value = args[i]
-                    if value == nil then return nil, "option '--" .. name .. "' needs a value" end
-                end
-                o[name] = value
-            else
-                return nil, "unknown option '" .. a .. "'"
-            end
-        else
-            o.files[#o.files + 1] = a
-        end
-        i = i + 1
-    end
+    local o, files = cli_args.parse(args, { output = 'value', smooth = 'value', keypoints = 'value',
+        variance = 'value', ['fit-noise'] = 'value', mean = 'flag' })
+    if not o then return nil, files end
+    if o.help then return 'help' end
+    o.files = files
     if #o.files == 0 then return nil, 'expected at least one predictions CSV' end
     if not o.output then return nil, '--output OUT.csv is required' end
     local opts = {
@@ -88,7 +69,7 @@ end
 function M.command(args)
     local files, opts = M.parse(args)
     if files == 'help' then print(M.help) return true end
-    if not files then return nil, 'eks: ' .. opts .. " (see 'lpose help eks')" end
+    if not files then return cli_args.usage_error('eks', opts) end
     opts.on_warning = function(msg) io.stderr:write('lpose eks: warning: ', msg, '\n') end
     local t0 = os.clock()
     local res, err = require('lpose.eks').smooth(files, opts)

@@ -1,8 +1,8 @@
 -- lpose.cli.extract_frames: `lpose extract-frames VIDEO --frames 9,120 --out DIR`,
 -- labeled frames and their context neighbours as PNGs (the TCN needs n-2..n+2
--- next to each labeled image n; docs/reference/cli/extract-frames.md).
--- Also exports the frame-ordered decoding that check-frames uses.
-local ffi = require('ffi')
+-- next to each labeled image n; docs/reference/cli/extract-frames.md). The
+-- work is lpose.frames.extract; this file parses the options and prints.
+local cli_args = require('lpose.cli.args')
 
 local M = {}
 
@@ -44,112 +44,24 @@ function M.parse_frame_list(text)
     return out
 end
 
--- A small option parser: positional names, and `--name value` / `--name=value`
--- for the options in `spec` (name -> 'string' | 'flag').
-function M.parse_args(args, positional, spec)
-    local pos, opts, i = {}, {}, 1
-    while i <= #args do
-        local a = args[i]
-        if a == '-h' or a == '--help' then
-            opts.help = true
-        elseif a:sub(1, 2) == '--' then
-            local name, value = a:match('^%-%-([%w%-]+)=(.*)$')
-            name = name or a:sub(3)
-            local kind = spec[name]
-            if not kind then return nil, "unknown option '--" .. name .. "'" end
-            if kind == 'flag' then
-                opts[name] = true
-            else
-                if value == nil then
-                    i = i + 1
-                    value = args[i]
-                    if value == nil then return nil, "option '--" .. name .. "' needs a value" end
-                end
-                opts[name] = value
-            end
-        else
-            pos[#pos + 1] = a
-        end
-        i = i + 1
-    end
-    if opts.help then return opts end
-    if #pos ~= #positional then
-        return nil, ('expected %d argument%s (%s), got %d'):format(#positional,
-            #positional == 1 and '' or 's', table.concat(positional, ' '), #pos)
-    end
-    for j, name in ipairs(positional) do opts[name] = pos[j] end
-    return opts
-end
-
-function M.int_option(opts, name, default, min)
-    local v = opts[name]
-    if v == nil then return default end
-    local n = tonumber(v)
-    if not n or n % 1 ~= 0 or n < (min or 0) then
-        return nil, ('--%s must be an integer >= %d, got %s'):format(name, min or 0, v)
-    end
-    return n
-end
-
--- An open video as a plain FFI handle (freed by the GC), or nil, err.
-function M.open_video(path)
-    local lp = require('lpose.C')
-    local out = ffi.new('lp_video*[1]')
-    local st = lp.lib.lp_video_open(path, 1, out)
-    if st ~= 0 then return nil, lp.last_error() end
-    return ffi.gc(out[0], lp.lib.lp_video_free)
-end
-
--- Call fn(index, rgb) for each frame index of the sorted list `frames`, in
--- order; rgb is a uint8_t buffer of height*width*3 reused between calls.
--- Gaps up to `max_gap` frames are decoded through rather than sought.
--- Returns true | nil, err.
-function M.decode_in_order(video, frames, fn, max_gap)
-    local C = require('lpose.C').lib
-    local w, h = C.lp_video_width(video), C.lp_video_height(video)
-    local rgb = ffi.new('uint8_t[?]', w * h * 3)
-    local last = -1
-    max_gap = max_gap or 300
-    for _, f in ipairs(frames) do
-        if f > last then
-            if f - last - 1 <= max_gap then
-                for g = last + 1, f - 1 do
-                    if C.lp_video_read_frame_rgb_into(video, g, rgb) ~= 0 then
-                        return nil, require('lpose.C').last_error()
-                    end
-                end
-            end
-            if C.lp_video_read_frame_rgb_into(video, f, rgb) ~= 0 then
-                return nil, require('lpose.C').last_error()
-            end
-            last = f
-        end
-        local ok, err = fn(f, rgb, w, h)
-        if not ok then return nil, err end
-    end
-    return true
-end
-
 function M.command(args)
-    local opts, err = M.parse_args(args, { 'video' },
-        { frames = 'string', out = 'string', context = 'string', width = 'string', prefix = 'string' })
-    if not opts then return nil, 'extract-frames: ' .. err .. " (see 'lpose help extract-frames')" end
+    local opts, err = cli_args.parse(args,
+        { frames = 'value', out = 'value', context = 'value', width = 'value', prefix = 'value' }, { 'video' })
+    if not opts then return cli_args.usage_error('extract-frames', err) end
     if opts.help then print(M.help) return true end
     if not opts.frames then return nil, 'extract-frames: --frames is required' end
     if not opts.out then return nil, 'extract-frames: --out is required' end
     local frames, ferr = M.parse_frame_list(opts.frames)
     if not frames then return nil, 'extract-frames: --frames: ' .. ferr end
-    local context, cerr = M.int_option(opts, 'context', 2, 0)
+    local context, cerr = cli_args.int(opts, 'context', 2, 0)
     if not context then return nil, 'extract-frames: ' .. cerr end
-    local width, werr = M.int_option(opts, 'width', nil, 1)
+    local width, werr = cli_args.int(opts, 'width', nil, 1)
     if werr then return nil, 'extract-frames: ' .. werr end
     local prefix = opts.prefix or 'img'
 
-    local video, verr = M.open_video(opts.video)
-    if not video then return nil, verr end
-    local lp = require('lpose.C')
-    local C = lp.lib
-    local n_frames = tonumber(C.lp_video_n_frames(video))
+    local reader, verr = require('lpose.video').open(opts.video, { threads = 1 })
+    if not reader then return nil, verr end
+    local n_frames = reader.n_frames
     if frames[#frames] >= n_frames then
         return nil, ('extract-frames: frame %d is past the end of %s (%d frames, 0..%d)'):format(
             frames[#frames], opts.video, n_frames, n_frames - 1)
@@ -158,25 +70,16 @@ function M.command(args)
     if #tostring(frames[#frames] + context > n_frames - 1 and n_frames - 1 or frames[#frames] + context) > width then
         return nil, ('extract-frames: --width %d is too narrow for frame %d'):format(width, frames[#frames])
     end
-    local wanted, list = {}, {}
-    for _, f in ipairs(frames) do
-        for g = math.max(0, f - context), math.min(n_frames - 1, f + context) do wanted[g] = true end
+    local lpose_frames = require('lpose.frames')
+    local list = lpose_frames.with_context(frames, context, n_frames)
+    local ok, err2 = lpose_frames.extract(reader, list, opts.out, { width = width, prefix = prefix, on_write = print })
+    if not ok then
+        reader:close()
+        return nil, 'extract-frames: ' .. err2
     end
-    for g in pairs(wanted) do list[#list + 1] = g end
-    table.sort(list)
-    local rc = os.execute("mkdir -p '" .. opts.out:gsub("'", "'\\''") .. "'")
-    if rc ~= 0 and rc ~= true then
-        return nil, 'extract-frames: cannot create ' .. opts.out
-    end
-    local ok, derr = M.decode_in_order(video, list, function(f, rgb, w, h)
-        local path = ('%s/%s%0' .. width .. 'd.png'):format(opts.out, prefix, f)
-        if C.lp_image_write_png(path, rgb, w, h, 3, w * 3) ~= 0 then return nil, lp.last_error() end
-        print(path)
-        return true
-    end)
-    if not ok then return nil, derr end
     print(('extract-frames: wrote %d images (%d frames +-%d context) from %s (%d seeks)'):format(
-        #list, #frames, context, opts.video, tonumber(C.lp_video_n_seeks(video))))
+        #list, #frames, context, opts.video, reader.n_seeks))
+    reader:close()
     return true
 end
 

@@ -22,9 +22,10 @@
 -- A command module exports `help` (text; the first line is the summary
 -- that `lpose help` lists) and `command(args) -> true | nil, err, exitcode`
 -- where args holds the strings after the command name, plus args.program
--- (arg[0]) and args.command (the name). Commands parse their own options
--- (lua-argparse where it helps): `run` must pass arguments through verbatim,
--- which a single global parser would reject. Keep top-level requires of
+-- (arg[0]) and args.command (the name). Each command parses its own options
+-- with lpose.cli.args (one parser, one set of messages); `run` passes its
+-- script's arguments through verbatim, which a single global parser would
+-- reject. Keep top-level requires of
 -- command modules light: `lpose help` and start-up load them.
 local M = {}
 

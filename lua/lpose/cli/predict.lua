@@ -1,5 +1,7 @@
 -- lpose.cli.predict: `lpose predict MODEL_DIR VIDEO_OR_DIR...`, Lightning
 -- Pose's `litpose predict` (docs/reference/cli/predict.md).
+local cli_args = require('lpose.cli.args')
+
 local M = {}
 
 M.help = [[
@@ -47,42 +49,12 @@ keeps no output file, the finished and unfinished videos are listed and the
 exit status is 130. A second Ctrl-C ends the process at once (temporary files
 are removed, finished files are complete).]]
 
-local exists, is_dir = require('lpose.train.files').exists, require('lpose.train.files').is_dir
+local exists, is_dir = require('lpose.files').exists, require('lpose.files').is_dir
 
-local list_dir = require('lpose.train.files').list
+local list_dir = require('lpose.files').list
 
-local flags = { ['label-video'] = true, ['no-metrics'] = true, help = true }
-local valued = { output = true, device = true, frames = true, ['data-dir'] = true, edge = true,
-                 ['sequence-length'] = true }
-
-local function parse(args)
-    local o, pos = {}, {}
-    local i = 1
-    while i <= #args do
-        local a = args[i]
-        local name, val = a:match('^%-%-([%w-]+)=(.*)$')
-        name = name or a:match('^%-%-([%w-]+)$')
-        if a == '-h' then name = 'help' end
-        if name then
-            if flags[name] then
-                o[name] = true
-            elseif valued[name] then
-                if val == nil then
-                    i = i + 1
-                    val = args[i]
-                    if val == nil then return nil, '--' .. name .. ' needs a value' end
-                end
-                o[name] = val
-            else
-                return nil, "unknown option '" .. a .. "'"
-            end
-        else
-            pos[#pos + 1] = a
-        end
-        i = i + 1
-    end
-    return o, pos
-end
+local options = { ['label-video'] = 'flag', ['no-metrics'] = 'flag', output = 'value', device = 'value',
+                  frames = 'value', ['data-dir'] = 'value', edge = 'value', ['sequence-length'] = 'value' }
 
 -- LP computes the PCA metrics whenever the config names PCA columns: fit them on
 -- the train split of the training labels (as the losses do). nil when not configured.
@@ -207,8 +179,8 @@ local function report_interrupt(work)
 end
 
 function M.command(args)
-    local o, pos = parse(args)
-    if not o then return nil, 'predict: ' .. pos .. " (see 'lpose help predict')" end
+    local o, pos = cli_args.parse(args, options)
+    if not o then return cli_args.usage_error('predict', pos) end
     if o.help then print(M.help) return true end
     if #pos < 1 then return nil, "predict: missing MODEL_DIR (see 'lpose help predict')" end
     if #pos < 2 and not o.frames then

@@ -1,6 +1,8 @@
 -- lpose.cli.report: `lpose report MODEL_DIR... [--video V]... --output FILE`,
 -- the model-comparison page (docs/reference/cli/report.md). The work is in
 -- lpose.diagnostics; this file parses the arguments and prints the result.
+local cli_args = require('lpose.cli.args')
+
 local M = {}
 
 M.help = [[
@@ -29,45 +31,21 @@ keys whose values differ.
                  rankings always use every frame)]]
 
 function M.parse(args)
-    local o = { dirs = {}, videos = {} }
-    local i = 1
-    while i <= #args do
-        local a = args[i]
-        local name, val = a:match('^%-%-([%w-]+)=(.*)$')
-        name = name or a:match('^%-%-([%w-]+)$')
-        if a == '-h' or name == 'help' then return { help = true } end
-        if name then
-            if name ~= 'video' and name ~= 'output' and name ~= 'gallery' and name ~= 'points' then
-                return nil, "unknown option '" .. a .. "'"
-            end
-            if val == nil then
-                i = i + 1
-                val = args[i]
-                if val == nil then return nil, '--' .. name .. ' needs a value' end
-            end
-            if name == 'video' then
-                o.videos[#o.videos + 1] = val
-            elseif name == 'output' then
-                o.output = val
-            else
-                local n = tonumber(val)
-                if not n or n % 1 ~= 0 or n < (name == 'points' and 100 or 0) then
-                    return nil, ('--%s must be an integer%s, got %s'):format(name,
-                        name == 'points' and ' >= 100' or ' >= 0', val)
-                end
-                o[name] = n
-            end
-        else
-            o.dirs[#o.dirs + 1] = a
-        end
-        i = i + 1
+    local opts, dirs = cli_args.parse(args, { video = 'list', output = 'value', gallery = 'value', points = 'value' })
+    if not opts then return nil, dirs end
+    if opts.help then return opts end
+    local o = { dirs = dirs, videos = opts.video, output = opts.output }
+    for _, name in ipairs({ 'gallery', 'points' }) do
+        local n, err = cli_args.int(opts, name, nil, name == 'points' and 100 or 0)
+        if err then return nil, err end
+        o[name] = n
     end
     return o
 end
 
 function M.command(args)
     local o, err = M.parse(args)
-    if not o then return nil, 'report: ' .. err .. " (see 'lpose help report')" end
+    if not o then return cli_args.usage_error('report', err) end
     if o.help then print(M.help) return true end
     if #o.dirs == 0 then return nil, "report: missing MODEL_DIR (see 'lpose help report')" end
     if not o.output then return nil, "report: missing --output FILE (see 'lpose help report')" end

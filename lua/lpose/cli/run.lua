@@ -78,7 +78,7 @@ function M.experiment_dirs()
     return { root and (root .. '/experiments') or (here .. '/../../experiments'), here .. '/experiments' }
 end
 
-local readable = require('lpose.train.files').exists
+local readable = require('lpose.files').exists
 
 -- The bundled experiments' names, sorted.
 local function experiment_names()

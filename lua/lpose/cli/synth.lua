@@ -1,6 +1,6 @@
 -- lpose.cli.synth: `lpose synth OUT_DIR [options]`, a synthetic Lightning
 -- Pose project (docs/reference/cli/synth.md, docs/guides/synthetic-data.md).
-local ef = require('lpose.cli.extract_frames')
+local cli_args = require('lpose.cli.args')
 
 local M = {}
 
@@ -43,22 +43,12 @@ local int_opts = {
 }
 local num_opts = { fps = 'fps', ['occluder-rate'] = 'occluder_rate', noise = 'noise_sigma' }
 
--- A decimal seed as a number, or a uint64 cdata beyond 2^53.
-local function parse_seed(s)
-    if not s:match('^%d+$') or #s > 20 then return nil end
-    if #s <= 15 then return tonumber(s) end
-    local ffi = require('ffi')
-    local v = ffi.new('uint64_t', 0) -- cdata-ok: seeds beyond 2^53 stay exact uint64
-    for i = 1, #s do v = v * 10 + (s:byte(i) - 48) end
-    return v
-end
-
 -- args -> out_dir, opts, cache | nil, err
 function M.parse(args)
-    local spec = { size = 'string', seed = 'string', cache = 'flag' }
-    for k in pairs(int_opts) do spec[k] = 'string' end
-    for k in pairs(num_opts) do spec[k] = 'string' end
-    local o, err = ef.parse_args(args, { 'out_dir' }, spec)
+    local spec = { size = 'value', seed = 'value', cache = 'flag' }
+    for k in pairs(int_opts) do spec[k] = 'value' end
+    for k in pairs(num_opts) do spec[k] = 'value' end
+    local o, err = cli_args.parse(args, spec, { 'out_dir' })
     if not o then return nil, err end
     if o.help then return 'help' end
     local opts = {}
@@ -82,7 +72,7 @@ function M.parse(args)
         opts.width, opts.height = tonumber(w), tonumber(h)
     end
     if o.seed then
-        opts.seed = parse_seed(o.seed)
+        opts.seed = require('lpose.synth').parse_seed(o.seed)
         if opts.seed == nil then return nil, '--seed must be a non-negative integer, got ' .. o.seed end
     end
     return o.out_dir, opts, o.cache
@@ -91,7 +81,7 @@ end
 function M.command(args)
     local out_dir, opts, cache = M.parse(args)
     if out_dir == 'help' then print(M.help) return true end
-    if not out_dir then return nil, 'synth: ' .. opts .. " (see 'lpose help synth')" end
+    if not out_dir then return cli_args.usage_error('synth', opts) end
     local synth = require('lpose.synth')
     local t0 = os.clock()
     local wall0 = os.time()

@@ -48,26 +48,13 @@ train_status.json INTERRUPTED, no predictions).]=]
 
 local function parse(args)
     local is_override = require('lpose.config.overrides').is_override
-    local o = { overrides = {}, losses = {} }
-    local i = 1
-    while i <= #args do
-        local a = args[i]
-        local name, val = a:match('^%-%-([%w-]+)=(.*)$')
-        name = name or a:match('^%-%-([%w-]+)$')
-        if a == '-h' or name == 'help' then
-            o.help = true
-        elseif name == 'vary-data' then
-            o.vary_data = true
-        elseif name == 'loss' or name == 'output' or name == 'nproc' or name == 'members' then
-            if val == nil then
-                i = i + 1
-                val = args[i]
-                if val == nil then return nil, '--' .. name .. ' needs a value' end
-            end
-            if name == 'loss' then o.losses[#o.losses + 1] = val else o[name] = val end
-        elseif name then
-            return nil, ("unknown option '%s'"):format(a)
-        elseif o.config == nil and not is_override(a) then
+    local opts, pos = require('lpose.cli.args').parse(args, { loss = 'list', output = 'value', nproc = 'value',
+        members = 'value', ['vary-data'] = 'flag' })
+    if not opts then return nil, pos end
+    local o = { help = opts.help, overrides = {}, losses = opts.loss or {}, vary_data = opts['vary-data'],
+                output = opts.output, nproc = opts.nproc, members = opts.members }
+    for _, a in ipairs(pos) do
+        if o.config == nil and not is_override(a) then
             o.config = a
         elseif is_override(a) then
             o.overrides[#o.overrides + 1] = a
@@ -75,7 +62,6 @@ local function parse(args)
             return nil, ("argument '%s' is not understood: expected key=value, +key=value, ++key=value or ~key")
                 :format(a)
         end
-        i = i + 1
     end
     return o
 end
@@ -127,7 +113,7 @@ end
 
 local function train(args)
     local o, err = parse(args)
-    if not o then return nil, 'train: ' .. err .. " (see 'lpose help train')" end
+    if not o then return require('lpose.cli.args').usage_error('train', err) end
     if o.help then
         print(M.help)
         return true
@@ -149,7 +135,7 @@ local function train(args)
     end
     local config = require('lpose.config')
     local cfg = config.load({ file = o.config, overrides = o.overrides })
-    local files = require('lpose.train.files')
+    local files = require('lpose.files')
     local dir = o.output or config.model_dir(cfg)
     if files.exists(dir .. '/checkpoints/last.lpt') and config.get(cfg, 'training.resume_from') == nil then
         return nil, ('train: %s already holds a model; resume it with training.resume_from=%s/checkpoints/last.lpt '

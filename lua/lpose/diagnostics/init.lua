@@ -121,7 +121,7 @@ function M.write(path, dirs, opts)
     if not report then return nil, err end
     local html, perr = page.render(report)
     if not html then return nil, perr end
-    local ok, werr = pcall(require('lpose.train.files').write_atomic, path, html)
+    local ok, werr = pcall(require('lpose.files').write_atomic, path, html)
     if not ok then return nil, tostring(werr) end
     local info = { path = path, bytes = #html, warnings = report.warnings, videos = {} }
     for i, v in ipairs(report.videos) do

@@ -3,7 +3,7 @@
 -- of each model) and a gallery of the worst held-out frames with the image,
 -- the ground truth and every model's prediction.
 local metrics = require('lpose.metrics')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 local model_dir = require('lpose.diagnostics.model_dir')
 local base64 = require('lpose.diagnostics.base64')
 

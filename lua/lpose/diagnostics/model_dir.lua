@@ -2,7 +2,7 @@
 -- directory (a training run's output): config.yaml, metrics.csv, the labeled
 -- frames' predictions.csv / predictions_pixel_error.csv and video_preds/.
 -- Every failure names the directory or file (and line) at fault.
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 local yaml = require('lpose.config.yaml')
 
 local M = {}

@@ -6,7 +6,7 @@
 -- (lpose.diagnostics.downsample); every number in a table uses all frames.
 local config = require('lpose.config')
 local metrics = require('lpose.metrics')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 local stem_of = require('lpose.predict').stem
 local model_dir = require('lpose.diagnostics.model_dir')
 local downsample = require('lpose.diagnostics.downsample')

@@ -9,20 +9,14 @@ local ffi = require('ffi')
 local lp = require('lpose.C')
 local tensor = require('lpose.tensor')
 local class = require('lpose.class')
+local box = require('lpose.box')
 
 local C, check, argerror = lp.lib, lp.check, lp.argerror
 
 local M = {}
 
-ffi.cdef [[ typedef struct { lp_pca *h; } lp_pca_box; ]]
-local PcaBox = {}
-function PcaBox:free()
-    if self.h ~= nil then
-        C.lp_pca_free(self.h)
-        self.h = nil
-    end
-end
-local Box = ffi.metatype('lp_pca_box', { __index = PcaBox, __gc = function(b) PcaBox.free(b) end })
+-- The owning box of an lp_pca* (idempotent free and __gc), held by a PCA object.
+local Box = box.define({ handle = 'lp_pca', free = C.lp_pca_free })
 
 local pca_out = ffi.new('lp_pca*[1]')
 local out1 = ffi.new('lp_tensor*[1]')

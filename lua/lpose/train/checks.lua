@@ -6,7 +6,7 @@
 -- warnings are returned as strings, which setup prints and keeps in
 -- run.warnings. docs/reference/lua/train.md#setup-checks
 local config = require('lpose.config')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 
 local M = {}
 
@@ -252,7 +252,7 @@ end
 -- For a TCN (model.model_type heatmap_mhcrnn), whose context frames t-2..t+2
 -- are read from labeled-data/ by file name: compares up to max_frames
 -- labeled images, spread over the CSV, with the frames of their videos, as
--- `lpose check-frames` does (lpose.cli.check_frames.compare, images only).
+-- `lpose check-frames` does (lpose.frames.compare, images only).
 -- An image's video is data.video_dir/<its folder>.<ext> (LP's
 -- labeled-data/<session>/ layout), else the only video of data.video_dir.
 -- Returns a warning when some do not match; nil (quietly) for other model
@@ -302,7 +302,7 @@ function M.context_frames(cfg, opts)
         info.skipped = 'no labeled image pairs with a video'
         return nil, info
     end
-    local compare = require('lpose.cli.check_frames').compare
+    local compare = require('lpose.frames').compare
     local example
     for _, key in ipairs(order) do
         local g = groups[key]

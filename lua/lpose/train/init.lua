@@ -20,7 +20,7 @@ local step = require('lpose.train.step')
 local checkpoint = require('lpose.train.checkpoint')
 local logger_mod = require('lpose.train.logger')
 local unlabeled = require('lpose.train.unlabeled')
-local files = require('lpose.train.files')
+local files = require('lpose.files')
 local parallel = require('lpose.train.parallel')
 local checks = require('lpose.train.checks')
 

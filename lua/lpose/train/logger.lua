@@ -168,7 +168,7 @@ local function filter_file(path, keep)
         if keep(line) then out[#out + 1] = line end
     end
     f:close()
-    require('lpose.train.files').write_atomic(path, table.concat(out, '\n') .. (#out > 0 and '\n' or ''))
+    require('lpose.files').write_atomic(path, table.concat(out, '\n') .. (#out > 0 and '\n' or ''))
 end
 
 --- logger.drop_after(dir, step): remove the rows of dir/metrics.csv and
