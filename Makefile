@@ -1,4 +1,4 @@
-# lpose: plain GNU Makefile (docs/design.md §10). Every path is a variable.
+# lpose: plain GNU Makefile (docs/design/house-style.md §5). Every path is a variable.
 #
 #   make deps        install the Debian packages lpose needs (idempotent, fast when done)
 #   make             build/lpose and build/liblpose.so

@@ -3,8 +3,8 @@
 step in PyTorch, on inputs made once and reused (like variant (b) of the bench).
 
 The model is bench/ref_models.py's Tracker (torchvision resnet18 truncated + LP's
-SF heatmap head + MHCRNN head, re-implemented from ../shared/docs/lp-model.md).
-One step is (lp-model.md §4.9):
+SF heatmap head + MHCRNN head, re-implemented from docs/spec/lp-model.md).
+One step is (docs/spec/lp-model.md §4.9):
   - labeled forward of (B, 5, 3, S, S) context stacks -> sf, mf (B, K, S/4, S/4);
     supervised loss 0.5 * heatmap_mse over [sf; mf] against the targets repeated
     for both heads (§4.2: sum over pixels of (t - p)^2, mean over rows and keypoints;

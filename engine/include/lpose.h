@@ -2,7 +2,7 @@
  * the libtorch shim and the Lua frontend (lua/lpose/cdef.lua is generated
  * from this file by `make cdef`; `make check-cdef` fails when they differ).
  *
- * Rules (docs/design.md §3-4):
+ * Rules (docs/design/house-style.md §2, docs/design/errors.md):
  *  - Every function that can fail returns lp_status; results come through
  *    out-parameters, which come last and are named `out`.
  *  - On failure, lp_last_error() holds a message that starts with the name of
@@ -57,7 +57,7 @@ lp_status lp_set_error(lp_status status, const char *message);
 /* "0.1.0". nothrow */
 const char *lp_version(void);
 
-/* Process-wide tuning from docs/toolchain-notes.md: glibc malloc never
+/* Process-wide tuning from docs/spec/toolchain.md: glibc malloc never
  * mmaps activations, libtorch uses `n_threads` threads (<= 0: read
  * LPOSE_NUM_THREADS, else all online cores). Idempotent. */
 lp_status lp_runtime_init(int32_t n_threads);
@@ -69,7 +69,7 @@ lp_status lp_manual_seed(uint64_t seed);
 int32_t lp_cuda_device_count(void);
 
 /* Live tensor handles and the bytes they view, counted by the engine so
- * that Lua can collect garbage under memory pressure (design.md §5). Views
+ * that Lua can collect garbage under memory pressure (docs/design/memory.md). Views
  * count their own numel*element_size, so bytes can over-count shared
  * storage; it is a pressure signal, not an allocator statistic. */
 typedef struct lp_mem_stats {

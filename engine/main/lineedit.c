@@ -1,5 +1,5 @@
 /* lineedit.c: `lpose.lineedit`, a small binding of libedit's readline-
- * compatible API for the REPL (design.md §8). libedit is BSD-licensed;
+ * compatible API for the REPL (docs/design/embedding.md). libedit is BSD-licensed;
  * GNU readline would make the executable GPL.
  *
  *   readline(prompt [, complete]) -> line | nil (end of input) | nil, "interrupted"

@@ -1,4 +1,4 @@
-/* lpose.c: the lpose executable (design.md §1, §8), modeled on LuaJIT's
+/* lpose.c: the lpose executable (docs/design/architecture.md, docs/design/embedding.md), modeled on LuaJIT's
  * luajit.c. It builds the Lua state, points package.path at lpose's Lua
  * tree and hands control to require('lpose.cli').main(arg); the CLI and
  * the REPL are Lua. Only engine/main/ includes lua.h.

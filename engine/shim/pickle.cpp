@@ -1,7 +1,7 @@
 // pickle.cpp: the reader of zip-format torch.save files (PyTorch >= 1.6:
 // state dicts, Lightning checkpoints, MMPose checkpoints). Stock libtorch's
 // pickle_load cannot read them: it maps collections.OrderedDict to None
-// (docs/toolchain-notes.md §4). This is a small pickle VM that never calls
+// (docs/spec/toolchain.md §4). This is a small pickle VM that never calls
 // anything: a checkpoint is data. Its contract (the opcodes and globals it
 // accepts, its limits) is docs/spec/checkpoint-files.md; pickle_policy.cpp
 // holds the lists, torch_zip.cpp the container checks.

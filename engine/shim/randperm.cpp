@@ -1,5 +1,5 @@
 // randperm.cpp: torch.randperm with a seeded CPU generator (LP's data split,
-// lp-data-train.md §1.6): libtorch's own Fisher-Yates over mt19937, so the
+// docs/spec/lp-data-train.md §1.6): libtorch's own Fisher-Yates over mt19937, so the
 // same seed gives the same permutation as Python torch.
 #include "shim.hpp"
 

@@ -185,7 +185,7 @@ static int32_t default_threads() {
 
 LP_EXPORT lp_status lp_runtime_init(int32_t n_threads) {
     LP_TRY
-    // Big activations must not be mmapped/unmapped every forward (toolchain-notes §5).
+    // Big activations must not be mmapped/unmapped every forward (docs/spec/toolchain.md §5).
     static std::once_flag once;
     std::call_once(once, [] {
         mallopt(M_MMAP_MAX, 0);

@@ -2,7 +2,7 @@
 // conversion, views, elementwise math, masking, reductions and linear
 // algebra. Handles, argument checks and the runtime are in runtime.cpp, the
 // error buffer in error.cpp. One of the shim's libtorch translation units
-// (the .cpp files that include shim.hpp): see design.md §2.
+// (the .cpp files that include shim.hpp): see docs/design/house-style.md §1.
 #include "shim.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>

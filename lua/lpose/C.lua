@@ -1,5 +1,5 @@
 -- lpose.C: the engine's C API through the LuaJIT FFI, and the one place
--- where a status from C becomes a Lua error (docs/design.md §4.5).
+-- where a status from C becomes a Lua error (docs/design/errors.md §5).
 --
 -- Inside the `lpose` executable the lp_* symbols are already in the
 -- process (ffi.C); from plain `luajit` liblpose.so is loaded instead

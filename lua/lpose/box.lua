@@ -1,4 +1,4 @@
--- lpose.box: what lpose's FFI boxes share (docs/design.md §5). A box is a
+-- lpose.box: what lpose's FFI boxes share (docs/design/memory.md). A box is a
 -- one-field struct with an ffi.metatype, and a metatype cannot change once
 -- created, so its __index is built here before ffi.metatype is called: a
 -- function that looks the key up in the method table, then in the fields,

@@ -1,4 +1,4 @@
--- lpose.config: Lightning Pose configs (design.md §7, lp-data-train.md §4.9-4.12).
+-- lpose.config: Lightning Pose configs (docs/design/house-style.md §3, docs/spec/lp-data-train.md §4.9-4.12).
 -- load() merges lpose's documented default (configs/config_default.yaml) <-
 -- the user's file (LP YAML or a .lua file returning the same table) <-
 -- Hydra-style overrides, resolves ${...}, and validates every key against

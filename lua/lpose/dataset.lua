@@ -1,5 +1,5 @@
 -- lpose.dataset: Lightning Pose's labeled dataset for training (C core in
--- engine/src/dataset.c, loader.c, augment.c, heatmaps.c, split.c).
+-- engine/src/dataset/: dataset.c, loader.c, augment.c, heatmaps.c, split.c).
 --
 --   local dataset = require('lpose.dataset')
 --   local ds = assert(dataset.open{data = {data_dir = dir, csv_file = 'CollectedData.csv',

@@ -1,5 +1,5 @@
 -- lpose.help: `help()` and `help(x)` for the REPL, with the text taken from
--- the reference pages docs/reference/lua/*.md (design.md §11): each
+-- the reference pages docs/reference/lua/*.md (docs/design/house-style.md §6): each
 -- `### name(...)` heading and the text under it, each table row and bullet
 -- that starts with a call (`t:view(...)`), and, when nothing is headed by
 -- the name, the paragraphs that mention it.

@@ -1,4 +1,4 @@
--- lpose.mem: memory-pressure garbage collection (docs/design.md §5.2).
+-- lpose.mem: memory-pressure garbage collection (docs/design/memory.md §2).
 --
 -- LuaJIT sees an 8-byte box per tensor and gigabytes behind it, so its GC
 -- alone would run far too late. The engine counts live tensor bytes; when

@@ -1,5 +1,5 @@
 -- lpose.metrics: Lightning Pose's metrics on predictions in original-frame
--- pixels (lp-model.md §6), and a reader for lpose/LP output CSVs.
+-- pixels (docs/spec/lp-model.md §6), and a reader for lpose/LP output CSVs.
 --
 --   local metrics = require('lpose.metrics')
 --   local t = assert(metrics.read_csv('video_preds/test.csv'))

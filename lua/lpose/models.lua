@@ -20,7 +20,7 @@ local C, check, argerror = lp.lib, lp.check, lp.argerror
 
 local M = {}
 
--- The owning box of an lp_model* (design.md §5): idempotent free and __gc;
+-- The owning box of an lp_model* (docs/design/memory.md): idempotent free and __gc;
 -- internal (a HeatmapTracker holds it), so it has no name.
 local Box = boxes.define({ handle = 'lp_model', free = C.lp_model_free })
 
@@ -31,7 +31,7 @@ local int64_out = ffi.new('int64_t[1]')
 local report_out = ffi.new('lp_load_report[1]')
 
 -- LP backbone names -> architecture. The MMPose-pretrained resnet50_* are
--- architecturally plain torchvision resnet50 (lp-model.md §1.2).
+-- architecturally plain torchvision resnet50 (docs/spec/lp-model.md §1.2).
 M.backbones = {
     resnet18 = C.LP_BACKBONE_RESNET18, resnet34 = C.LP_BACKBONE_RESNET34,
     resnet50 = C.LP_BACKBONE_RESNET50, resnet101 = C.LP_BACKBONE_RESNET101,

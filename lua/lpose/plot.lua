@@ -1,5 +1,5 @@
 -- lpose.plot: figures from scripts and the REPL, drawn by the engine with
--- cairo + pango (engine/src/plot_*.c; docs/reference/lua/plot.md).
+-- cairo + pango (engine/src/plot/; docs/reference/lua/plot.md).
 --
 --   lpose.plot.line{path = 'loss.png', title = 'Loss', xlabel = 'step', ylabel = 'loss',
 --                   log_y = true, series = {{label = 'train', x = steps, y = losses}}}

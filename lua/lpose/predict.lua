@@ -1,5 +1,5 @@
 -- lpose.predict: video and labeled-frame prediction in Lightning Pose's output
--- formats (lp-data-train.md §3.4-3.7). The work is done in C: a background
+-- formats (docs/spec/lp-data-train.md §3.4-3.7). The work is done in C: a background
 -- thread decodes windows of T frames, the backbone runs once per frame (the
 -- TCN carries the last 4 frames' features into the next window) and CSV rows
 -- are written as they come, so memory does not grow with the video length.

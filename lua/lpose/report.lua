@@ -1,5 +1,5 @@
 -- lpose.report: what a training script does after training, as Lightning
--- Pose does (lp-data-train.md §4.8): predict the labeled frames with the
+-- Pose does (docs/spec/lp-data-train.md §4.8): predict the labeled frames with the
 -- best model (predictions.csv with the `set` column, and
 -- predictions_pixel_error.csv), predict the videos of
 -- eval.test_videos_directory when eval.predict_vids_after_training (with a

@@ -9,7 +9,7 @@
 -- t:select(1, 1) is the first row; argmax returns 1-based indices). This
 -- file is the only place they are converted to the engine's 0-based ones.
 --
--- Lifetime (docs/design.md §5): every handle has one owning box. t:free()
+-- Lifetime (docs/design/memory.md): every handle has one owning box. t:free()
 -- releases it at once and is idempotent; a freed tensor raises "tensor used
 -- after free()". The GC is a safety net, driven by memory pressure through
 -- lpose.mem.

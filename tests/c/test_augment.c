@@ -1,4 +1,4 @@
-/* test_augment.c: LP's imgaug presets in C (lp-data-train.md §2). */
+/* test_augment.c: LP's imgaug presets in C (docs/spec/lp-data-train.md §2). */
 #include "lp_test.h"
 
 enum { H = 64, W = 80 };

@@ -1,4 +1,4 @@
-/* test_decode.c: LP's subpixel decoding (lp-model.md §2.3): a Gaussian target
+/* test_decode.c: LP's subpixel decoding (docs/spec/lp-model.md §2.3): a Gaussian target
  * at a known subpixel location decodes to it, a flat map gives LP's
  * near-zero confidence 25/(H*W), a sharp peak gives ~1, the TCN's
  * per-keypoint choice between heads (§3.5), and the CPU float32 path (which

@@ -1,6 +1,6 @@
 /* test_errors.c: every failure path returns a non-OK status and a message
- * that starts with the failing function's name, and never aborts (design.md
- * §4): NULL/freed handles, bad shapes, bad enums, bad devices, bad dims,
+ * that starts with the failing function's name, and never aborts (docs/design/errors.md
+ * §2-3, §8): NULL/freed handles, bad shapes, bad enums, bad devices, bad dims,
  * libtorch's own errors, optimizer misuse and broken .lpt files. */
 #include <errno.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-/* test_heatmaps.c: Gaussian heatmap targets (lp-model.md §5) against numpy
+/* test_heatmaps.c: Gaussian heatmap targets (docs/spec/lp-model.md §5) against numpy
  * values (tests made with /usr/bin/python3 + numpy from the formula) and the
  * formula evaluated here in double. */
 #include "lp_test.h"

@@ -191,7 +191,7 @@ static void test_mirror_mouse(void) {
     LP_CHECK_OK(lp_image_read_rgb_into(MOUSE "/labeled-data/img01.png", (int64_t)n, a, size));
     LP_CHECK(size[0] == 406 && size[1] == 396);
     LP_CHECK_OK(lp_image_read_rgb_into(MOUSE "/labeled-data/img00.png", (int64_t)n, b, size));
-    LP_CHECK(memcmp(a, b, n) == 0); /* img00 duplicates img01 (lp-data-train.md §1.8) */
+    LP_CHECK(memcmp(a, b, n) == 0); /* img00 duplicates img01 (docs/spec/lp-data-train.md §1.8) */
     free(a);
     free(b);
     lp_tensor *t = NULL;

@@ -1,4 +1,4 @@
-/* test_loader.c: labeled dataset + threaded loader (lp-data-train.md §1.3-1.7)
+/* test_loader.c: labeled dataset + threaded loader (docs/spec/lp-data-train.md §1.3-1.7)
  * on a generated BMP fixture and on ../shared/data/mirror-mouse-example. */
 #include <sys/stat.h>
 #include <unistd.h>

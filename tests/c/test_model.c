@@ -1,5 +1,5 @@
 /* test_model.c: ResNet backbones and LP's heads: parameter names and counts
- * (lp-model.md §8), output shapes for both model types, BN train/eval,
+ * (docs/spec/lp-model.md §8), output shapes for both model types, BN train/eval,
  * gradients to every parameter, window forward, device moves, save/load. */
 #include <string.h>
 #include <unistd.h>

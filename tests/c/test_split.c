@@ -1,4 +1,4 @@
-/* test_split.c: LP's seeded split (lp-data-train.md §1.6), torch randperm parity. */
+/* test_split.c: LP's seeded split (docs/spec/lp-data-train.md §1.6), torch randperm parity. */
 #include "lp_test.h"
 
 static int cmp64(const void *a, const void *b) {

@@ -1,5 +1,5 @@
 -- Every CLI command and every public Lua function has a docs entry
--- (design.md §9, §11; Lightning Pose's TestCliReferenceDocs).
+-- (docs/design/house-style.md §4, §6; Lightning Pose's TestCliReferenceDocs).
 --
 --   build/lpose run /usr/bin/busted --no-auto-insulate -o TAP tests/lua/docs_spec.lua
 --

@@ -18,7 +18,7 @@ describe('train.schedule', function()
         close(schedule.head_lr(s, 299), 1.25e-4)
     end)
 
-    it('keeps the backbone frozen, then warms it up x1.5 per epoch (lp-model.md §7.3)', function()
+    it('keeps the backbone frozen, then warms it up x1.5 per epoch (docs/spec/lp-model.md §7.3)', function()
         local s = { lr = 1e-3, milestones = { 150, 200, 250 }, gamma = 0.5, unfreeze_epoch = 20 }
         close(schedule.backbone_lr(s, 0), 0)
         close(schedule.backbone_lr(s, 19), 0)

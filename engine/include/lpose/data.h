@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------
- * Labeled data: Lightning Pose / DLC label CSVs (lp-data-train.md §1.1).
+ * Labeled data: Lightning Pose / DLC label CSVs (docs/spec/lp-data-train.md §1.1).
  * Header rows: "scorer,...", "bodyparts,kp0,kp0,kp1,kp1,...",
  * "coords,x,y,x,y,..."; then one row per image: path (relative to the data
  * dir), then x,y per keypoint in original pixels. Empty cells and "NaN"
@@ -70,7 +70,7 @@ lp_status lp_image_load_into(const char *path, int32_t height, int32_t width,
                              int64_t size_out[2], float *out);
 
 /* ------------------------------------------------------------------------
- * Context frames of a labeled image (lp-data-train.md §1.3): the first
+ * Context frames of a labeled image (docs/spec/lp-data-train.md §1.3): the first
  * digit run of the file stem is the frame index n; frames n-2..n+2 keep
  * its zero-padding width, negative indices clamp to 0, and every
  * occurrence of the digit run in the stem is replaced.

@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------
- * Gaussian target heatmaps (lp-model.md §5). Keypoints are in resized-image
+ * Gaussian target heatmaps (docs/spec/lp-model.md §5). Keypoints are in resized-image
  * pixels (x, y); heatmaps are (Hh, Wh) = (height >> ds, width >> ds).
  * visibility per keypoint: 0 all-zero map, 1 uniform 1/(Hh*Wh), 2 Gaussian
  * (sigma heatmap px, sum 1); a vis-2 keypoint that is NaN or outside the
@@ -33,7 +33,7 @@ lp_status lp_heatmaps_generate(lp_tensor *keypoints, int32_t height, int32_t wid
                                int32_t downsample_factor, int32_t uniform_heatmaps, lp_tensor **out);
 
 /* ------------------------------------------------------------------------
- * Train / val / test split (lp-data-train.md §1.6): LP's seeded rule.
+ * Train / val / test split (docs/spec/lp-data-train.md §1.6): LP's seeded rule.
  * ------------------------------------------------------------------------ */
 
 /* torch.randperm(n, generator=torch.Generator().manual_seed(seed)), i64.
@@ -54,7 +54,7 @@ lp_status lp_split_indices(int64_t n, double train_prob, double val_prob, int64_
                            double train_frames, int64_t *perm_out, int64_t sizes_out[3]);
 
 /* ------------------------------------------------------------------------
- * Augmentation (lp-data-train.md §2) on uint8 RGB frames (HWC). One
+ * Augmentation (docs/spec/lp-data-train.md §2) on uint8 RGB frames (HWC). One
  * parameter draw per call (per sample) is applied identically to every
  * frame of the stack and to the keypoints. Presets: "none"/"default"
  * (resize only), "dlc", "dlc-lr", "dlc-top-down", or a custom list
@@ -162,7 +162,7 @@ lp_status lp_loader_open(lp_dataset *ds, const int64_t *indices, int64_t n, cons
 /* The next batch of the epoch: images (B,5,3,H,W) or (B,3,H,W) f32,
  * keypoints (B,K,2) f32, heatmaps (B,K,h,w) f32, indices (B,) i64 (rows),
  * bbox (B,4) f32 = LP's default x, y, h, w = 0, 0, original height, original
- * width (model pixels -> frame pixels: x * w / W + x0, lp-data-train.md §1.5).
+ * width (model pixels -> frame pixels: x * w / W + x0, docs/spec/lp-data-train.md §1.5).
  * LP_STATUS_EOF ends an epoch (outputs NULL); the next call starts the
  * next one. An error in a worker (unreadable image...) is returned by the
  * call that reaches its batch, with the worker's message. New references. */

@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------
- * Losses (Lightning Pose's math, lp-model.md §4). Every loss is
+ * Losses (Lightning Pose's math, docs/spec/lp-model.md §4). Every loss is
  * stateless, built from lp_tensor_* ops (so it is differentiable wrt its
  * prediction input) and writes a 0-d tensor of the prediction's dtype and
  * device. Lua keeps the hyperparameters (lua/lpose/losses.lua).

@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------
- * Streaming video prediction (lp-model.md §3.6, lp-data-train.md §3.4-3.5).
+ * Streaming video prediction (docs/spec/lp-model.md §3.6, docs/spec/lp-data-train.md §3.4-3.5).
  * A background thread decodes windows (resized to the model input and
  * ImageNet-normalised) into a bounded queue of 2 windows; the first window
  * has T = sequence_length frames, later ones T-4 new frames (heatmap_mhcrnn)
@@ -84,7 +84,7 @@ double lp_predict_stream_seconds_model(const lp_predict_stream *stream);
 double lp_predict_stream_seconds_wait(const lp_predict_stream *stream);
 
 /* ------------------------------------------------------------------------
- * Lightning Pose output CSVs (lp-data-train.md §3.6), written to
+ * Lightning Pose output CSVs (docs/spec/lp-data-train.md §3.6), written to
  * PATH.tmp-<pid> and renamed into place on close. Numbers are float32
  * values promoted to double in Python's shortest round-trip repr
  * (0.8999999761581421, 1.0, 1e-05, 3.4e+38); NaN is an empty field.
@@ -167,7 +167,7 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
                                     lp_predict_stats *out);
 
 /* ------------------------------------------------------------------------
- * Labeled video (lp-data-train.md §3.7): every frame of video_path with the
+ * Labeled video (docs/spec/lp-data-train.md §3.7): every frame of video_path with the
  * keypoints of csv_path (a predictions CSV with one row per frame) drawn as
  * circles of radius 4, one colour per keypoint; a keypoint whose likelihood
  * is below confidence_thresh is drawn hollow (LP hides it). Frames with a

@@ -1,5 +1,5 @@
 /* context.c: Lightning Pose's context frames of a labeled image
- * (lp-data-train.md §1.3, LP io.py get_context_img_paths). */
+ * (docs/spec/lp-data-train.md §1.3, LP io.py get_context_img_paths). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* labels_csv.c: DLC-style label CSVs (lp-data-train.md §1.1) -> lp_labels.
+/* labels_csv.c: DLC-style label CSVs (docs/spec/lp-data-train.md §1.1) -> lp_labels.
  * Rows are read literally (no pandas first-row quirk to undo). */
 #include <errno.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* augment.c: LP's imgaug presets (lp-data-train.md §2) in C on uint8 RGB.
+/* augment.c: LP's imgaug presets (docs/spec/lp-data-train.md §2) in C on uint8 RGB.
  *
  * One call = one sample: the parameters of every op are drawn once from a
  * private PRNG seeded with the call's seed, then applied identically to all

@@ -1,7 +1,7 @@
 /* dataset.c: a labeled dataset (label CSV + images, optional 5-frame
  * context stacks) producing LP's examples: augmented, cubic-resized,
  * ImageNet-normalised images, keypoints in resized pixels and Gaussian
- * heatmaps (lp-data-train.md §1.3-1.5, §2; lp-model.md §5). */
+ * heatmaps (docs/spec/lp-data-train.md §1.3-1.5, §2; docs/spec/lp-model.md §5). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>

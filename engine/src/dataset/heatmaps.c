@@ -1,4 +1,4 @@
-/* heatmaps.c: Gaussian target heatmaps (lp-model.md §5, LP heatmaps.py). */
+/* heatmaps.c: Gaussian target heatmaps (docs/spec/lp-model.md §5, LP heatmaps.py). */
 #include <math.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /* loader.c: a threaded batch loader over a labeled dataset (LP's train /
- * val DataLoaders, lp-data-train.md §1.7). N worker threads fill whole
+ * val DataLoaders, docs/spec/lp-data-train.md §1.7). N worker threads fill whole
  * batches into a ring of `prefetch` slots; lp_loader_next hands them out in
  * order. The order and the augmentation draws depend only on the seed, the
  * epoch and the position, never on thread timing. Worker errors are stored

@@ -1,4 +1,4 @@
-/* split.c: LP's seeded train/val/test split (lp-data-train.md §1.6). */
+/* split.c: LP's seeded train/val/test split (docs/spec/lp-data-train.md §1.6). */
 #include <math.h>
 #include <string.h>
 

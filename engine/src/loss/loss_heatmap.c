@@ -1,5 +1,5 @@
 /* loss_heatmap.c: LP's supervised heatmap losses heatmap_mse / _kl / _js
- * (lp-model.md §4.2). Masking is done with masked_fill on a per-(row,
+ * (docs/spec/lp-model.md §4.2). Masking is done with masked_fill on a per-(row,
  * keypoint) value instead of LP's boolean indexing: same value, fixed shapes,
  * and masked pairs get an exact zero gradient. */
 #include "loss_internal.h"

@@ -1,5 +1,5 @@
 /* loss_pca.c: LP's NaNPCA fit, reprojection error, empirical epsilon and
- * the pca_singleview / pca_multiview loss (lp-model.md §4.5). The fit is a
+ * the pca_singleview / pca_multiview loss (docs/spec/lp-model.md §4.5). The fit is a
  * one-off on a few hundred rows, so it runs in f64 on the CPU, with the
  * small post-eigh bookkeeping done in plain C. */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* loss_temporal.c: LP's temporal loss and the temporal_norm metric
- * (lp-model.md §4.4, §6). */
+ * (docs/spec/lp-model.md §4.4, §6). */
 #include "loss_internal.h"
 
 lp_status loss_keypoints_mk2(const char *fn, const lp_tensor *keypoints, lp_tensor **out) {

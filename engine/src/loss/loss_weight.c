@@ -1,4 +1,4 @@
-/* loss_weight.c: LP's loss weight from log_weight (lp-model.md §4.1) and
+/* loss_weight.c: LP's loss weight from log_weight (docs/spec/lp-model.md §4.1) and
  * the AnnealWeight callback's schedule (§7.4), as pure functions. */
 #include <math.h>
 

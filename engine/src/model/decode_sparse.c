@@ -1,4 +1,4 @@
-/* decode_sparse.c: LP's subpixel soft-argmax (lp-model.md §2.3-2.4) on raw
+/* decode_sparse.c: LP's subpixel soft-argmax (docs/spec/lp-model.md §2.3-2.4) on raw
  * CPU float32 maps, computing the upsampled map U = A_h X A_w^T only where
  * its softmax weight can be seen in float32.
  *

@@ -1,5 +1,5 @@
 /* model_decode.c: heatmaps -> keypoints and confidences, LP's
- * run_subpixelmaxima (lp-model.md §2.3-2.4) and the TCN's per-keypoint
+ * run_subpixelmaxima (docs/spec/lp-model.md §2.3-2.4) and the TCN's per-keypoint
  * choice between heads (§3.5). All work runs on the heatmaps' device with
  * grad disabled; CPU float32 maps go to decode_sparse.c, which skips the
  * pixels whose softmax weight float32 cannot see. */

@@ -1,4 +1,4 @@
-/* model_heatmap_head.c: LP's single-frame HeatmapHead (lp-model.md §2):
+/* model_heatmap_head.c: LP's single-frame HeatmapHead (docs/spec/lp-model.md §2):
  * PixelShuffle(2), then n = 4 - downsample_factor ConvTranspose2d(3x3, s2,
  * p1, op1) whose intermediate width is K (no tracker passes
  * deconv_out_channels), then a spatial softmax at temperature 1. No

@@ -1,5 +1,5 @@
 /* model_mhcrnn_head.c: LP's UpsamplingCRNN, the multi-frame head of the
- * Temporal Context Network (lp-model.md §3.2-3.3), upsampling_factor 2:
+ * Temporal Context Network (docs/spec/lp-model.md §3.2-3.3), upsampling_factor 2:
  *   x_t = W_pre(PixelShuffle(F_t))                 shared by all 5 frames
  *   f = W_f(x_0); f = W_f(x_t) + H_f(f), t = 1..4   forward
  *   b = W_b(x_4); b = W_b(x_t) + H_b(b), t = 3..0   backward
@@ -54,7 +54,7 @@ static lp_status hidden(const lpm_params *reg, const lpm_conv h[2], int64_t K, c
     return st;
 }
 
-/* Per-frame input terms, computed once per frame (lp-model.md §3.6):
+/* Per-frame input terms, computed once per frame (docs/spec/lp-model.md §3.6):
  * P = W_pre(PixelShuffle(F)), A = W_f(P), B = W_b(P). frames (M, C, h, w). */
 static lp_status frame_terms(const lpm_crnn_head *head, const lpm_params *reg,
                              const lp_tensor *frames, lp_tensor **out_a, lp_tensor **out_b) {

@@ -1,7 +1,7 @@
 /* model_tracker.c: LP's HeatmapTracker (model_type "heatmap") and
  * HeatmapTrackerMHCRNN ("heatmap_mhcrnn"): construction, the registry
  * accessors, train/eval, device moves and the forward entry points
- * (lp-model.md §1.5, §3.3). */
+ * (docs/spec/lp-model.md §1.5, §3.3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* predict_draw.c: labeled videos (lp-data-train.md §3.7): keypoints drawn
+/* predict_draw.c: labeled videos (docs/spec/lp-data-train.md §3.7): keypoints drawn
  * with cairo (plot_keypoints.c) on each frame, small videos upsampled as LP
  * does, hollow markers below the confidence threshold (LP hides them), an
  * optional skeleton, the frame number in real text, and a legend panel at

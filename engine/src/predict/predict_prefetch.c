@@ -1,7 +1,7 @@
 /* predict_prefetch.c: decode video windows on a background thread into a
  * bounded queue (2 windows waiting + the one the caller is using). Errors
  * of the worker are stored in the slot and returned by the next call on the
- * caller's thread (design.md §4.4). The worker never touches Lua or
+ * caller's thread (docs/design/errors.md §4). The worker never touches Lua or
  * libtorch: only lp_video_* (FFmpeg + plain C).
  *
  * Interrupts (lp_interrupt_request): the decoder checks once per frame, so

@@ -1,4 +1,4 @@
-/* predict_stream.c: streaming video inference (lp-model.md §3.6). Each video
+/* predict_stream.c: streaming video inference (docs/spec/lp-model.md §3.6). Each video
  * frame goes through the backbone exactly once; the TCN carries the last 4
  * frames' features into the next window instead of recomputing them.
  *
@@ -344,7 +344,7 @@ static lp_status step_tcn(lp_predict_stream *s, int64_t start, const lp_tensor *
     *out_start = s->next_emit;
     if (m >= 5) {
         /* The heads take the window itself (per-frame terms of the MF head
-         * computed once per frame, lp-model.md §3.6); an engine without that
+         * computed once per frame, docs/spec/lp-model.md §3.6); an engine without that
          * entry point gets the 5-frame context stacks. */
         st = LP_STATUS_BAD_ARG;
         if (s->window_heads) {

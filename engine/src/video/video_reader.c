@@ -1,4 +1,4 @@
-/* video_reader.c: frame-exact video reading with FFmpeg (docs/toolchain-notes.md §6).
+/* video_reader.c: frame-exact video reading with FFmpeg (docs/spec/toolchain.md §6).
  *
  * Frame count: mp4/mov sample tables count frames exactly (nb_frames, LP's
  * CAP_PROP_FRAME_COUNT); other containers get one demux pass over the

@@ -1,4 +1,4 @@
--- lpose.cli: the command line (design.md §7). engine/main/lpose.c calls
+-- lpose.cli: the command line (docs/design/house-style.md §3). engine/main/lpose.c calls
 -- main(arg) and exits with what it returns.
 --
 --   lpose                         REPL (line editing on a terminal)

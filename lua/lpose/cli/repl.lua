@@ -1,4 +1,4 @@
--- lpose.cli.repl: the interactive prompt (design.md §8, trepl style).
+-- lpose.cli.repl: the interactive prompt (docs/design/embedding.md, trepl style).
 -- A line is first compiled as `return <line>` so expressions print
 -- themselves; a chunk whose error ends in '<eof>' is incomplete and more
 -- lines are read (luajit.c). On a terminal lines come from libedit

@@ -1,5 +1,5 @@
 -- lpose.cli.run: `lpose run SCRIPT [key=value ...] [-- ARGS...]`, which
--- behaves like `luajit SCRIPT ARGS` (design.md §7): the global `arg` holds
+-- behaves like `luajit SCRIPT ARGS` (docs/design/house-style.md §3): the global `arg` holds
 -- arg[0] = SCRIPT and arg[1..] = every later argument, verbatim, and the
 -- chunk receives the same arguments as `...`. The key=value arguments
 -- before a `--` are also listed, in order, in M.overrides for the config

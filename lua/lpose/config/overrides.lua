@@ -1,5 +1,5 @@
 -- lpose.config.overrides: command-line overrides in Hydra's grammar
--- (lp-data-train.md §4.11):
+-- (docs/spec/lp-data-train.md §4.11):
 --   key=value    set an existing key        +key=value   add a key that is absent
 --   ++key=value  set or add                 ~key  ~key=value   delete (if equal)
 -- Values: int, float, true/false, null (case-insensitive, as Hydra), quoted

@@ -1,4 +1,4 @@
--- lpose.config.schema: every config key LP reads (lp-data-train.md §4.9),
+-- lpose.config.schema: every config key LP reads (docs/spec/lp-data-train.md §4.9),
 -- in LP's order, with its type. Type grammar: int | float (an int is fine) |
 -- number | bool | string | map (free-form) | any | list<T> | A|B, and a
 -- trailing ? for "null allowed" (only where LP's default is null or LP

@@ -1,5 +1,5 @@
 -- lpose.config.validate: the key/type walk over the schema, LP's own
--- cross-key checks (lp-data-train.md §4.10), and the list of what lpose does
+-- cross-key checks (docs/spec/lp-data-train.md §4.10), and the list of what lpose does
 -- not implement yet. Errors are collected so a user fixes them in one pass.
 local tree = require('lpose.config.tree')
 local schema = require('lpose.config.schema')

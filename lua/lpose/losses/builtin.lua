@@ -1,4 +1,4 @@
--- lpose.losses.builtin: LP's loss names (lp-model.md §4) as loss
+-- lpose.losses.builtin: LP's loss names (docs/spec/lp-model.md §4) as loss
 -- definitions for the registry in lpose.losses: defaults (only what
 -- configs/config_default.yaml has no key for: lpose.losses.new reads the
 -- loss's section there first), an optional setup(loss, cfg, fit_data) run once at
@@ -48,7 +48,7 @@ M.temporal = {
         end
     end,
     -- unlabeled keypoints: frames num_keypoints 2 (frame pixels); confidences: frames num_keypoints.
-    -- LP applies it to the [sf; mf] concatenation, seam pair included (lp-model.md §4.4);
+    -- LP applies it to the [sf; mf] concatenation, seam pair included (docs/spec/lp-model.md §4.4);
     -- split_heads = true (an lpose extension) averages the loss of each half instead.
     compute = function(ctx, loss)
         local u = ctx.unlabeled
@@ -118,7 +118,7 @@ M.pca_singleview = pca_loss(false)
 M.pca_multiview = pca_loss(true)
 
 -- unimodal_mse / unimodal_kl: LP's definition from before their removal
--- upstream (lp-model.md §4.7; the issue asks for them): ideal Gaussian
+-- upstream (docs/spec/lp-model.md §4.7; the issue asks for them): ideal Gaussian
 -- heatmaps (sigma 1.25) rendered at the predicted keypoints, detached, in
 -- model-input pixels; (row, keypoint) pairs whose confidence is below
 -- prob_threshold are dropped; then MSE without LP's area factor, or

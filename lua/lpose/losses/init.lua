@@ -1,8 +1,8 @@
 -- lpose.losses: LP's loss registry and factory keyed by LP's loss names
 -- (heatmap_mse, heatmap_kl, heatmap_js, temporal, pca_singleview,
 -- pca_multiview), user-registered losses, and the combiner that forms the
--- semi-supervised objective (lp-model.md §4.1, §4.9, §7.4). Lua holds the
--- hyperparameters; the math is in the C core (engine/src/loss_*.c).
+-- semi-supervised objective (docs/spec/lp-model.md §4.1, §4.9, §7.4). Lua holds the
+-- hyperparameters; the math is in the C core (engine/src/loss/).
 --
 --   local losses = require('lpose.losses')
 --   local sup = losses.supervised(cfg)                 -- heatmap_<type>, weight 0.5

@@ -1,5 +1,5 @@
 -- lpose.losses.pca: LP's KeypointPCA in Lua over the engine's lp_pca
--- (lp-model.md §4.5): formatting of keypoints for the singleview and
+-- (docs/spec/lp-model.md §4.5): formatting of keypoints for the singleview and
 -- multiview PCA, the fit, reprojection errors and the empirical epsilon.
 -- Column indices in configs (columns_for_singleview_pca,
 -- mirrored_column_matches) are LP's 0-based keypoint indices.

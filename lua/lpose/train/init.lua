@@ -112,7 +112,7 @@ end
 local function fit_data(run)
     -- PCA losses are fitted on the train split's labeled keypoints in
     -- ORIGINAL frame pixels, the coordinates the unlabeled predictions have
-    -- (LP fits in resized pixels: lp-model.md §4.5 quirk; we fit and apply in
+    -- (LP fits in resized pixels: docs/spec/lp-model.md §4.5 quirk; we fit and apply in
     -- one system).
     if #losses.names_to_use(run.cfg) == 0 then return nil end
     local rows = {}

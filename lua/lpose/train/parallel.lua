@@ -8,7 +8,7 @@
 -- and writes files; the values that steer training (validation loss,
 -- logged losses) are shared so all ranks decide alike.
 --
--- LP's per-GPU sizes (lp-data-train.md §1.7, §3.2): labeled batch
+-- LP's per-GPU sizes (docs/spec/lp-data-train.md §1.7, §3.2): labeled batch
 -- ceil(train_batch_size / world), TCN unlabeled window ceil((S - 4) / world) + 4,
 -- single-frame unlabeled window ceil(S / world).
 local lpose = require('lpose')

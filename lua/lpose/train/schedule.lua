@@ -1,5 +1,5 @@
 -- lpose.train.schedule: learning rates per epoch, as Lightning Pose sets
--- them (lp-model.md §7.2-7.3), as pure functions so they can be tested and
+-- them (docs/spec/lp-model.md §7.2-7.3), as pure functions so they can be tested and
 -- resumed: MultiStepLR on every group, and the backbone "frozen" at lr 0
 -- until training.unfreezing_epoch, then warmed up by x1.5 per epoch from
 -- 0.1 x the head's lr until it reaches the head's lr.

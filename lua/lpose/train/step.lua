@@ -1,7 +1,7 @@
 -- lpose.train.step: one optimisation step and one validation pass, the
 -- pieces experiment scripts compose (docs/guides/training.md).
 --
--- A step is LP's (lp-model.md §4.9): the supervised heatmap loss on a
+-- A step is LP's (docs/spec/lp-model.md §4.9): the supervised heatmap loss on a
 -- labeled batch (both TCN heads, weight 0.5) plus, when semi-supervised,
 -- the annealed, weighted unsupervised losses on a contiguous unlabeled
 -- window; the labeled and unlabeled frames go through the model in two
