@@ -87,6 +87,18 @@ function M.argerror(fname, message)
     error(fname .. ': ' .. message, M.user_level())
 end
 
+-- Argument checks with one wording for every module: "<fname>: <what> must be
+-- a <type>, got <type>" and "... must be an integer >= <min>, got <x>".
+function M.check_type(fname, what, x, ty)
+    if type(x) ~= ty then M.argerror(fname, ('%s must be a %s, got %s'):format(what, ty, type(x))) end
+end
+
+function M.check_int(fname, what, x, min)
+    if type(x) ~= 'number' or x % 1 ~= 0 or x < min then
+        M.argerror(fname, ('%s must be an integer >= %d, got %s'):format(what, min, tostring(x)))
+    end
+end
+
 -- The message of the last failure, for APIs that return nil, err.
 function M.last_error()
     return ffi.string(C.lp_last_error())

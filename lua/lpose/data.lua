@@ -21,9 +21,7 @@ local labels_out = ffi.new('lp_labels*[1]')
 local tensor_out = ffi.new('lp_tensor*[1]')
 local size_out = ffi.new('int64_t[2]')
 
-local function check_string(fname, what, s)
-    if type(s) ~= 'string' then lp.argerror(fname, what .. ' must be a string, got ' .. type(s)) end
-end
+local function check_string(fname, what, s) lp.check_type(fname, what, s, 'string') end
 
 -- {height=, width=} -> two ints (0 = native size)
 local function dims(fname, opts)

@@ -33,15 +33,7 @@ local sizes_out = ffi.new('int64_t[3]')
 
 local anchors = setmetatable({}, { __mode = 'k' }) -- loader box -> dataset box (keeps it alive)
 
-local function check_type(fname, what, x, ty)
-    if type(x) ~= ty then lp.argerror(fname, ('%s must be a %s, got %s'):format(what, ty, type(x))) end
-end
-
-local function check_int(fname, what, x, min)
-    if type(x) ~= 'number' or x % 1 ~= 0 or x < min then
-        lp.argerror(fname, ('%s must be an integer >= %d, got %s'):format(what, min, tostring(x)))
-    end
-end
+local check_type, check_int = lp.check_type, lp.check_int
 
 -- A flag from a config: true or a nonzero number (YAML nulls and false are off).
 local function flag(v) return v == true or (type(v) == 'number' and v ~= 0) end

@@ -23,15 +23,8 @@ local video_out = ffi.new('lp_video*[1]')
 local writer_out = ffi.new('lp_video_writer*[1]')
 local tensor_out = ffi.new('lp_tensor*[1]')
 
-local function check_string(fname, what, s)
-    if type(s) ~= 'string' then lp.argerror(fname, what .. ' must be a string, got ' .. type(s)) end
-end
-
-local function check_int(fname, what, x, min)
-    if type(x) ~= 'number' or x % 1 ~= 0 or x < min then
-        lp.argerror(fname, ('%s must be an integer >= %d, got %s'):format(what, min, tostring(x)))
-    end
-end
+local check_int = lp.check_int
+local function check_string(fname, what, s) lp.check_type(fname, what, s, 'string') end
 
 -- A failed call: range and argument errors raise, the rest return nil, err.
 local function fail(status)
