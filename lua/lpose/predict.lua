@@ -161,8 +161,8 @@ end
 -- (default 'video_preds'): <stem>.csv (3-row header, one row per frame),
 -- <stem>_temporal_norm.csv (unless opts.metrics == false) and, with
 -- opts.label_video, <stem>_labeled.mp4.
--- opts: output_dir, sequence_length (T; default cfg.dali.context.predict.sequence_length
--- or 96), edge ('lp': frame i gets clamp(i, 2, N-3), LP's rule; 'pad': replicate the
+-- opts: output_dir, sequence_length (T; default cfg.dali.context.predict.sequence_length,
+-- else config_default.yaml's), edge ('lp': frame i gets clamp(i, 2, N-3), LP's rule; 'pad': replicate the
 -- first/last frame), label_video, confidence_thresh (cfg.eval.confidence_thresh_for_vid
 -- or 0.9), skeleton ({{name, name}, ...}: lines on the labeled video; cfg.data.skeleton),
 -- keypoint_names (cfg.data.keypoint_names), device, prefetch (true),

@@ -33,8 +33,8 @@ MODEL_DIR/video_preds.
                        and predictions_pixel_error.csv
   --edge lp|pad        first/last two frames: LP's rule (copy frame 2 / N-3;
                        default) or predictions from replicate-padded stacks
-  --sequence-length T  frames per window (default cfg
-                       dali.context.predict.sequence_length, else 96)
+  --sequence-length T  frames per window (default: the model config's
+                       dali.context.predict.sequence_length)
   --no-metrics         skip <stem>_temporal_norm.csv and the PCA metrics
                        (<stem>_pca_singleview_error.csv, _pca_multiview_error.csv,
                        written when data.columns_for_singleview_pca /
