@@ -126,6 +126,13 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
  * lpm_crnn_head_forward's two grouped convolutions up to rounding). */
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out);
+/* model_crnn_recur.c: the window recurrence of lpm_crnn_head_forward_window
+ * fused on raw CPU float32. a, b: window terms (T, K, H, W); mt_*: (K, 4, 4)
+ * and c_*: (K, 4), the folded H; out: (T-4, K, H, W), (forward + backward)
+ * / 2 before the softmax. H and W even, T >= 5. */
+lp_status lpm_crnn_recur_window(const float *a, const float *b, int64_t T, int64_t K, int64_t H,
+                                int64_t W, const float *mt_f, const float *c_f, const float *mt_b,
+                                const float *c_b, int32_t n_threads, float *out);
 
 /* ---------------------------------------------------------------- tracker */
 struct lp_model {

@@ -9,6 +9,8 @@
  * training path) run H as written; window features (streaming inference)
  * run it folded into a 4x4 map per 2x2 patch (fold_h). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "model_internal.h"
 
@@ -239,6 +241,50 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
     return st;
 }
 
+/* Whether the window recurrence can run fused (model_crnn_recur.c): raw
+ * CPU float32 terms with grad off (it records nothing for autograd), even
+ * map sides. LPOSE_CRNN_UNFUSED=1 keeps the libtorch path, the reference. */
+static int fused_ok(const lp_tensor *a) {
+    const char *env = getenv("LPOSE_CRNN_UNFUSED");
+    if (env && *env && strcmp(env, "0") != 0) return 0;
+    return !lp_grad_is_enabled() && lp_tensor_device(a) == LP_DEVICE_CPU &&
+           lp_tensor_dtype(a) == LP_DTYPE_F32 && lp_tensor_size(a, 2) % 2 == 0 &&
+           lp_tensor_size(a, 3) % 2 == 0;
+}
+
+/* (T-4, K, H, W) = (forward + backward) / 2 by lpm_crnn_recur_window. */
+static lp_status recur_fused(const h_op *hf, const h_op *hb, const lp_tensor *a, const lp_tensor *b,
+                             lp_tensor **out) {
+    int64_t s[LP_MAX_DIMS];
+    lp_tensor_shape(a, s);
+    const int64_t so[4] = {s[0] - (N_CONTEXT - 1), s[1], s[2], s[3]};
+    lp_tensor *ca = NULL, *cb = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cbias = NULL, *o = NULL;
+    void *p[7];
+    lp_status st;
+    if ((st = lp_tensor_contiguous(a, &ca)) || (st = lp_tensor_contiguous(b, &cb)) ||
+        (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
+        (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cbias)) ||
+        (st = lp_tensor_empty(so, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &o)))
+        goto fail;
+    const lp_tensor *ts[7] = {ca, cb, mf, cf, mb, cbias, o};
+    for (int i = 0; i < 7; ++i)
+        if ((st = lp_tensor_data_ptr(ts[i], &p[i]))) goto fail;
+    if ((st = lpm_crnn_recur_window(p[0], p[1], s[0], s[1], s[2], s[3], p[2], p[3], p[4], p[5],
+                                    lp_get_num_threads(), p[6])))
+        goto fail;
+    *out = o;
+    o = NULL;
+fail:
+    lp_tensor_free(ca);
+    lp_tensor_free(cb);
+    lp_tensor_free(mf);
+    lp_tensor_free(cf);
+    lp_tensor_free(mb);
+    lp_tensor_free(cbias);
+    lp_tensor_free(o);
+    return st;
+}
+
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out) {
     if (lp_tensor_dim(features) != 4 || lp_tensor_size(features, 0) < N_CONTEXT)
@@ -251,10 +297,15 @@ lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_para
     /* the recurrence runs on patch rows, where H is one matmul */
     if (!st) st = fold_h(&hf);
     if (!st) st = fold_h(&hb);
+    if (!st && fused_ok(a)) {
+        st = recur_fused(&hf, &hb, a, b, &maps);
+        goto softmax;
+    }
     if (!st) st = to_patches(a, &pa);
     if (!st) st = to_patches(b, &pb);
     if (!st) st = both_directions(&hf, &hb, pa, pb, 1, &avg);
     if (!st) st = from_patches(avg, lp_tensor_size(a, 2), lp_tensor_size(a, 3), &maps);
+softmax:
     if (!st) st = nnu_spatial_softmax(maps, 1.0, out);
     lp_tensor_free(hf.mt);
     lp_tensor_free(hf.c);
