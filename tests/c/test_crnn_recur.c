@@ -6,7 +6,10 @@
  * + x per step; the sum and the halving), so
  *   |float - exact| <= gamma_26 * (|f| + |b|)~ / 2
  * where (.)~ runs the same recurrence on absolute values (|s| |M| + |c| + |x|).
- * W = 36 gives two whole 8-patch vectors and two single patches per row. */
+ * The terms come as phase channels (T, 8K, h, w), A's value q of keypoint
+ * k's patches in channel 4k + q and B's in 4K + 4k + q; the output is maps
+ * (T-4, K, 2h, 2w). w = 18 gives two whole 8-patch vectors and two single
+ * patches per row. */
 #include "lp_test.h"
 #include "model/model_internal.h"
 
@@ -16,7 +19,7 @@ static const double U = 0x1p-24;
 
 static double gamma_n(double n) { return n * U / (1 - n * U); }
 
-enum { T = 7, K = 3, H = 6, W = 36, NC = 5 };
+enum { T = 7, K = 3, h = 3, w = 18, NC = 5 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static float uniform(void) { /* [-1, 1) */
@@ -24,67 +27,69 @@ static float uniform(void) { /* [-1, 1) */
     return (float)((double)(rng >> 40) / (double)(1 << 23) - 1.0);
 }
 
-/* One direction, in f64: frames order[0..4] of terms x at (k, y, xx);
+/* One direction in f64 for patch (py, px) of keypoint k: frames j + order[t]
+ * of the terms whose phase channels start at channel c0 (0: A, 4K: B);
  * abs_run: the same on absolute values. */
-static void direction(const float *x, const float *mt, const float *c, const int order[NC], int64_t j,
-                      int64_t k, int64_t y, int64_t xx, int abs_run, double out[4]) {
-    const int64_t y0 = y & ~1, x0 = xx & ~1;
-    double s[4], h[4];
+static void direction(const float *ab, int64_t c0, const float *mt, const float *c, const int order[NC],
+                      int64_t j, int64_t k, int64_t py, int64_t px, int abs_run, double out[4]) {
+    double s[4], nx[4];
     for (int t = 0; t < NC; ++t) {
-        const float *plane = x + ((j + order[t]) * K + k) * H * W;
-        const double v[4] = {plane[y0 * W + x0], plane[y0 * W + x0 + 1], plane[(y0 + 1) * W + x0],
-                             plane[(y0 + 1) * W + x0 + 1]};
+        double v[4];
+        for (int q = 0; q < 4; ++q) {
+            v[q] = ab[((((j + order[t]) * 8 * K) + c0 + 4 * k + q) * h + py) * w + px];
+            if (abs_run) v[q] = fabs(v[q]);
+        }
         for (int o = 0; o < 4; ++o) {
             double acc = 0;
-            if (t > 0)
-                for (int i = 0; i < 4; ++i)
-                    acc += abs_run ? fabs(s[i] * mt[16 * k + 4 * i + o]) : s[i] * mt[16 * k + 4 * i + o];
-            h[o] = t == 0 ? (abs_run ? fabs(v[o]) : v[o])
-                          : acc + (abs_run ? fabs(c[4 * k + o]) + fabs(v[o]) : c[4 * k + o] + v[o]);
+            for (int i = 0; t > 0 && i < 4; ++i) {
+                const double m = mt[16 * k + 4 * i + o];
+                acc += abs_run ? s[i] * fabs(m) : s[i] * m;
+            }
+            nx[o] = t == 0 ? v[o] : acc + (abs_run ? fabs(c[4 * k + o]) : c[4 * k + o]) + v[o];
         }
-        memcpy(s, h, sizeof s);
+        memcpy(s, nx, sizeof s);
     }
     memcpy(out, s, sizeof s);
 }
 
 static void test_against_f64(void) {
-    static float a[T * K * H * W], b[T * K * H * W], out[(T - 4) * K * H * W], out1[(T - 4) * K * H * W];
+    static float ab[T * 8 * K * h * w], out[(T - 4) * K * 4 * h * w], out1[(T - 4) * K * 4 * h * w];
     float mt_f[K * 16], c_f[K * 4], mt_b[K * 16], c_b[K * 4];
-    for (size_t i = 0; i < sizeof a / sizeof *a; ++i) a[i] = uniform(), b[i] = uniform();
+    for (size_t i = 0; i < sizeof ab / sizeof *ab; ++i) ab[i] = uniform();
     for (int i = 0; i < K * 16; ++i) mt_f[i] = 0.5f * uniform(), mt_b[i] = 0.5f * uniform();
     for (int i = 0; i < K * 4; ++i) c_f[i] = uniform(), c_b[i] = uniform();
-    LP_CHECK_OK(lpm_crnn_recur_window(a, b, T, K, H, W, mt_f, c_f, mt_b, c_b, 3, out));
-    LP_CHECK_OK(lpm_crnn_recur_window(a, b, T, K, H, W, mt_f, c_f, mt_b, c_b, 1, out1));
+    LP_CHECK_OK(lpm_crnn_recur_window(ab, T, K, h, w, mt_f, c_f, mt_b, c_b, 3, out));
+    LP_CHECK_OK(lpm_crnn_recur_window(ab, T, K, h, w, mt_f, c_f, mt_b, c_b, 1, out1));
     LP_CHECK(memcmp(out, out1, sizeof out) == 0); /* threads split planes, not sums */
     static const int fwd[NC] = {0, 1, 2, 3, 4}, bwd[NC] = {4, 3, 2, 1, 0};
     const double g = gamma_n(4 * 6 + 2);
     double worst = -INFINITY, max_err = 0;
     for (int64_t j = 0; j < T - 4; ++j)
         for (int64_t k = 0; k < K; ++k)
-            for (int64_t y = 0; y < H; ++y)
-                for (int64_t x = 0; x < W; ++x) {
-                    double f[4], bb[4], fa[4], ba[4];
-                    direction(a, mt_f, c_f, fwd, j, k, y, x, 0, f);
-                    direction(b, mt_b, c_b, bwd, j, k, y, x, 0, bb);
-                    direction(a, mt_f, c_f, fwd, j, k, y, x, 1, fa);
-                    direction(b, mt_b, c_b, bwd, j, k, y, x, 1, ba);
-                    const int q = (int)((y & 1) * 2 + (x & 1));
-                    const double exact = (f[q] + bb[q]) / 2, bound = g * (fa[q] + ba[q]) / 2;
-                    const double err = fabs(out[((j * K + k) * H + y) * W + x] - exact);
-                    if (err - bound > worst) worst = err - bound;
-                    if (err > max_err) max_err = err;
+            for (int64_t py = 0; py < h; ++py)
+                for (int64_t px = 0; px < w; ++px) {
+                    double f[4], b[4], fa[4], ba[4];
+                    direction(ab, 0, mt_f, c_f, fwd, j, k, py, px, 0, f);
+                    direction(ab, 4 * K, mt_b, c_b, bwd, j, k, py, px, 0, b);
+                    direction(ab, 0, mt_f, c_f, fwd, j, k, py, px, 1, fa);
+                    direction(ab, 4 * K, mt_b, c_b, bwd, j, k, py, px, 1, ba);
+                    for (int q = 0; q < 4; ++q) {
+                        const double exact = (f[q] + b[q]) / 2, bound = g * (fa[q] + ba[q]) / 2;
+                        const int64_t y = 2 * py + q / 2, x = 2 * px + q % 2;
+                        const double err = fabs(out[((j * K + k) * 2 * h + y) * 2 * w + x] - exact);
+                        if (err - bound > worst) worst = err - bound;
+                        if (err > max_err) max_err = err;
+                    }
                 }
-    printf("# fused recurrence: max |float - f64| %.3g, worst (error - bound) "
-           "%.3g\n",
-           max_err, worst);
+    printf("# fused recurrence: max |float - f64| %.3g, worst (error - bound) %.3g\n", max_err, worst);
     LP_CHECK(worst <= 0);
 }
 
 static void test_bad_sizes(void) {
-    float buf[T * K * 6 * 6] = {0}, m[K * 16] = {0}, c[K * 4] = {0};
-    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, buf, T, K, 5, 6, m, c, m, c, 1, buf), LP_STATUS_BAD_ARG,
+    float buf[8 * K * 4] = {0}, m[K * 16] = {0}, c[K * 4] = {0};
+    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, 4, K, 2, 2, m, c, m, c, 1, buf), LP_STATUS_BAD_ARG,
                    "lpm_crnn_recur_window");
-    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, buf, 4, K, 6, 6, m, c, m, c, 1, buf), LP_STATUS_BAD_ARG,
+    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, T, K, 0, 2, m, c, m, c, 1, buf), LP_STATUS_BAD_ARG,
                    "lpm_crnn_recur_window");
 }
 

@@ -1,20 +1,23 @@
 /* model_crnn_recur.c: the multi-frame head's recurrence over a window of
  * frames, fused for inference on CPU float32 (the fast path of
  * lpm_crnn_head_forward_window; its libtorch path is the reference, and
- * LPOSE_CRNN_UNFUSED=1 forces it).
+ * LPOSE_HEADS_REFERENCE=1 forces it).
  *
- * Window terms A, B (T, K, H, W) stay in their own layout. For output frame
- * j (centre frame j+2), keypoint k and 2x2 patch p (4 values, row-major):
+ * The window terms arrive as model_deconv.c's phase channels: one 2x2
+ * convolution gives both W_f and W_b, (T, 8K, h, w), where channel 4k + q
+ * (q = 2 dy + dx) holds value q of every 2x2 patch of keypoint k's A map and
+ * channel 4K + 4k + q the same of B. For output frame j (centre j+2),
+ * keypoint k and patch p (4 values):
  *   f = A[j]_p;    f = (f mt_f[k] + c_f[k]) + A[j+t]_p,  t = 1..4
  *   b = B[j+4]_p;  b = (b mt_b[k] + c_b[k]) + B[j+t]_p,  t = 3..0
- *   out[j]_p = (f + b) / 2
+ *   out[j]_p = (f + b) / 2,   written as maps (T-4, K, 2h, 2w)
  * mt and c are fold_h's folded H (K, 4, 4) and (K, 1, 4): a patch row times
- * mt. The libtorch path copies A and B into patch layout, runs eight
- * batched 4x4 matmuls and eight adds over the whole window and copies back;
- * here each output plane is made in one pass over the 5 planes it needs,
- * 8 patches per vector. Same operations in the same order per value; only
- * fused multiply-adds may round differently (tests/c/test_crnn_recur.c
- * bounds the difference from an f64 reference). */
+ * mt. The libtorch path pixel-shuffles A and B, copies them into patch
+ * layout, runs eight batched 4x4 matmuls and eight adds over the window and
+ * copies back; here each output plane is made in one pass, 8 patches per
+ * vector, straight from the phase channels. Same operations in the same
+ * order per value; fused multiply-adds may round differently
+ * (tests/c/test_crnn_recur.c bounds the difference from an f64 reference). */
 #include <pthread.h>
 #include <string.h>
 
@@ -39,14 +42,13 @@ typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
 #define CR_INLINE static inline __attribute__((always_inline))
 
 typedef struct cr_job {
-    const float *a, *b, *mt_f, *c_f, *mt_b, *c_b;
+    const float *ab, *mt_f, *c_f, *mt_b, *c_b;
     float *out;
-    int64_t T, K, H, W;
+    int64_t T, K, h, w;
     int64_t first, stride; /* this worker's units: first, first + stride, ... */
 } cr_job;
 
-/* Patch values of VW consecutive patches of one row pair: q[0..3] are the
- * patches' (0,0), (0,1), (1,0), (1,1) values. */
+/* Values q = 0..3 of VW consecutive patches. */
 typedef struct quad {
     vf q[4];
 } quad;
@@ -59,14 +61,13 @@ CR_INLINE vf load(const float *p) {
 
 CR_INLINE void store(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
-CR_INLINE quad load_quad(const float *row0, const float *row1) {
-    const vi even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
-    vf a0 = load(row0), a1 = load(row0 + VW), b0 = load(row1), b1 = load(row1 + VW);
-    quad r = {{__builtin_shuffle(a0, a1, even), __builtin_shuffle(a0, a1, odd),
-               __builtin_shuffle(b0, b1, even), __builtin_shuffle(b0, b1, odd)}};
+/* the 4 phase planes of one keypoint start at p, hw apart */
+CR_INLINE quad load_quad(const float *p, int64_t hw) {
+    quad r = {{load(p), load(p + hw), load(p + 2 * hw), load(p + 3 * hw)}};
     return r;
 }
 
+/* patches back into two map rows: (0,0) (0,1) on row0, (1,0) (1,1) on row1 */
 CR_INLINE void store_quad(float *row0, float *row1, quad v) {
     const vi lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
     store(row0, __builtin_shuffle(v.q[0], v.q[1], lo));
@@ -84,54 +85,47 @@ CR_INLINE quad step(quad s, const float *mt, const float *c, quad x) {
     return r;
 }
 
-/* step for one patch whose values sit at plane[at[0..3]] */
-static void step1(float s[4], const float *mt, const float *c, const float *plane, const int64_t at[4]) {
+/* step for one patch whose values sit at p[0], p[hw], p[2 hw], p[3 hw] */
+static void step1(float s[4], const float *mt, const float *c, const float *p, int64_t hw) {
     float h[4];
     for (int o = 0; o < 4; ++o)
-        h[o] = (((s[0] * mt[o] + s[1] * mt[4 + o]) + s[2] * mt[8 + o]) + s[3] * mt[12 + o] + c[o]) +
-               plane[at[o]];
+        h[o] =
+            (((s[0] * mt[o] + s[1] * mt[4 + o]) + s[2] * mt[8 + o]) + s[3] * mt[12 + o] + c[o]) + p[o * hw];
     memcpy(s, h, sizeof h);
-}
-
-/* The same for one patch (the columns a whole vector does not cover). */
-static void patch_scalar(const float *const pa[N_CONTEXT], const float *const pb[N_CONTEXT],
-                         const float *mt_f, const float *c_f, const float *mt_b, const float *c_b,
-                         int64_t off0, int64_t off1, float *out) {
-    const int64_t at[4] = {off0, off0 + 1, off1, off1 + 1};
-    float f[4], b[4];
-    for (int i = 0; i < 4; ++i) f[i] = pa[0][at[i]], b[i] = pb[N_CONTEXT - 1][at[i]];
-    for (int t = 1; t < N_CONTEXT; ++t) step1(f, mt_f, c_f, pa[t], at);
-    for (int t = N_CONTEXT - 2; t >= 0; --t) step1(b, mt_b, c_b, pb[t], at);
-    for (int i = 0; i < 4; ++i) out[at[i]] = (f[i] + b[i]) * 0.5f;
 }
 
 /* One output plane: frame j, keypoint k. */
 CR_HOT static void plane(const cr_job *jb, int64_t j, int64_t k) {
-    const int64_t K = jb->K, H = jb->H, W = jb->W, hw = H * W;
+    const int64_t K = jb->K, h = jb->h, w = jb->w, hw = h * w, W = 2 * w;
     const float *mt_f = jb->mt_f + 16 * k, *c_f = jb->c_f + 4 * k;
     const float *mt_b = jb->mt_b + 16 * k, *c_b = jb->c_b + 4 * k;
     const float *pa[N_CONTEXT], *pb[N_CONTEXT];
     for (int t = 0; t < N_CONTEXT; ++t) {
-        pa[t] = jb->a + ((j + t) * K + k) * hw;
-        pb[t] = jb->b + ((j + t) * K + k) * hw;
+        pa[t] = jb->ab + ((j + t) * 8 * K + 4 * k) * hw;
+        pb[t] = pa[t] + 4 * K * hw;
     }
-    float *out = jb->out + (j * K + k) * hw;
-    const int64_t full = (W / 2) / VW * VW; /* patches per row in whole vectors */
-    for (int64_t y = 0; y < H; y += 2) {
-        const int64_t r0 = y * W, r1 = r0 + W;
-        for (int64_t px = 0; px < full; px += VW) {
-            const int64_t o0 = r0 + 2 * px, o1 = r1 + 2 * px;
-            quad f = load_quad(pa[0] + o0, pa[0] + o1);
-            quad b = load_quad(pb[N_CONTEXT - 1] + o0, pb[N_CONTEXT - 1] + o1);
-            for (int t = 1; t < N_CONTEXT; ++t) f = step(f, mt_f, c_f, load_quad(pa[t] + o0, pa[t] + o1));
-            for (int t = N_CONTEXT - 2; t >= 0; --t)
-                b = step(b, mt_b, c_b, load_quad(pb[t] + o0, pb[t] + o1));
+    float *out = jb->out + (j * K + k) * 4 * hw;
+    const int64_t full = w / VW * VW; /* patches per row in whole vectors */
+    for (int64_t py = 0; py < h; ++py) {
+        float *row0 = out + 2 * py * W, *row1 = row0 + W;
+        int64_t px = 0;
+        for (; px < full; px += VW) {
+            const int64_t at = py * w + px;
+            quad f = load_quad(pa[0] + at, hw), b = load_quad(pb[N_CONTEXT - 1] + at, hw);
+            for (int t = 1; t < N_CONTEXT; ++t) f = step(f, mt_f, c_f, load_quad(pa[t] + at, hw));
+            for (int t = N_CONTEXT - 2; t >= 0; --t) b = step(b, mt_b, c_b, load_quad(pb[t] + at, hw));
             quad avg;
             for (int i = 0; i < 4; ++i) avg.q[i] = (f.q[i] + b.q[i]) * 0.5f;
-            store_quad(out + o0, out + o1, avg);
+            store_quad(row0 + 2 * px, row1 + 2 * px, avg);
         }
-        for (int64_t px = full; px < W / 2; ++px)
-            patch_scalar(pa, pb, mt_f, c_f, mt_b, c_b, r0 + 2 * px, r1 + 2 * px, out);
+        for (; px < w; ++px) { /* the patches a whole vector does not cover */
+            const int64_t at = py * w + px;
+            float f[4], b[4];
+            for (int q = 0; q < 4; ++q) f[q] = pa[0][at + q * hw], b[q] = pb[N_CONTEXT - 1][at + q * hw];
+            for (int t = 1; t < N_CONTEXT; ++t) step1(f, mt_f, c_f, pa[t] + at, hw);
+            for (int t = N_CONTEXT - 2; t >= 0; --t) step1(b, mt_b, c_b, pb[t] + at, hw);
+            for (int q = 0; q < 4; ++q) (q < 2 ? row0 : row1)[2 * px + q % 2] = (f[q] + b[q]) * 0.5f;
+        }
     }
 }
 
@@ -142,20 +136,20 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-lp_status lpm_crnn_recur_window(const float *a, const float *b, int64_t T, int64_t K, int64_t H, int64_t W,
+lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t K, int64_t h, int64_t w,
                                 const float *mt_f, const float *c_f, const float *mt_b, const float *c_b,
                                 int32_t n_threads, float *out) {
-    if (T < N_CONTEXT || K < 1 || H < 2 || W < 2 || H % 2 || W % 2)
+    if (T < N_CONTEXT || K < 1 || h < 1 || w < 1)
         return lp_errorf(LP_STATUS_BAD_ARG, "lpm_crnn_recur_window",
-                         "needs T >= 5 and even H, W (got T %lld, H %lld, W %lld)", (long long)T,
-                         (long long)H, (long long)W);
+                         "needs T >= 5 frames and K, h, w >= 1 (got T %lld, K %lld, h %lld, w %lld)",
+                         (long long)T, (long long)K, (long long)h, (long long)w);
     int64_t n = n_threads < 1 ? 1 : n_threads > MAX_THREADS ? MAX_THREADS : n_threads;
     const int64_t n_units = (T - (N_CONTEXT - 1)) * K;
     if (n > n_units) n = n_units;
     cr_job jobs[MAX_THREADS];
     pthread_t tid[MAX_THREADS];
     int started[MAX_THREADS] = {0};
-    for (int64_t t = 0; t < n; ++t) jobs[t] = (cr_job){a, b, mt_f, c_f, mt_b, c_b, out, T, K, H, W, t, n};
+    for (int64_t t = 0; t < n; ++t) jobs[t] = (cr_job){ab, mt_f, c_f, mt_b, c_b, out, T, K, h, w, t, n};
     for (int64_t t = 1; t < n; ++t) started[t] = pthread_create(&tid[t], NULL, worker, &jobs[t]) == 0;
     worker(&jobs[0]);
     /* units of a thread that could not start are done here */

@@ -34,8 +34,8 @@ lp_status lpm_hm_head_forward(const lpm_hm_head *head, const lpm_params *reg,
     lp_status st = lp_nn_pixel_shuffle(features, 2, &h);
     if (st) return st;
     for (int32_t i = 0; i < head->n_layers; ++i) {
-        st = nnu_conv_t2d(h, lpm_params_at(reg, head->deconv[i].w),
-                          lpm_params_at(reg, head->deconv[i].b), 2, 1, 1, 1, &next);
+        st = lpm_deconv3(h, lpm_params_at(reg, head->deconv[i].w), lpm_params_at(reg, head->deconv[i].b),
+                         &next);
         if (st) goto fail;
         nnu_replace(&h, next);
     }

@@ -127,12 +127,25 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out);
 /* model_crnn_recur.c: the window recurrence of lpm_crnn_head_forward_window
- * fused on raw CPU float32. a, b: window terms (T, K, H, W); mt_*: (K, 4, 4)
- * and c_*: (K, 4), the folded H; out: (T-4, K, H, W), (forward + backward)
- * / 2 before the softmax. H and W even, T >= 5. */
-lp_status lpm_crnn_recur_window(const float *a, const float *b, int64_t T, int64_t K, int64_t H,
-                                int64_t W, const float *mt_f, const float *c_f, const float *mt_b,
-                                const float *c_b, int32_t n_threads, float *out);
+ * fused on raw CPU float32. ab: W_f and W_b's phase channels (T, 8K, h, w)
+ * (lpm_deconv3_phases of both); mt_*: (K, 4, 4) and c_*: (K, 4), the folded
+ * H; out: maps (T-4, K, 2h, 2w), (forward + backward) / 2 before the
+ * softmax. T >= 5. */
+lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t K, int64_t h, int64_t w,
+                                const float *mt_f, const float *c_f, const float *mt_b, const float *c_b,
+                                int32_t n_threads, float *out);
+
+/* model_deconv.c: ConvTranspose2d(3x3, s2, p1, op1) of the heads. Whether the
+ * inference fast paths apply to x: grad off, CPU float32, and
+ * LPOSE_HEADS_REFERENCE unset. */
+int lpm_heads_fast(const lp_tensor *x);
+/* x (N, Cin, h, w), w (Cin, Cout, 3, 3), b (Cout) -> (N, Cout, 2h, 2w): the
+ * sub-pixel form when lpm_heads_fast(x), else the transposed convolution. */
+lp_status lpm_deconv3(const lp_tensor *x, const lp_tensor *w, const lp_tensor *b, lp_tensor **out);
+/* n layers on the same x, CPU float32 only -> (N, 4 sum(Cout_i), h, w): the
+ * phase channels, 4 co + 2 ry + rx holding output pixel (2m + ry, 2l + rx). */
+lp_status lpm_deconv3_phases(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b,
+                             int n, lp_tensor **out);
 
 /* ---------------------------------------------------------------- tracker */
 struct lp_model {

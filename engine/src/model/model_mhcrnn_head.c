@@ -41,7 +41,7 @@ lp_status lpm_crnn_head_init(lpm_crnn_head *head, lpm_params *reg, int64_t in_ch
 
 static lp_status deconv3(const lpm_params *reg, const lpm_conv *c, const lp_tensor *x,
                          lp_tensor **out) {
-    return nnu_conv_t2d(x, lpm_params_at(reg, c->w), lpm_params_at(reg, c->b), 2, 1, 1, 1, out);
+    return lpm_deconv3(x, lpm_params_at(reg, c->w), lpm_params_at(reg, c->b), out);
 }
 
 /* H(h) = ConvT_k2s2(Conv_k2s2(h)), both grouped by keypoint */
@@ -241,47 +241,43 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
     return st;
 }
 
-/* Whether the window recurrence can run fused (model_crnn_recur.c): raw
- * CPU float32 terms with grad off (it records nothing for autograd), even
- * map sides. LPOSE_CRNN_UNFUSED=1 keeps the libtorch path, the reference. */
-static int fused_ok(const lp_tensor *a) {
-    const char *env = getenv("LPOSE_CRNN_UNFUSED");
-    if (env && *env && strcmp(env, "0") != 0) return 0;
-    return !lp_grad_is_enabled() && lp_tensor_device(a) == LP_DEVICE_CPU &&
-           lp_tensor_dtype(a) == LP_DTYPE_F32 && lp_tensor_size(a, 2) % 2 == 0 &&
-           lp_tensor_size(a, 3) % 2 == 0;
-}
-
-/* (T-4, K, H, W) = (forward + backward) / 2 by lpm_crnn_recur_window. */
-static lp_status recur_fused(const h_op *hf, const h_op *hb, const lp_tensor *a, const lp_tensor *b,
-                             lp_tensor **out) {
-    int64_t s[LP_MAX_DIMS];
-    lp_tensor_shape(a, s);
-    const int64_t so[4] = {s[0] - (N_CONTEXT - 1), s[1], s[2], s[3]};
-    lp_tensor *ca = NULL, *cb = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cbias = NULL, *o = NULL;
-    void *p[7];
+/* The inference fast path of the window forward (model_deconv.c,
+ * model_crnn_recur.c): W_pre in sub-pixel form, W_f and W_b as one 2x2
+ * convolution into phase channels, which are the recurrence's patches, and
+ * the fused recurrence writing the maps. */
+static lp_status window_fused(const lpm_crnn_head *head, const lpm_params *reg, h_op *hf, h_op *hb,
+                              const lp_tensor *features, lp_tensor **out) {
+    const int64_t T = lp_tensor_size(features, 0), K = head->num_keypoints;
+    const lp_tensor *w[2] = {lpm_params_at(reg, head->w_f.w), lpm_params_at(reg, head->w_b.w)};
+    const lp_tensor *b[2] = {lpm_params_at(reg, head->w_f.b), lpm_params_at(reg, head->w_b.b)};
+    lp_tensor *ps = NULL, *p = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL, *maps = NULL;
+    const float *pab, *pmf, *pcf, *pmb, *pcb;
+    float *pout;
     lp_status st;
-    if ((st = lp_tensor_contiguous(a, &ca)) || (st = lp_tensor_contiguous(b, &cb)) ||
+    if ((st = lp_nn_pixel_shuffle(features, 2, &ps)) || (st = deconv3(reg, &head->w_pre, ps, &p)) ||
+        (st = lpm_deconv3_phases(p, w, b, 2, &ab)) || (st = fold_h(hf)) || (st = fold_h(hb)) ||
         (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
-        (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cbias)) ||
-        (st = lp_tensor_empty(so, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &o)))
+        (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cb)))
         goto fail;
-    const lp_tensor *ts[7] = {ca, cb, mf, cf, mb, cbias, o};
-    for (int i = 0; i < 7; ++i)
-        if ((st = lp_tensor_data_ptr(ts[i], &p[i]))) goto fail;
-    if ((st = lpm_crnn_recur_window(p[0], p[1], s[0], s[1], s[2], s[3], p[2], p[3], p[4], p[5],
-                                    lp_get_num_threads(), p[6])))
+    const int64_t h = lp_tensor_size(ab, 2), wd = lp_tensor_size(ab, 3);
+    const int64_t so[4] = {T - (N_CONTEXT - 1), K, 2 * h, 2 * wd};
+    if ((st = lp_tensor_empty(so, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &maps)) ||
+        (st = lp_tensor_data_ptr(ab, (void **)&pab)) || (st = lp_tensor_data_ptr(mf, (void **)&pmf)) ||
+        (st = lp_tensor_data_ptr(cf, (void **)&pcf)) || (st = lp_tensor_data_ptr(mb, (void **)&pmb)) ||
+        (st = lp_tensor_data_ptr(cb, (void **)&pcb)) || (st = lp_tensor_data_ptr(maps, (void **)&pout)))
         goto fail;
-    *out = o;
-    o = NULL;
+    if ((st = lpm_crnn_recur_window(pab, T, K, h, wd, pmf, pcf, pmb, pcb, lp_get_num_threads(), pout)))
+        goto fail;
+    st = nnu_spatial_softmax(maps, 1.0, out);
 fail:
-    lp_tensor_free(ca);
-    lp_tensor_free(cb);
+    lp_tensor_free(ps);
+    lp_tensor_free(p);
+    lp_tensor_free(ab);
     lp_tensor_free(mf);
     lp_tensor_free(cf);
     lp_tensor_free(mb);
-    lp_tensor_free(cbias);
-    lp_tensor_free(o);
+    lp_tensor_free(cb);
+    lp_tensor_free(maps);
     return st;
 }
 
@@ -292,20 +288,23 @@ lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_para
                          "expected window features (T, C, h, w) with T >= 5");
     h_op hf = {reg, head->h_f, head->num_keypoints, NULL, NULL};
     h_op hb = {reg, head->h_b, head->num_keypoints, NULL, NULL};
+    if (lpm_heads_fast(features) && lp_tensor_dtype(lpm_params_at(reg, head->w_f.w)) == LP_DTYPE_F32) {
+        lp_status st = window_fused(head, reg, &hf, &hb, features, out);
+        lp_tensor_free(hf.mt);
+        lp_tensor_free(hf.c);
+        lp_tensor_free(hb.mt);
+        lp_tensor_free(hb.c);
+        return st;
+    }
     lp_tensor *a = NULL, *b = NULL, *pa = NULL, *pb = NULL, *avg = NULL, *maps = NULL;
     lp_status st = frame_terms(head, reg, features, &a, &b);
     /* the recurrence runs on patch rows, where H is one matmul */
     if (!st) st = fold_h(&hf);
     if (!st) st = fold_h(&hb);
-    if (!st && fused_ok(a)) {
-        st = recur_fused(&hf, &hb, a, b, &maps);
-        goto softmax;
-    }
     if (!st) st = to_patches(a, &pa);
     if (!st) st = to_patches(b, &pb);
     if (!st) st = both_directions(&hf, &hb, pa, pb, 1, &avg);
     if (!st) st = from_patches(avg, lp_tensor_size(a, 2), lp_tensor_size(a, 3), &maps);
-softmax:
     if (!st) st = nnu_spatial_softmax(maps, 1.0, out);
     lp_tensor_free(hf.mt);
     lp_tensor_free(hf.c);

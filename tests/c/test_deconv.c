@@ -1,0 +1,119 @@
+/* test_deconv.c: the heads' ConvTranspose2d(3x3, s2, p1, op1) in sub-pixel
+ * form (engine/src/model/model_deconv.c) against the transposed
+ * convolution in f64, with a bound from the arithmetic
+ * (docs/developer/numerical-tests.md): each output sums at most 4 Cin
+ * products (the 2x2 kernel over Cin channels, some of them exact zeros)
+ * and the bias, so |float - exact| <= gamma_{4 Cin + 1} (convT(|x|, |w|) + |b|).
+ * Also: phase channels of two layers at once, and the reference path
+ * (grad on, or LPOSE_HEADS_REFERENCE=1) is the transposed convolution. */
+#include "lp_test.h"
+#include "model/model_internal.h"
+
+static const double U = 0x1p-24;
+
+static double gamma_n(double n) { return n * U / (1 - n * U); }
+
+/* A step of the helpers below: reported only when it fails. */
+#define MUST(call)                                                                                           \
+    do {                                                                                                     \
+        if ((call) != LP_STATUS_OK) lp_test_report(0, __FILE__, __LINE__, #call);                            \
+    } while (0)
+
+static lp_tensor *uniform(const int64_t *shape, int32_t nd, uint64_t seed) {
+    lp_tensor *t = NULL;
+    MUST(lp_tensor_rand(shape, nd, LP_DTYPE_F32, LP_DEVICE_CPU, (int64_t)seed, &t));
+    if (t) {
+        lp_tensor_binary_scalar_(LP_BINARY_MUL, t, 2.0);
+        lp_tensor_binary_scalar_(LP_BINARY_SUB, t, 1.0);
+    }
+    return t;
+}
+
+static lp_tensor *f64(const lp_tensor *t, int absolute) {
+    lp_tensor *out = NULL;
+    MUST(lp_tensor_to(t, LP_DTYPE_F64, LP_DEVICE_CPU, &out));
+    if (out && absolute) MUST(lp_tensor_unary_(LP_UNARY_ABS, out));
+    return out;
+}
+
+static double reduce(lp_reduce_op op, const lp_tensor *t) {
+    lp_tensor *m = NULL;
+    double v = NAN;
+    if (lp_tensor_reduce(op, t, NULL, 0, 0, &m) == LP_STATUS_OK) lp_tensor_item(m, &v);
+    lp_tensor_free(m);
+    return v;
+}
+
+/* max of |got - exact| - bound over the elements (<= 0: within the bound) */
+static double excess(const lp_tensor *got, const lp_tensor *x, const lp_tensor *w, const lp_tensor *b,
+                     double *err_max) {
+    const int64_t cin = lp_tensor_size(x, 1);
+    lp_tensor *x64 = f64(x, 0), *w64 = f64(w, 0), *b64 = f64(b, 0), *ax = f64(x, 1), *aw = f64(w, 1);
+    lp_tensor *ab = f64(b, 1), *exact = NULL, *bound = NULL, *err = NULL;
+    MUST(nnu_conv_t2d(x64, w64, b64, 2, 1, 1, 1, &exact));
+    MUST(nnu_conv_t2d(ax, aw, ab, 2, 1, 1, 1, &bound));
+    MUST(lp_tensor_binary_scalar_(LP_BINARY_MUL, bound, gamma_n((double)(4 * cin + 1))));
+    lp_tensor *g64 = f64(got, 0);
+    MUST(lp_tensor_binary(LP_BINARY_SUB, g64, exact, &err));
+    MUST(lp_tensor_unary_(LP_UNARY_ABS, err));
+    *err_max = reduce(LP_REDUCE_AMAX, err);
+    MUST(lp_tensor_binary_(LP_BINARY_SUB, err, bound));
+    double worst = reduce(LP_REDUCE_AMAX, err);
+    lp_tensor *all[] = {x64, w64, b64, ax, aw, ab, exact, bound, err, g64};
+    for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+    return worst;
+}
+
+static void test_subpixel(void) {
+    const int64_t sx[4] = {3, 20, 5, 7}, sw1[4] = {20, 6, 3, 3}, sw2[4] = {20, 4, 3, 3};
+    const int64_t sb1[1] = {6}, sb2[1] = {4};
+    lp_tensor *x = uniform(sx, 4, 1), *w1 = uniform(sw1, 4, 2), *b1 = uniform(sb1, 1, 3);
+    lp_tensor *w2 = uniform(sw2, 4, 4), *b2 = uniform(sb2, 1, 5);
+    lp_tensor *y = NULL, *ph = NULL, *shuffled = NULL, *ref = NULL, *y_grad = NULL, *y_env = NULL;
+    lp_grad_set_enabled(0);
+    LP_CHECK(lpm_heads_fast(x));
+    LP_CHECK_OK(lpm_deconv3(x, w1, b1, &y));
+    LP_CHECK(y && lp_tensor_size(y, 1) == 6 && lp_tensor_size(y, 2) == 10 && lp_tensor_size(y, 3) == 14);
+    double err = 0, worst = excess(y, x, w1, b1, &err);
+    printf("# sub-pixel deconv: max |float - f64| %.3g, worst (error - bound) %.3g\n", err, worst);
+    LP_CHECK(worst <= 0);
+    /* two layers' phase channels at once: channels [0, 24) are layer 1's */
+    const lp_tensor *ws[2] = {w1, w2}, *bs[2] = {b1, b2};
+    LP_CHECK_OK(lpm_deconv3_phases(x, ws, bs, 2, &ph));
+    LP_CHECK(ph && lp_tensor_size(ph, 1) == 40 && lp_tensor_size(ph, 2) == 5);
+    LP_CHECK_OK(lp_nn_pixel_shuffle(ph, 2, &shuffled));
+    lp_tensor *first = NULL, *second = NULL;
+    LP_CHECK_OK(lp_tensor_narrow(shuffled, 1, 0, 6, &first));
+    LP_CHECK_OK(lp_tensor_narrow(shuffled, 1, 6, 4, &second));
+    LP_CHECK(excess(first, x, w1, b1, &err) <= 0);
+    LP_CHECK(excess(second, x, w2, b2, &err) <= 0);
+    /* the reference path is the transposed convolution itself */
+    LP_CHECK_OK(nnu_conv_t2d(x, w1, b1, 2, 1, 1, 1, &ref));
+    lp_grad_set_enabled(1);
+    LP_CHECK(!lpm_heads_fast(x));
+    LP_CHECK_OK(lpm_deconv3(x, w1, b1, &y_grad));
+    lp_grad_set_enabled(0);
+    setenv("LPOSE_HEADS_REFERENCE", "1", 1);
+    LP_CHECK(!lpm_heads_fast(x));
+    LP_CHECK_OK(lpm_deconv3(x, w1, b1, &y_env));
+    unsetenv("LPOSE_HEADS_REFERENCE");
+    LP_CHECK(reduce(LP_REDUCE_AMAX, ref) == reduce(LP_REDUCE_AMAX, y_grad));
+    lp_tensor *d1 = NULL, *d2 = NULL;
+    LP_CHECK_OK(lp_tensor_binary(LP_BINARY_SUB, ref, y_grad, &d1));
+    LP_CHECK_OK(lp_tensor_binary(LP_BINARY_SUB, ref, y_env, &d2));
+    LP_CHECK(reduce(LP_REDUCE_AMAX, d1) == 0 && reduce(LP_REDUCE_AMIN, d1) == 0);
+    LP_CHECK(reduce(LP_REDUCE_AMAX, d2) == 0 && reduce(LP_REDUCE_AMIN, d2) == 0);
+    /* phase weights must be CPU float32 */
+    lp_tensor *w64 = f64(w1, 0), *bad = NULL;
+    const lp_tensor *wbad[1] = {w64}, *bone[1] = {b1};
+    LP_CHECK_FAILS(lpm_deconv3_phases(x, wbad, bone, 1, &bad), LP_STATUS_BAD_ARG, "lpm_deconv3_phases");
+    lp_grad_set_enabled(1);
+    lp_tensor *all[] = {x, w1, b1, w2, b2, y, ph, shuffled, ref, y_grad, y_env, first, second, d1, d2, w64};
+    for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+}
+
+int main(void) {
+    lp_runtime_init(2);
+    test_subpixel();
+    LP_DONE();
+}
