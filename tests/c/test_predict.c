@@ -332,6 +332,37 @@ static void test_stream_vs_batch(lp_model *tcn, lp_model *sf, const lp_tensor *a
     LP_CHECK(sf_ok);     /* single-frame model */
 }
 
+/* The heads' inference fast paths (sub-pixel deconvolutions, fused
+ * recurrence) against the libtorch reference (LPOSE_HEADS_REFERENCE=1) on
+ * the same stream: the same float-rounding tolerance as stream vs batch. */
+static void test_heads_reference(lp_model *tcn, lp_model *sf, const lp_tensor *all) {
+    const int32_t k = 3;
+    const int64_t n = lp_tensor_size(all, 0);
+    lp_predict_params pp = lp_predict_default_params();
+    pp.sequence_length = 8;
+    lp_model *models[2] = {tcn, sf};
+    for (int i = 0; i < 2; ++i) {
+        float *kp[2], *conf[2];
+        int64_t nb = 0;
+        int ok = 1;
+        for (int ref = 0; ref < 2; ++ref) {
+            kp[ref] = malloc(sizeof(float) * (size_t)(n * k * 2));
+            conf[ref] = malloc(sizeof(float) * (size_t)(n * k));
+            if (ref) setenv("LPOSE_HEADS_REFERENCE", "1", 1);
+            ok = ok && kp[ref] && conf[ref] && stream_all(models[i], all, &pp, kp[ref], conf[ref], &nb, k);
+            unsetenv("LPOSE_HEADS_REFERENCE");
+        }
+        double dk = ok ? max_abs_diff(kp[0], kp[1], n * k * 2) : INFINITY;
+        double dc = ok ? max_abs_diff(conf[0], conf[1], n * k) : INFINITY;
+        printf("# %s heads fast vs reference: keypoints %g px, confidences %g\n", i ? "sf" : "tcn", dk, dc);
+        LP_CHECK(dk <= 1e-3 && dc <= 1e-5);
+        for (int ref = 0; ref < 2; ++ref) {
+            free(kp[ref]);
+            free(conf[ref]);
+        }
+    }
+}
+
 static void test_video(lp_model *tcn) {
     char video[512], csv[512], tn[512], labeled[512];
     snprintf(video, sizeof video, "%s/v23.mp4", g_dir);
@@ -534,6 +565,7 @@ int main(void) {
         const int64_t shape[4] = {24, 3, 64, 64};
         LP_CHECK_OK(lp_tensor_randn(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 3, &all));
         test_stream_vs_batch(tcn, sf, all);
+        test_heads_reference(tcn, sf, all);
         lp_tensor_free(all);
         test_video(tcn);
         test_ensemble(tcn, sf);
