@@ -14,6 +14,13 @@
 -- A benchmark, not a test.
 --
 --   build/lpose run bench/bench_models.lua [rounds=5] [threads=2]
+--
+-- The GEMM line names OpenBLAS's kernel set. Debian's OpenBLAS 0.3.21 falls
+-- back to its Prescott (SSE3) kernels on CPUs it does not recognise; then the
+-- GEMM is measured again in a child with OPENBLAS_CORETYPE set for the CPU's
+-- vector width (SkylakeX for AVX-512, Haswell for AVX2), which is the rate the
+-- hardware allows. The child mode is `... bench_models.lua --gemm ROUNDS THREADS`.
+local ffi = require('ffi')
 local lpose = require('lpose')
 local models = require('lpose.models')
 
@@ -21,6 +28,8 @@ local timing = dofile('bench/timing.lua')
 local flops = dofile('bench/flops.lua')
 
 local args = arg or {}
+local gemm_only = args[1] == '--gemm'
+if gemm_only then table.remove(args, 1) end
 local rounds = tonumber(args[1] or 5)
 local threads = tonumber(args[2] or 2)
 local batch, size = 8, 128
@@ -94,6 +103,29 @@ local function gemm_gflops()
     return 2 * n ^ 3 / med / 1e9, 2 * n ^ 3 / hi / 1e9, 2 * n ^ 3 / lo / 1e9
 end
 
+if gemm_only then
+    print(('%.1f %.1f %.1f'):format(gemm_gflops()))
+    return
+end
+
+-- OpenBLAS's kernel set ('?' when the BLAS is not OpenBLAS).
+local function openblas_core()
+    pcall(ffi.cdef, 'char *openblas_get_corename(void);')
+    local ok, name = pcall(function() return ffi.string(ffi.C.openblas_get_corename()) end)
+    return ok and name or '?'
+end
+
+-- The OPENBLAS_CORETYPE this CPU's vector width calls for, from /proc/cpuinfo.
+local function best_coretype()
+    local f = io.open('/proc/cpuinfo')
+    local info = f and f:read('*a') or ''
+    if f then f:close() end
+    local flags = ' ' .. (info:match('\nflags%s*:%s*([^\n]*)') or '') .. ' '
+    if flags:find(' avx512f ', 1, true) then return 'SkylakeX' end
+    if flags:find(' avx2 ', 1, true) then return 'Haswell' end
+    return nil
+end
+
 print(('TCN trackers, batch %d x 5 frames at %dx%d, K=17, %d threads, %d rounds alternating lpose and torch')
     :format(batch, size, size, threads, rounds))
 print(('%-9s %-24s %10s %10s  %s'):format('backbone', 'pass', 'lpose s', 'torch s', 'torch/lpose median (min-max)'))
@@ -129,5 +161,17 @@ for _, backbone in ipairs({ 'resnet18', 'resnet50' }) do
         :format(backbone, gflop, gflop * frames / timing.median(times.forward)))
 end
 local g, glo, ghi = gemm_gflops()
-print(('f32 GEMM 2048x2048 through libtorch matmul (OpenBLAS): %.1f GFLOP/s (min-max %.1f-%.1f), %d threads')
-    :format(g, glo, ghi, threads))
+local core = openblas_core()
+print(('f32 GEMM 2048x2048 through libtorch matmul (OpenBLAS, %s kernels): %.1f GFLOP/s (min-max %.1f-%.1f), '
+    .. '%d threads'):format(core, g, glo, ghi, threads))
+local coretype = best_coretype()
+if core == 'Prescott' and coretype and not os.getenv('OPENBLAS_CORETYPE') then
+    local p = io.popen(('OPENBLAS_CORETYPE=%s %q run bench/bench_models.lua --gemm %d %d'):format(coretype,
+        (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose', rounds, threads))
+    local cg, clo, chi = p:read('*a'):match('([%d.]+) ([%d.]+) ([%d.]+)')
+    p:close()
+    if cg then
+        print(('  OpenBLAS did not recognise this CPU (Prescott is its fallback); with OPENBLAS_CORETYPE=%s: '
+            .. '%s GFLOP/s (min-max %s-%s), the hardware\'s rate'):format(coretype, cg, clo, chi))
+    end
+end
