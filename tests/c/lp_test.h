@@ -56,6 +56,16 @@ static inline int lp_test_report(int ok, const char *file, int line, const char 
         printf("1..0 # SKIP %s\n", why);                                               \
         return 0;                                                                      \
     } while (0)
+/* A full reduction of t as a double (NAN when it fails): the tests' way to
+ * read a max, min or sum. */
+static inline double lp_test_reduce(lp_reduce_op op, const lp_tensor *t) {
+    lp_tensor *r = NULL;
+    double v = NAN;
+    if (lp_tensor_reduce(op, t, NULL, 0, 0, &r) == LP_STATUS_OK) lp_tensor_item(r, &v);
+    lp_tensor_free(r);
+    return v;
+}
+
 #define LP_SKIP(why) printf("ok %d # SKIP %s\n", ++lp_test_count, why)
 #define LP_DONE()                                                                      \
     do {                                                                               \
