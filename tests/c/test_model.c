@@ -196,6 +196,19 @@ static void test_window(void) {
     LP_CHECK(kp && lp_tensor_dim(kp) == 3 && lp_tensor_size(kp, 0) == 3 && lp_tensor_size(kp, 2) == 2);
     LP_CHECK(conf && lp_tensor_size(conf, 1) == 4);
     LP_CHECK(scalar(LP_REDUCE_AMAX, kp) < 256 && scalar(LP_REDUCE_AMIN, kp) > -2);
+    /* the TCN decodes both heads' maps in one call: bitwise two decodes + the choice */
+    lp_tensor *pk = NULL, *pc = NULL, *k1 = NULL, *c1 = NULL, *k2 = NULL, *c2 = NULL, *ck = NULL, *cc = NULL;
+    lp_tensor *dk = NULL, *dc = NULL;
+    LP_CHECK_OK(lp_model_predict(m, x, 1, 0, 0, &pk, &pc));
+    LP_CHECK_OK(lp_heatmaps_decode(sf, 2, &k1, &c1));
+    LP_CHECK_OK(lp_heatmaps_decode(mf, 2, &k2, &c2));
+    LP_CHECK_OK(lp_keypoints_choose(k1, c1, k2, c2, &ck, &cc));
+    LP_CHECK_OK(lp_tensor_binary(LP_BINARY_SUB, pk, ck, &dk));
+    LP_CHECK_OK(lp_tensor_binary(LP_BINARY_SUB, pc, cc, &dc));
+    LP_CHECK(scalar(LP_REDUCE_AMAX, dk) == 0 && scalar(LP_REDUCE_AMIN, dk) == 0 && scalar(LP_REDUCE_AMAX, dc) == 0 &&
+             scalar(LP_REDUCE_AMIN, dc) == 0);
+    lp_tensor *dec[] = {pk, pc, k1, c1, k2, c2, ck, cc, dk, dc};
+    for (size_t i = 0; i < sizeof dec / sizeof *dec; ++i) lp_tensor_free(dec[i]);
     lp_grad_set_enabled(1);
     lp_tensor *all[] = {x, sf, mf, feat, stacks, win, lab, lsf, lmf, r_sf, r_mf, too_short, kp, conf};
     for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
