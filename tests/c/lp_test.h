@@ -56,6 +56,22 @@ static inline int lp_test_report(int ok, const char *file, int line, const char 
         printf("1..0 # SKIP %s\n", why);                                               \
         return 0;                                                                      \
     } while (0)
+/* A fresh model with default parameters but these (image h x w, init seed),
+ * or NULL after printing why lp_model_init failed. */
+static inline lp_model *lp_test_model(int32_t type, int32_t backbone, int32_t k, int64_t h, int64_t w,
+                                      int64_t seed) {
+    lp_model_params p = lp_model_default_params();
+    p.model_type = type;
+    p.backbone = backbone;
+    p.num_keypoints = k;
+    p.image_height = h;
+    p.image_width = w;
+    p.seed = seed;
+    lp_model *m = NULL;
+    if (lp_model_init(&p, &m) != LP_STATUS_OK) printf("# init: %s\n", lp_last_error());
+    return m;
+}
+
 /* A full reduction of t as a double (NAN when it fails): the tests' way to
  * read a max, min or sum. */
 static inline double lp_test_reduce(lp_reduce_op op, const lp_tensor *t) {

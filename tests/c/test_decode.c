@@ -333,16 +333,10 @@ static void test_sparse_flat(void) {
 static void test_sparse_model(void) {
     static const int32_t sizes[2] = {64, 128};
     for (int s = 0; s < 2; ++s) {
-        lp_model_params p = lp_model_default_params();
-        p.model_type = LP_MODEL_TYPE_HEATMAP_MHCRNN;
-        p.backbone = LP_BACKBONE_RESNET18;
-        p.num_keypoints = 5;
-        p.image_height = p.image_width = sizes[s];
-        p.seed = 7;
         const int64_t shape[4] = {8, 3, sizes[s], sizes[s]};
-        lp_model *m = NULL;
+        lp_model *m = lp_test_model(LP_MODEL_TYPE_HEATMAP_MHCRNN, LP_BACKBONE_RESNET18, 5, sizes[s], sizes[s], 7);
         lp_tensor *img = NULL, *sf = NULL, *mf = NULL;
-        LP_CHECK_OK(lp_model_init(&p, &m));
+        LP_CHECK(m != NULL);
         if (m) lp_model_set_training(m, 0);
         LP_CHECK_OK(lp_tensor_rand(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 3, &img));
         LP_CHECK_OK(lp_model_forward_window(m, img, &sf, &mf));

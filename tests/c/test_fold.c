@@ -136,15 +136,8 @@ static void test_layer(void) {
  * a stale cache after var *= 4 is off by O(1). The tolerance 1e-2 of the
  * largest value sits between the two. */
 static void test_model(void) {
-    lp_model_params p = lp_model_default_params();
-    p.model_type = LP_MODEL_TYPE_HEATMAP;
-    p.backbone = LP_BACKBONE_RESNET18;
-    p.num_keypoints = 4;
-    p.image_height = p.image_width = 64;
-    p.seed = 3;
-    lp_model *m = NULL;
-    LP_CHECK_OK(lp_model_init(&p, &m));
-    if (!m) return;
+    lp_model *m = lp_test_model(LP_MODEL_TYPE_HEATMAP, LP_BACKBONE_RESNET18, 4, 64, 64, 3);
+    if (!LP_CHECK(m != NULL)) return;
     /* non-trivial batch norm statistics everywhere */
     int32_t n = lp_model_n_tensors(m);
     int filled = 1;

@@ -14,15 +14,8 @@
 static char g_dir[] = "/tmp/lp_test_interrupt_XXXXXX";
 
 static lp_model *make_model(void) {
-    lp_model_params p = lp_model_default_params();
-    p.model_type = LP_MODEL_TYPE_HEATMAP_MHCRNN;
-    p.backbone = LP_BACKBONE_RESNET18;
-    p.num_keypoints = 3;
-    p.image_height = p.image_width = 64;
-    p.seed = 7;
-    lp_model *m = NULL;
-    if (lp_model_init(&p, &m) != LP_STATUS_OK) return NULL;
-    lp_model_set_training(m, 0);
+    lp_model *m = lp_test_model(LP_MODEL_TYPE_HEATMAP_MHCRNN, LP_BACKBONE_RESNET18, 3, 64, 64, 7);
+    if (m) lp_model_set_training(m, 0);
     return m;
 }
 

@@ -7,15 +7,7 @@
 #include "lp_test.h"
 
 static lp_model *make(int32_t type, int32_t backbone, int32_t k, int64_t h, int64_t w) {
-    lp_model_params p = lp_model_default_params();
-    p.model_type = type;
-    p.backbone = backbone;
-    p.num_keypoints = k;
-    p.image_height = h;
-    p.image_width = w;
-    lp_model *m = NULL;
-    if (lp_model_init(&p, &m) != LP_STATUS_OK) printf("# init: %s\n", lp_last_error());
-    return m;
+    return lp_test_model(type, backbone, k, h, w, 0);
 }
 
 static lp_tensor *randn(const int64_t *shape, int32_t nd, int64_t seed) {

@@ -7,15 +7,8 @@
 static char g_dir[] = "/tmp/lp_test_predict_XXXXXX";
 
 static lp_model *make_model(int32_t type, int32_t k) {
-    lp_model_params p = lp_model_default_params();
-    p.model_type = type;
-    p.backbone = LP_BACKBONE_RESNET18;
-    p.num_keypoints = k;
-    p.image_height = p.image_width = 64;
-    p.seed = 7;
-    lp_model *m = NULL;
-    if (lp_model_init(&p, &m) != LP_STATUS_OK) return NULL;
-    lp_model_set_training(m, 0);
+    lp_model *m = lp_test_model(type, LP_BACKBONE_RESNET18, k, 64, 64, 7);
+    if (m) lp_model_set_training(m, 0);
     return m;
 }
 
@@ -506,15 +499,8 @@ static void test_ensemble(lp_model *tcn, lp_model *sf) {
         LP_SKIP("no test video for the ensemble");
         return;
     }
-    lp_model_params p = lp_model_default_params();
-    p.model_type = LP_MODEL_TYPE_HEATMAP_MHCRNN;
-    p.backbone = LP_BACKBONE_RESNET18;
-    p.num_keypoints = 3;
-    p.image_height = p.image_width = 64;
-    p.seed = 8;
-    lp_model *other = NULL;
-    LP_CHECK_OK(lp_model_init(&p, &other));
-    if (!other) return;
+    lp_model *other = lp_test_model(LP_MODEL_TYPE_HEATMAP_MHCRNN, LP_BACKBONE_RESNET18, 3, 64, 64, 8);
+    if (!LP_CHECK(other != NULL)) return;
     const char *names[3] = {"a", "b", "c"};
     lp_predict_params pp = lp_predict_default_params();
     pp.sequence_length = 8;

@@ -172,16 +172,7 @@ static void test_errors(void) {
                    "global '__main__.Opaque' is not allowed");
 }
 
-static lp_model *r18(int32_t type, int32_t k) {
-    lp_model_params p = lp_model_default_params();
-    p.backbone = LP_BACKBONE_RESNET18;
-    p.model_type = type;
-    p.num_keypoints = k;
-    p.image_height = p.image_width = 64;
-    lp_model *m = NULL;
-    if (lp_model_init(&p, &m) != LP_STATUS_OK) printf("# init: %s\n", lp_last_error());
-    return m;
-}
+static lp_model *r18(int32_t type, int32_t k) { return lp_test_model(type, LP_BACKBONE_RESNET18, k, 64, 64, 0); }
 
 static void test_backbone_formats(void) {
     lp_model *m = r18(LP_MODEL_TYPE_HEATMAP, 17);

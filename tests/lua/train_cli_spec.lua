@@ -16,28 +16,7 @@ local function lpose_cmd(args) return support.run(tmp, args, '/tmp') end
 
 -- A small LP config for the synthetic project: what a user writes.
 local function config_file(name, model_type, extra)
-    return write(tmp .. '/' .. name, table.concat({
-        'data:',
-        '  image_resize_dims: {height: 64, width: 64}',
-        '  data_dir: ' .. project,
-        '  video_dir: ' .. project .. '/videos',
-        '  csv_file: CollectedData.csv',
-        '  num_keypoints: 6',
-        '  keypoint_names: [nose, head, neck, back, tail_base, tail_tip]',
-        'training:',
-        '  train_batch_size: 4', '  max_epochs: 1', '  min_epochs: 1', '  limit_train_batches: 2',
-        '  unfreezing_epoch: 0', '  num_workers: 1', '  device: cpu', '  train_prob: 0.75', '  val_prob: 0.25',
-        '  lr_scheduler_params: {multisteplr: {milestones: [1], gamma: 0.5}}',
-        'model:',
-        '  model_type: ' .. model_type,
-        '  backbone: resnet18',
-        '  backbone_pretrained: false',
-        '  losses_to_use: []',
-        'dali:', '  context: {train: {batch_size: 6}, predict: {sequence_length: 8}}',
-        '  base: {train: {sequence_length: 4}, predict: {sequence_length: 8}}',
-        'eval:', '  predict_vids_after_training: false',
-        extra or '',
-    }, '\n') .. '\n')
+    return support.tiny_config(tmp .. '/' .. name, project, { model_type = model_type, extra = extra })
 end
 
 local function status_of(dir)
