@@ -16,33 +16,15 @@
  * are banded (bicubic + binomial blur: ~11 nonzeros of 32 per row), so even
  * a whole map costs ~2.5x fewer multiply-adds than the dense matmuls. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fork_join.h"
 #include "model_internal.h"
-
-#if defined(__GNUC__) && !defined(__clang__)
-/* The vector helpers are always inlined: no vector ever crosses a call. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-/* a * b + c may be one fused multiply-add (rounding only gets better) */
-#pragma GCC optimize("fp-contract=fast")
-#endif
+#include "simd.h"
 
 /* Scaled units (1000 x the heatmap): see the top comment. */
 #define DECODE_SKIP_GAP 30.0
-
-enum { VW = 8 }; /* floats per vector */
-typedef float vf __attribute__((vector_size(VW * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
-
-/* Clone the hot kernels for AVX2 where the CPU has it (glibc ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define DS_HOT
-#endif
-#define DS_INLINE static inline __attribute__((always_inline))
 
 /* Banded matrix (rows x cols, row-major): nonzeros of row r lie in
  * lo[r]..hi[r]; abs1[r] is the row's L1 norm. */
@@ -114,23 +96,16 @@ static lp_status band_init(const float *a, int64_t rows, int64_t cols, ds_band *
 
 /* ---------------------------------------------------------------- vectors */
 
-DS_INLINE vf vf_splat(float v) { return (vf){0} + v; } /* a broadcast */
-DS_INLINE vf vf_load(const float *p) {
-    vf v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-DS_INLINE void vf_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
-DS_INLINE vf vf_max(vf a, vf b) {
+SIMD_INLINE vf vf_max(vf a, vf b) {
     vi gt = a > b;
     return (vf)((gt & (vi)a) | (~gt & (vi)b));
 }
-DS_INLINE float vf_hmax(vf v) {
+SIMD_INLINE float vf_hmax(vf v) {
     float m = v[0];
     for (int i = 1; i < VW; ++i) m = v[i] > m ? v[i] : m;
     return m;
 }
-DS_INLINE double vf_hsum(vf v) {
+SIMD_INLINE double vf_hsum(vf v) {
     double s = 0;
     for (int i = 0; i < VW; ++i) s += v[i];
     return s;
@@ -139,7 +114,7 @@ DS_INLINE double vf_hsum(vf v) {
 /* e^x for x <= 0 (float32, ~1 ulp): x = n ln2 + r, |r| <= ln2/2, e^r by its
  * degree-7 Taylor polynomial (remainder < 6e-9 relative), times 2^n from the
  * exponent bits. Below -87 (under float32's normal range) gives 0. */
-DS_INLINE vf vf_exp(vf x) {
+SIMD_INLINE vf vf_exp(vf x) {
     const vf lo = vf_splat(-87.0f), magic = vf_splat(12582912.0f); /* 1.5 * 2^23 */
     vi keep = x > lo;
     x = vf_max(x, lo);
@@ -175,7 +150,7 @@ static float u_at(const ds_plan *p, const float *x, int64_t i, int64_t j) {
 
 /* Per input row and column max |X| and the argmax (*kmax,
  * *lmax). Returns 0 when a value is not finite. */
-DS_HOT static int scan_map(const ds_plan *p, const float *x, ds_work *wk, int64_t *kmax,
+SIMD_HOT static int scan_map(const ds_plan *p, const float *x, ds_work *wk, int64_t *kmax,
                            int64_t *lmax) {
     const int64_t w = p->w;
     const vi abs_mask = (vi){0} + 0x7fffffff; /* clears the sign bit */
@@ -229,7 +204,7 @@ static void kept_range(const ds_band *b, double other_max, const float *vmax, do
  * are exact zeros and change no sum. */
 
 /* Rows i..i+nr-1 (nr <= 4) of T = A_h X, columns l..l+2VW-1. */
-DS_INLINE void t_block(const ds_plan *p, const float *x, float *t, int64_t i, int nr, int64_t l) {
+SIMD_INLINE void t_block(const ds_plan *p, const float *x, float *t, int64_t i, int nr, int64_t l) {
     const int64_t w = p->w, h = p->h;
     const float *ah = p->bh.a + i * h;
     vf acc[4][2] = {{{0}}};
@@ -250,7 +225,7 @@ DS_INLINE void t_block(const ds_plan *p, const float *x, float *t, int64_t i, in
 }
 
 /* T[i, :] = A_h[i, band] X[band, :] for rows r0..r1 (w % (2 VW) == 0). */
-DS_HOT static void rows_times_x(const ds_plan *p, const float *x, float *t, int64_t r0,
+SIMD_HOT static void rows_times_x(const ds_plan *p, const float *x, float *t, int64_t r0,
                                 int64_t r1) {
     int64_t i = r0;
     for (; i + 3 <= r1; i += 4)
@@ -261,7 +236,7 @@ DS_HOT static void rows_times_x(const ds_plan *p, const float *x, float *t, int6
 
 /* U rows i..i+nr-1 (nr <= 4), column blocks b..b+nb-1 (nb <= 2), stored;
  * their max and min go into *mx, *mn. */
-DS_INLINE void u_block(const ds_plan *p, float *u, const float *t, int64_t i, int nr, int64_t b,
+SIMD_INLINE void u_block(const ds_plan *p, float *u, const float *t, int64_t i, int nr, int64_t b,
                        int nb, vf *mx, vf *mn) {
     const int64_t w = p->w, W = p->W;
     const float *ti = t + i * w, *awt = p->awt + b * VW;
@@ -287,7 +262,7 @@ DS_INLINE void u_block(const ds_plan *p, float *u, const float *t, int64_t i, in
 
 /* U = T A_w^T on rows r0..r1 and column blocks b0..b1; its max and min
  * in range[0], range[1]. */
-DS_HOT static void rows_times_awt(const ds_plan *p, float *u, const float *t, int64_t r0,
+SIMD_HOT static void rows_times_awt(const ds_plan *p, float *u, const float *t, int64_t r0,
                                   int64_t r1, int64_t b0, int64_t b1, float range[2]) {
     vf mx = vf_splat(-INFINITY), mn = mx; /* mn: max of -U */
     int64_t i = r0;
@@ -307,7 +282,7 @@ DS_HOT static void rows_times_awt(const ds_plan *p, float *u, const float *t, in
 
 /* e^x for |x| <= r by its Taylor polynomial of degree deg, no range
  * reduction: for nearly flat maps (see moment_degree). */
-DS_INLINE vf vf_exp_near0(vf x, int deg) {
+SIMD_INLINE vf vf_exp_near0(vf x, int deg) {
     static const float inv_fact[10] = {1.0f,        1.0f,         0.5f,          1.0f / 6,
                                        1.0f / 24,   1.0f / 120,   1.0f / 720,    1.0f / 5040,
                                        1.0f / 40320, 1.0f / 362880};
@@ -320,7 +295,7 @@ DS_INLINE vf vf_exp_near0(vf x, int deg) {
 /* Sums of e^(U - c) and of it times x and y over the rectangle, in double
  * across rows (float within a row of at most W / VW vectors; two sums
  * each, for latency). deg 0: vf_exp; else vf_exp_near0 of that degree. */
-DS_INLINE void moments(const ds_plan *p, const float *u, float c, int64_t r0, int64_t r1,
+SIMD_INLINE void moments(const ds_plan *p, const float *u, float c, int64_t r0, int64_t r1,
                        int64_t b0, int64_t b1, double out[3], int deg) {
     const int64_t W = p->W;
     const vf m = vf_splat(c);
@@ -371,7 +346,7 @@ static int moment_degree(double r) {
 }
 
 /* moments() about c, specialised by degree. */
-DS_HOT static void softmax_moments(const ds_plan *p, const float *u, float c, int deg, int64_t r0,
+SIMD_HOT static void softmax_moments(const ds_plan *p, const float *u, float c, int deg, int64_t r0,
                                    int64_t r1, int64_t b0, int64_t b1, double out[3]) {
     switch (deg) {
     case 1: moments(p, u, c, r0, r1, b0, b1, out, 1); break;
@@ -502,12 +477,12 @@ static lp_status plan_columns(ds_plan *p) {
     return LP_STATUS_OK;
 }
 
-/* Decode all maps on up to n_threads threads, the caller included. */
+/* Decode all maps on up to n_threads threads, the caller included; the
+ * workers share one counter of maps, so a thread that could not start
+ * leaves its maps to the others. */
 static lp_status run_threads(const ds_plan *p, int32_t n_threads) {
     enum { MAX_THREADS = 8 };
     ds_work wk[MAX_THREADS];
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     int64_t next = 0, n = n_threads < 1 ? 1 : n_threads > MAX_THREADS ? MAX_THREADS : n_threads;
     if (n > (p->M + DS_CHUNK - 1) / DS_CHUNK) n = (p->M + DS_CHUNK - 1) / DS_CHUNK;
     if (n < 1) n = 1;
@@ -515,11 +490,7 @@ static lp_status run_threads(const ds_plan *p, int32_t n_threads) {
     int64_t made = 0;
     for (; made < n && !st; ++made) st = work_init(p, &next, &wk[made]);
     if (st) --made; /* the failed one freed itself */
-    for (int64_t t = 1; t < made && !st; ++t)
-        started[t] = pthread_create(&tid[t], NULL, decode_maps, &wk[t]) == 0;
-    if (!st) decode_maps(&wk[0]); /* maps a thread could not start for are left here */
-    for (int64_t t = 1; t < made; ++t)
-        if (started[t]) pthread_join(tid[t], NULL);
+    if (!st) lp_fork_join(decode_maps, wk, sizeof *wk, made);
     for (int64_t t = 0; t < made; ++t) work_free(&wk[t]);
     return st;
 }

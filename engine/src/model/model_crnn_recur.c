@@ -18,28 +18,13 @@
  * vector, straight from the phase channels. Same operations in the same
  * order per value; fused multiply-adds may round differently
  * (tests/c/test_crnn_recur.c bounds the difference from an f64 reference). */
-#include <pthread.h>
 #include <string.h>
 
+#include "core/fork_join.h"
 #include "model_internal.h"
+#include "simd.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-/* The vector helpers are always inlined: no vector ever crosses a call. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#pragma GCC optimize("fp-contract=fast")
-#endif
-
-enum { VW = 8, N_CONTEXT = 5, MAX_THREADS = 8 }; /* VW: patches per vector */
-typedef float vf __attribute__((vector_size(VW * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
-
-/* Clone the kernel for AVX2 where the CPU has it (as decode_sparse.c). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CR_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CR_HOT
-#endif
-#define CR_INLINE static inline __attribute__((always_inline))
+enum { N_CONTEXT = 5, MAX_THREADS = 8 };
 
 typedef struct cr_job {
     const float *ab, *mt_f, *c_f, *mt_b, *c_b;
@@ -53,31 +38,23 @@ typedef struct quad {
     vf q[4];
 } quad;
 
-CR_INLINE vf load(const float *p) {
-    vf v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-CR_INLINE void store(float *p, vf v) { memcpy(p, &v, sizeof v); }
-
 /* the 4 phase planes of one keypoint start at p, hw apart */
-CR_INLINE quad load_quad(const float *p, int64_t hw) {
-    quad r = {{load(p), load(p + hw), load(p + 2 * hw), load(p + 3 * hw)}};
+SIMD_INLINE quad load_quad(const float *p, int64_t hw) {
+    quad r = {{vf_load(p), vf_load(p + hw), vf_load(p + 2 * hw), vf_load(p + 3 * hw)}};
     return r;
 }
 
 /* patches back into two map rows: (0,0) (0,1) on row0, (1,0) (1,1) on row1 */
-CR_INLINE void store_quad(float *row0, float *row1, quad v) {
+SIMD_INLINE void store_quad(float *row0, float *row1, quad v) {
     const vi lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
-    store(row0, __builtin_shuffle(v.q[0], v.q[1], lo));
-    store(row0 + VW, __builtin_shuffle(v.q[0], v.q[1], hi));
-    store(row1, __builtin_shuffle(v.q[2], v.q[3], lo));
-    store(row1 + VW, __builtin_shuffle(v.q[2], v.q[3], hi));
+    vf_store(row0, __builtin_shuffle(v.q[0], v.q[1], lo));
+    vf_store(row0 + VW, __builtin_shuffle(v.q[0], v.q[1], hi));
+    vf_store(row1, __builtin_shuffle(v.q[2], v.q[3], lo));
+    vf_store(row1 + VW, __builtin_shuffle(v.q[2], v.q[3], hi));
 }
 
 /* s <- (s mt + c) + x, per patch */
-CR_INLINE quad step(quad s, const float *mt, const float *c, quad x) {
+SIMD_INLINE quad step(quad s, const float *mt, const float *c, quad x) {
     quad r;
     for (int o = 0; o < 4; ++o)
         r.q[o] = (((s.q[0] * mt[o] + s.q[1] * mt[4 + o]) + s.q[2] * mt[8 + o]) + s.q[3] * mt[12 + o] + c[o]) +
@@ -95,7 +72,7 @@ static void step1(float s[4], const float *mt, const float *c, const float *p, i
 }
 
 /* One output plane: frame j, keypoint k. */
-CR_HOT static void plane(const cr_job *jb, int64_t j, int64_t k) {
+SIMD_HOT static void plane(const cr_job *jb, int64_t j, int64_t k) {
     const int64_t K = jb->K, h = jb->h, w = jb->w, hw = h * w, W = 2 * w;
     const float *mt_f = jb->mt_f + 16 * k, *c_f = jb->c_f + 4 * k;
     const float *mt_b = jb->mt_b + 16 * k, *c_b = jb->c_b + 4 * k;
@@ -147,17 +124,7 @@ lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t K, int64_t h
     const int64_t n_units = (T - (N_CONTEXT - 1)) * K;
     if (n > n_units) n = n_units;
     cr_job jobs[MAX_THREADS];
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     for (int64_t t = 0; t < n; ++t) jobs[t] = (cr_job){ab, mt_f, c_f, mt_b, c_b, out, T, K, h, w, t, n};
-    for (int64_t t = 1; t < n; ++t) started[t] = pthread_create(&tid[t], NULL, worker, &jobs[t]) == 0;
-    worker(&jobs[0]);
-    /* units of a thread that could not start are done here */
-    for (int64_t t = 1; t < n; ++t) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            worker(&jobs[t]);
-    }
+    lp_fork_join(worker, jobs, sizeof *jobs, n);
     return LP_STATUS_OK;
 }
