@@ -273,7 +273,8 @@ function M.default(path)
 end
 
 --- lpose.config.get_or_default(cfg, 'a.b.c') -> cfg's value, else config.default's
--- (for code that must work on a config built with defaults = false)
+-- (for code that also takes plain tables, such as a models.new config, which
+-- may lack keys)
 function M.get_or_default(cfg, path)
     local v = cfg and M.get(cfg, path)
     if v == nil then return M.default(path) end
