@@ -101,8 +101,12 @@ $(BUILD)/obj/engine/main/%.o: engine/main/%.c $(HEADERS) $(wildcard engine/main/
 	$(CC) $(ALL_CFLAGS) $(LUAJIT_CFLAGS) $(EDIT_CFLAGS) -DLPOSE_VERSION='"$(VERSION)"' \
 	  -DLPOSE_SOURCE_LUA='"$(CURDIR)/lua"' -c $< -o $@
 
+# The C kernels' threads are libgomp's, the pool libtorch runs on
+# (engine/src/core/fork_join.c says why).
+$(BUILD)/obj/engine/src/core/fork_join.o: ALL_CFLAGS += -fopenmp
+
 $(LIB): $(SHIM_OBJ) $(CORE_OBJ)
-	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) $(PLOT_LIBS) -lgloo -lz -lpthread -lm
+	$(CXX) -shared $(SANITIZE) -o $@ $^ $(LDFLAGS) $(TORCH_LIBS) $(AV_LIBS) $(PLOT_LIBS) -lgloo -lz -fopenmp -lpthread -lm
 
 # -Wl,-E exports the executable's symbols for ffi.C. liblpose.so is found next to
 # it (build/), in ../lib (make install) or in ../lib/lua/5.1 (a LuaRocks tree,

@@ -571,6 +571,9 @@ int32_t lp_predict_stream_height(const lp_predict_stream *stream);
 double lp_predict_stream_fps(const lp_predict_stream *stream);
 double lp_predict_stream_seconds_model(const lp_predict_stream *stream);
 double lp_predict_stream_seconds_wait(const lp_predict_stream *stream);
+double lp_predict_stream_seconds_backbone(const lp_predict_stream *stream);
+double lp_predict_stream_seconds_heads(const lp_predict_stream *stream);
+double lp_predict_stream_seconds_decode(const lp_predict_stream *stream);
 typedef enum lp_csv_kind {
     LP_CSV_PREDICTIONS = 0,
     LP_CSV_METRIC = 1
@@ -602,6 +605,9 @@ typedef struct lp_predict_stats {
     double seconds_total;
     double seconds_model;
     double seconds_wait;
+    double seconds_backbone;
+    double seconds_heads;
+    double seconds_decode;
     int32_t width;
     int32_t height;
     double fps;

@@ -128,6 +128,8 @@ local function predict_videos(fname, models, video_path, opts, dirs)
         res.n_frames = tonumber(s.n_frames)
         res.n_backbone_frames = tonumber(s.n_backbone_frames)
         res.seconds, res.seconds_model, res.seconds_wait = s.seconds_total, s.seconds_model, s.seconds_wait
+        res.seconds_backbone, res.seconds_heads, res.seconds_decode = s.seconds_backbone, s.seconds_heads,
+            s.seconds_decode
         res.fps_model = res.seconds_model > 0 and res.n_frames / res.seconds_model or math.huge
         res.fps_total = res.seconds > 0 and res.n_frames / res.seconds or math.huge
         res.width, res.height, res.fps = s.width, s.height, s.fps
@@ -170,7 +172,8 @@ end
 -- <stem>_pca_singleview_error.csv / <stem>_pca_multiview_error.csv).
 -- result = {csv=, temporal_norm=, pca_singleview=, pca_multiview=, labeled_video=, n_frames=, n_backbone_frames=,
 -- fps_model= (frames per second in the model), fps_total=, seconds=, seconds_model=,
--- seconds_wait=, width=, height=, fps= (the video's), warnings = {...}}.
+-- seconds_wait=, seconds_backbone=, seconds_heads=, seconds_decode= (the parts of seconds_model;
+-- see profile_text), width=, height=, fps= (the video's), warnings = {...}}.
 -- Videos of any size are resized to the model input; a warning is added when the
 -- aspect ratio differs by more than 10 %. Videos shorter than 5 frames are
 -- predicted with edge = 'pad' (LP cannot predict them).
@@ -203,6 +206,24 @@ function M.video_ensemble(models, video_path, opts)
         argerror(fname, ('opts.output_dirs must list one folder per model (%d)'):format(#models))
     end
     return predict_videos(fname, models, video_path, opts, opts.output_dirs)
+end
+
+--- lpose.predict.profile_text(result) -> string
+-- Where a video's prediction time went (lpose predict --profile): the wall time
+-- split into waiting for decoded and resized frames, the model (backbone, heads,
+-- heatmap decode, and the TCN's window bookkeeping), and the rest (opening the
+-- video, writing the CSVs). Each part is a share of the total, so a slow step
+-- shows at once.
+function M.profile_text(res)
+    local total = res.seconds
+    local function part(name, sec)
+        return ('%s %.2f s (%.0f %%)'):format(name, sec, total > 0 and 100 * sec / total or 0)
+    end
+    local windows = res.seconds_model - res.seconds_backbone - res.seconds_heads - res.seconds_decode
+    return ('time %.2f s: %s, %s, %s, %s, %s, %s'):format(total, part('waiting for frames', res.seconds_wait),
+        part('backbone', res.seconds_backbone), part('heads', res.seconds_heads),
+        part('heatmap decode', res.seconds_decode), part('windows', windows),
+        part('other', total - res.seconds_wait - res.seconds_model))
 end
 
 --- lpose.predict.draw_video(video_path, csv_path, out_path [, confidence_thresh [, skeleton]]) -> true | nil, err

@@ -41,6 +41,14 @@ describe('lpose.predict', function()
         local res = assert(predict.video(tcn, path, { output_dir = tmp .. '/out', sequence_length = 8 }))
         assert.are.equal(13, res.n_frames)
         assert.are.equal(13, res.n_backbone_frames)
+        -- the profile: the model's parts are timed inside its time, which is inside the total
+        for _, k in ipairs({ 'seconds_backbone', 'seconds_heads', 'seconds_decode', 'seconds_wait' }) do
+            assert.is_true(res[k] > 0, k)
+        end
+        assert.is_true(res.seconds_backbone + res.seconds_heads + res.seconds_decode <= res.seconds_model)
+        assert.is_true(res.seconds_model + res.seconds_wait <= res.seconds)
+        assert.truthy(predict.profile_text(res):find('^time [%d.]+ s: waiting for frames [%d.]+ s %(%d+ %%%), '
+            .. 'backbone [%d.]+ s %(%d+ %%%), heads .*, heatmap decode .*, windows .*, other [%d.]+ s %(%d+ %%%)$'))
         assert.are.equal(tmp .. '/out/clip.csv', res.csv)
         local text = slurp(res.csv)
         assert.truthy(text:find('^scorer,heatmap_mhcrnn_tracker,heatmap_mhcrnn_tracker,'))
@@ -216,9 +224,10 @@ describe('lpose predict (CLI)', function()
     it('predicts a video into MODEL_DIR/video_preds', function()
         local path = have_ffmpeg and gen('cli.mp4', 10)
         if not path then return pending('ffmpeg cannot make a clip') end
-        local rc, out, err = lpose({ 'predict', mdir, path })
+        local rc, out, err = lpose({ 'predict', mdir, path, '--profile' })
         assert.are.equal(0, rc, err)
         assert.truthy(out:find('10 frames', 1, true))
+        assert.truthy(out:find('\n  time [%d.]+ s: waiting for frames [%d.]+ s %(%d+ %%%), backbone'))
         local t = assert(metrics.read_csv(mdir .. '/video_preds/cli.csv'))
         assert.are.equal(10, #t.index)
         assert.are.same({ 'nose', 'ear', 'tail' }, t.keypoint_names)

@@ -82,6 +82,11 @@ double lp_predict_stream_fps(const lp_predict_stream *stream);     /* 0 for fram
 /* Seconds spent in the model (backbone, heads, decode) and waiting for frames. */
 double lp_predict_stream_seconds_model(const lp_predict_stream *stream);
 double lp_predict_stream_seconds_wait(const lp_predict_stream *stream);
+/* The parts of seconds_model: the backbone, the heads' forward pass and the
+ * heatmap decode (what is left is the TCN's window bookkeeping). */
+double lp_predict_stream_seconds_backbone(const lp_predict_stream *stream);
+double lp_predict_stream_seconds_heads(const lp_predict_stream *stream);
+double lp_predict_stream_seconds_decode(const lp_predict_stream *stream);
 
 /* ------------------------------------------------------------------------
  * Lightning Pose output CSVs (docs/spec/lp-data-train.md §3.6), written to
@@ -141,6 +146,9 @@ typedef struct lp_predict_stats {
     double seconds_total;
     double seconds_model;
     double seconds_wait;
+    double seconds_backbone; /* parts of seconds_model (lp_predict_stream_seconds_*) */
+    double seconds_heads;
+    double seconds_decode;
     int32_t width; /* frame size */
     int32_t height;
     double fps;    /* the video's */

@@ -30,7 +30,7 @@ typedef struct cr_job {
     const float *ab, *mt_f, *c_f, *mt_b, *c_b;
     float *out;
     int64_t T, K, h, w;
-    int64_t first, stride; /* this worker's units: first, first + stride, ... */
+    int64_t first, stride; /* this worker is number first of stride */
 } cr_job;
 
 /* Values q = 0..3 of VW consecutive patches. */
@@ -106,10 +106,14 @@ SIMD_HOT static void plane(const cr_job *jb, int64_t j, int64_t k) {
     }
 }
 
+/* Each worker takes one contiguous run of units in keypoint-major order, so
+ * consecutive planes of a keypoint share four of their five context frames
+ * and read them from cache. */
 static void *worker(void *arg) {
     const cr_job *jb = arg;
-    const int64_t n_units = (jb->T - (N_CONTEXT - 1)) * jb->K;
-    for (int64_t u = jb->first; u < n_units; u += jb->stride) plane(jb, u / jb->K, u % jb->K);
+    const int64_t J = jb->T - (N_CONTEXT - 1), n_units = J * jb->K;
+    const int64_t u0 = n_units * jb->first / jb->stride, u1 = n_units * (jb->first + 1) / jb->stride;
+    for (int64_t u = u0; u < u1; ++u) plane(jb, u % J, u / J);
     return NULL;
 }
 

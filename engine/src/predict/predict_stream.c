@@ -43,6 +43,7 @@ struct lp_predict_stream {
     /* counters */
     int64_t n_backbone_frames, n_backbone_calls;
     double t_model, t_wait;
+    double t_backbone, t_heads, t_decode; /* parts of t_model (the rest: windows, carry, rows) */
 };
 
 lp_predict_params lp_predict_default_params(void) {
@@ -268,9 +269,13 @@ static lp_status run_heads(lp_predict_stream *s, const lp_tensor *features, lp_t
                            lp_tensor **out_conf) {
     lp_tensor *sf = NULL, *mf = NULL, *kp = NULL, *conf = NULL;
     lp_status st;
+    double t0 = lp_pred_now();
     if ((st = lp_model_forward_heads(s->model, features, &sf, s->is_tcn ? &mf : NULL))) goto fail;
-    if ((st = lpm_decode_heads(sf, mf, s->ds, s->fw / (double)s->W, s->fh / (double)s->H, &kp, &conf)))
-        goto fail;
+    double t1 = lp_pred_now();
+    s->t_heads += t1 - t0;
+    st = lpm_decode_heads(sf, mf, s->ds, s->fw / (double)s->W, s->fh / (double)s->H, &kp, &conf);
+    s->t_decode += lp_pred_now() - t1;
+    if (st) goto fail;
     if ((st = lp_tensor_to(kp, LP_DTYPE_F32, LP_DEVICE_CPU, out_kp))) goto fail;
     if ((st = lp_tensor_to(conf, LP_DTYPE_F32, LP_DEVICE_CPU, out_conf))) {
         lp_tensor_free(*out_kp);
@@ -424,7 +429,9 @@ static lp_status stream_next(lp_predict_stream *s, int64_t *out_start, lp_tensor
     double t0 = lp_pred_now();
     const int64_t n = lp_tensor_size(images, 0);
     const int is_last = start + n >= s->n_frames;
-    if ((st = lp_model_forward_backbone(s->model, images, &feats))) goto fail;
+    st = lp_model_forward_backbone(s->model, images, &feats);
+    s->t_backbone += lp_pred_now() - t0;
+    if (st) goto fail;
     s->n_backbone_frames += n;
     s->n_backbone_calls += 1;
     if (s->is_tcn) {
@@ -475,3 +482,6 @@ int32_t lp_predict_stream_height(const lp_predict_stream *s) { return s ? (int32
 double lp_predict_stream_fps(const lp_predict_stream *s) { return s ? s->fps : -1; }
 double lp_predict_stream_seconds_model(const lp_predict_stream *s) { return s ? s->t_model : -1; }
 double lp_predict_stream_seconds_wait(const lp_predict_stream *s) { return s ? s->t_wait : -1; }
+double lp_predict_stream_seconds_backbone(const lp_predict_stream *s) { return s ? s->t_backbone : -1; }
+double lp_predict_stream_seconds_heads(const lp_predict_stream *s) { return s ? s->t_heads : -1; }
+double lp_predict_stream_seconds_decode(const lp_predict_stream *s) { return s ? s->t_decode : -1; }

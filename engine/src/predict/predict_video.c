@@ -214,6 +214,9 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
         o->seconds_total = lp_pred_now() - t0;
         o->seconds_model = lp_predict_stream_seconds_model(ms[i].stream);
         o->seconds_wait = t_wait / n_models;
+        o->seconds_backbone = lp_predict_stream_seconds_backbone(ms[i].stream);
+        o->seconds_heads = lp_predict_stream_seconds_heads(ms[i].stream);
+        o->seconds_decode = lp_predict_stream_seconds_decode(ms[i].stream);
         o->width = (int32_t)fw;
         o->height = (int32_t)fh;
         o->fps = fps;

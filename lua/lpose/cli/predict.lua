@@ -10,6 +10,7 @@ Predict keypoints for videos (and labeled frames) with a trained model.
 usage: lpose predict MODEL_DIR VIDEO_OR_DIR... [--output DIR] [--label-video]
                      [--device DEVICE] [--frames CSV] [--data-dir DIR]
                      [--edge lp|pad] [--sequence-length T] [--no-metrics]
+                     [--profile]
 
 MODEL_DIR holds config.yaml and a checkpoint: checkpoints/best.lpt of a
 training run, else model.lpt written by model:save (another single *.lpt
@@ -40,6 +41,9 @@ MODEL_DIR/video_preds.
                        written when data.columns_for_singleview_pca /
                        data.mirrored_column_matches are set: the PCA is fitted on
                        the train split of data.csv_file, as LP)
+  --profile            after each video, where its time went: waiting for
+                       decoded frames, the backbone, the heads, the heatmap
+                       decode, and the rest (TCN windows, CSV and metrics)
 
 Videos of any size are resized to the model input size, as LP does; a warning
 is printed when the aspect ratio differs from the model's by more than 10 %.
@@ -54,7 +58,8 @@ local exists, is_dir = require('lpose.files').exists, require('lpose.files').is_
 local list_dir = require('lpose.files').list
 
 local options = { ['label-video'] = 'flag', ['no-metrics'] = 'flag', output = 'value', device = 'value',
-                  frames = 'value', ['data-dir'] = 'value', edge = 'value', ['sequence-length'] = 'value' }
+                  frames = 'value', ['data-dir'] = 'value', edge = 'value', ['sequence-length'] = 'value',
+                  profile = 'flag' }
 
 -- LP computes the PCA metrics whenever the config names PCA columns: fit them on
 -- the train split of the training labels (as the losses do). nil when not configured.
@@ -128,6 +133,7 @@ local function predict_all(work, model, pcas, o)
             print(('%s: %d frames, %.1f frames/s (model %.1f) -> %s'):format(v, res.n_frames, res.fps_total,
                 res.fps_model, res.csv))
             if res.labeled_video then print('  labeled video: ' .. res.labeled_video) end
+            if o.profile then print('  ' .. predict.profile_text(res)) end
             work.done[i] = v .. ' -> ' .. res.csv
         else
             local res, err = predict.labeled(item.model or model, item.csv, item.data_dir, {
