@@ -20,6 +20,15 @@
 --      test clip (../shared/data/mirror-mouse-example/videos/test_vid.mp4,
 --      396x406, skipped when absent) and a generated 1280x1024 clip (the size
 --      labs record), both resized to the 128x128 model input.
+--   6. with LPOSE_BENCH_MODEL=DIR, a trained TCN's model directory (make demo
+--      writes one under outputs/): `lpose predict` with it against a
+--      single-frame model made of its own backbone and single-frame head, on
+--      LPOSE_BENCH_VIDEO (default: the mirror-mouse clip), with each one's
+--      --profile line; the ratio of the whole processes (start-up and the
+--      checkpoint's load included) and of the prediction itself. Random
+--      weights give flat heatmaps, the decoder's worst
+--      case (nothing to skip); a trained model's peaked maps are what users
+--      decode, so this line is the TCN's real extra cost.
 -- LPOSE_BENCH_RSS=0 skips 4, LPOSE_BENCH_CLI=0 skips 5. The child mode is
 -- `... bench_predict.lua --rss VIDEO`.
 local lpose = require('lpose')
@@ -199,3 +208,54 @@ if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
     end
 end
 os.execute(('rm -rf %q'):format(tmpdir))
+
+-- 6. a trained TCN against its own single-frame half
+local function run_cli(exe, dir, video, out, extra)
+    local p = io.popen(('%q predict %q %q --output %q %s 2>&1'):format(exe, dir, video, out, extra or ''))
+    local text = p:read('*a')
+    p:close()
+    local n = tonumber(text:match(': (%d+) frames,'))
+    assert(n, 'lpose predict failed: ' .. text)
+    return n, text:match('\n  (time [^\n]*)')
+end
+
+local trained = os.getenv('LPOSE_BENCH_MODEL')
+if trained and trained ~= '' then
+    local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
+    local video = os.getenv('LPOSE_BENCH_VIDEO') or '../shared/data/mirror-mouse-example/videos/test_vid.mp4'
+    assert(io.open(video, 'rb'), 'LPOSE_BENCH_VIDEO: cannot open ' .. video)
+    local tcn_t = assert(models.load_dir(trained))
+    assert(tcn_t:is_mhcrnn(), 'LPOSE_BENCH_MODEL must be a TCN (heatmap_mhcrnn) model directory')
+    -- the single-frame model: the same config as a 'heatmap' model, the TCN's backbone and SF head
+    local sf_dir = tmpdir .. '/trained_sf'
+    os.execute(('mkdir -p %q'):format(sf_dir))
+    local f = assert(io.open(trained .. '/config.yaml'))
+    local yaml = f:read('*a'):gsub('model_type:%s*heatmap_mhcrnn', 'model_type: heatmap')
+    f:close()
+    f = assert(io.open(sf_dir .. '/config.yaml', 'w'))
+    f:write(yaml)
+    f:close()
+    local sf_cfg = require('lpose.config').load(sf_dir .. '/config.yaml')
+    sf_cfg.model.backbone_weights = nil
+    local sf_t = models.new(sf_cfg)
+    local rep = assert(sf_t:load_weights(tcn_t:state_dict(), 'lpose', { strict = false }))
+    assert(#rep.missing == 0, 'the single-frame model misses weights: ' .. table.concat(rep.missing, ', '))
+    assert(sf_t:save(sf_dir .. '/model.lpt'))
+    local dirs, n, prof, inside = { tcn = trained, sf = sf_dir }, nil, {}, { tcn = {}, sf = {} }
+    local function cli(kind)
+        return function()
+            n, prof[kind] = run_cli(exe, dirs[kind], video, tmpdir .. '/trained_' .. kind, '--profile')
+            local list = inside[kind]
+            list[#list + 1] = tonumber(prof[kind]:match('^time ([%d.]+) s'))
+        end
+    end
+    local ct = timing.rounds({ { 'tcn', cli('tcn') }, { 'sf', cli('sf') } }, ROUNDS)
+    table.remove(inside.tcn, 1) -- the warm-up calls
+    table.remove(inside.sf, 1)
+    print(('6. trained TCN (%s) vs its own single-frame half, lpose predict %s (%d frames): whole process '
+        .. 'TCN %.1f frames/s, single-frame %.1f frames/s, TCN/SF %s; the prediction itself (--profile time) '
+        .. 'TCN/SF %s'):format(trained, video, n, n / timing.median(ct.tcn), n / timing.median(ct.sf),
+        timing.ratio_text(ct.sf, ct.tcn), timing.ratio_text(inside.sf, inside.tcn)))
+    print('   last TCN run:  ' .. prof.tcn)
+    print('   last SF run:   ' .. prof.sf)
+end
