@@ -178,6 +178,16 @@ local function model_dir(model_type)
     return dir
 end
 
+-- `lpose predict MODEL_DIR VIDEO --output OUT_DIR EXTRA` -> frames, its --profile line (or nil)
+local function run_cli(exe, dir, video, out_dir, extra)
+    local p = io.popen(('%q predict %q %q --output %q %s 2>&1'):format(exe, dir, video, out_dir, extra or ''))
+    local text = p:read('*a')
+    p:close()
+    local n = tonumber(text:match(': (%d+) frames,'))
+    assert(n, 'lpose predict failed: ' .. text)
+    return n, text:match('\n  (time [^\n]*)')
+end
+
 if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
     local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
     local dirs = { tcn = model_dir('heatmap_mhcrnn'), sf = model_dir('heatmap') }
@@ -192,14 +202,7 @@ if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
     for _, clip in ipairs(clips) do
         local frames_n
         local function cli(kind)
-            return function()
-                local p = io.popen(('%q predict %q %q --output %q 2>&1'):format(exe, dirs[kind], clip[2],
-                    tmpdir .. '/cli_' .. kind))
-                local text = p:read('*a')
-                p:close()
-                frames_n = tonumber(text:match(': (%d+) frames,'))
-                assert(frames_n, 'lpose predict failed: ' .. text)
-            end
+            return function() frames_n = run_cli(exe, dirs[kind], clip[2], tmpdir .. '/cli_' .. kind) end
         end
         local ct = timing.rounds({ { 'tcn', cli('tcn') }, { 'sf', cli('sf') } }, ROUNDS)
         print(('5. lpose predict, %s: TCN %.1f frames/s, single-frame %.1f frames/s (medians, whole process):'
@@ -210,15 +213,6 @@ end
 os.execute(('rm -rf %q'):format(tmpdir))
 
 -- 6. a trained TCN against its own single-frame half
-local function run_cli(exe, dir, video, out, extra)
-    local p = io.popen(('%q predict %q %q --output %q %s 2>&1'):format(exe, dir, video, out, extra or ''))
-    local text = p:read('*a')
-    p:close()
-    local n = tonumber(text:match(': (%d+) frames,'))
-    assert(n, 'lpose predict failed: ' .. text)
-    return n, text:match('\n  (time [^\n]*)')
-end
-
 local trained = os.getenv('LPOSE_BENCH_MODEL')
 if trained and trained ~= '' then
     local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
