@@ -228,24 +228,31 @@ static int batch_reference(lp_model *m, const lp_tensor *images, int pad, int is
     return 1;
 }
 
-/* The window reference (H folded into per-patch 4x4 maps) equals LP's
- * labeled path on 5-frame stacks (H as two grouped convolutions). */
+/* The window path equals LP's labeled path on 5-frame stacks, both with
+ * the heads' fast paths (the fused recurrence over stacks end to end) and
+ * with the libtorch reference (H as two grouped convolutions). */
 static int stacks_match(lp_model *m, const lp_tensor *images, const float *win_k,
                         const float *win_c, int32_t k) {
-    lp_tensor *stacks = NULL, *a = NULL, *b = NULL;
-    int ok = lp_model_context_stack(images, &stacks) == LP_STATUS_OK &&
-             lp_model_predict(m, stacks, 0, 64, 64, &a, &b) == LP_STATUS_OK;
-    float *sk = ok ? to_floats(a) : NULL, *sc = ok ? to_floats(b) : NULL;
-    const int64_t n = lp_tensor_size(images, 0) - 4;
-    double d = sk && sc ? fmax(max_abs_diff(sk, win_k, n * k * 2), 100 * max_abs_diff(sc, win_c, n * k))
-                        : INFINITY;
-    printf("# window (folded H) vs stacks difference %g\n", d);
-    free(sk);
-    free(sc);
-    lp_tensor_free(stacks);
-    lp_tensor_free(a);
-    lp_tensor_free(b);
-    return d <= 1e-3;
+    int all_ok = 1;
+    for (int ref = 0; ref < 2; ++ref) {
+        lp_tensor *stacks = NULL, *a = NULL, *b = NULL;
+        if (ref) setenv("LPOSE_HEADS_REFERENCE", "1", 1);
+        int ok = lp_model_context_stack(images, &stacks) == LP_STATUS_OK &&
+                 lp_model_predict(m, stacks, 0, 64, 64, &a, &b) == LP_STATUS_OK;
+        unsetenv("LPOSE_HEADS_REFERENCE");
+        float *sk = ok ? to_floats(a) : NULL, *sc = ok ? to_floats(b) : NULL;
+        const int64_t n = lp_tensor_size(images, 0) - 4;
+        double d = sk && sc ? fmax(max_abs_diff(sk, win_k, n * k * 2), 100 * max_abs_diff(sc, win_c, n * k))
+                            : INFINITY;
+        printf("# window vs stacks (%s) difference %g\n", ref ? "reference" : "fast paths", d);
+        all_ok &= d <= 1e-3;
+        free(sk);
+        free(sc);
+        lp_tensor_free(stacks);
+        lp_tensor_free(a);
+        lp_tensor_free(b);
+    }
+    return all_ok;
 }
 
 static void test_stream_vs_batch(lp_model *tcn, lp_model *sf, const lp_tensor *all) {

@@ -126,12 +126,14 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
  * lpm_crnn_head_forward's two grouped convolutions up to rounding). */
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out);
-/* model_crnn_recur.c: the window recurrence of lpm_crnn_head_forward_window
+/* model_crnn_recur.c: the recurrence of the MF head's inference fast paths
  * fused on raw CPU float32. ab: W_f and W_b's phase channels (T, 8K, h, w)
- * (lpm_deconv3_phases of both); mt_*: (K, 4, 4) and c_*: (K, 4), the folded
- * H; out: maps (T-4, K, 2h, 2w), (forward + backward) / 2 before the
- * softmax. T >= 5. */
-lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t K, int64_t h, int64_t w,
+ * (lpm_deconv3_phases of both) of T frames; output j has frames j * step ..
+ * j * step + 4 as its context: step 1 for a window (T-4 outputs), step 5
+ * for context stacks laid end to end (T/5 outputs). mt_*: (K, 4, 4) and
+ * c_*: (K, 4), the folded H; out: maps (n_out, K, 2h, 2w), (forward +
+ * backward) / 2 before the softmax, n_out = (T - 5) / step + 1. T >= 5. */
+lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t step, int64_t K, int64_t h, int64_t w,
                                 const float *mt_f, const float *c_f, const float *mt_b, const float *c_b,
                                 int32_t n_threads, float *out);
 

@@ -210,6 +210,58 @@ static lp_status both_directions(const h_op *hf, const h_op *hb, const lp_tensor
     return st;
 }
 
+/* The inference fast path (model_deconv.c, model_crnn_recur.c) of both
+ * forwards: W_pre in sub-pixel form, W_f and W_b as one 2x2 convolution
+ * into phase channels, which are the recurrence's patches, and the fused
+ * recurrence writing the maps. features: T frames, output j's context
+ * starting at frame j * step (1: a window; 5: stacks end to end). */
+static lp_status fused(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features,
+                       int64_t step, lp_tensor **out) {
+    const int64_t T = lp_tensor_size(features, 0), K = head->num_keypoints;
+    h_op hfo = {reg, head->h_f, head->num_keypoints, NULL, NULL}, *hf = &hfo;
+    h_op hbo = {reg, head->h_b, head->num_keypoints, NULL, NULL}, *hb = &hbo;
+    const lp_tensor *w[2] = {lpm_params_at(reg, head->w_f.w), lpm_params_at(reg, head->w_b.w)};
+    const lp_tensor *b[2] = {lpm_params_at(reg, head->w_f.b), lpm_params_at(reg, head->w_b.b)};
+    lp_tensor *ps = NULL, *p = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL, *maps = NULL;
+    const float *pab, *pmf, *pcf, *pmb, *pcb;
+    float *pout;
+    lp_status st;
+    if ((st = lp_nn_pixel_shuffle(features, 2, &ps)) || (st = deconv3(reg, &head->w_pre, ps, &p)) ||
+        (st = lpm_deconv3_phases(p, w, b, 2, &ab)) || (st = fold_h(hf)) || (st = fold_h(hb)) ||
+        (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
+        (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cb)))
+        goto fail;
+    const int64_t h = lp_tensor_size(ab, 2), wd = lp_tensor_size(ab, 3);
+    const int64_t so[4] = {(T - N_CONTEXT) / step + 1, K, 2 * h, 2 * wd};
+    if ((st = lp_tensor_empty(so, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &maps)) ||
+        (st = lp_tensor_data_ptr(ab, (void **)&pab)) || (st = lp_tensor_data_ptr(mf, (void **)&pmf)) ||
+        (st = lp_tensor_data_ptr(cf, (void **)&pcf)) || (st = lp_tensor_data_ptr(mb, (void **)&pmb)) ||
+        (st = lp_tensor_data_ptr(cb, (void **)&pcb)) || (st = lp_tensor_data_ptr(maps, (void **)&pout)))
+        goto fail;
+    if ((st = lpm_crnn_recur_window(pab, T, step, K, h, wd, pmf, pcf, pmb, pcb, lp_get_num_threads(), pout)))
+        goto fail;
+    st = nnu_spatial_softmax(maps, 1.0, out);
+fail:
+    lp_tensor_free(ps);
+    lp_tensor_free(p);
+    lp_tensor_free(ab);
+    lp_tensor_free(mf);
+    lp_tensor_free(cf);
+    lp_tensor_free(mb);
+    lp_tensor_free(cb);
+    lp_tensor_free(maps);
+    lp_tensor_free(hf->mt);
+    lp_tensor_free(hf->c);
+    lp_tensor_free(hb->mt);
+    lp_tensor_free(hb->c);
+    return st;
+}
+
+/* The fast paths need CPU float32 features and weights and grad off. */
+static int fused_applies(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features) {
+    return lpm_heads_fast(features) && lp_tensor_dtype(lpm_params_at(reg, head->w_f.w)) == LP_DTYPE_F32;
+}
+
 lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg,
                                 const lp_tensor *stacks, lp_tensor **out) {
     int64_t s[LP_MAX_DIMS];
@@ -219,6 +271,11 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
     lp_tensor *flat = NULL, *a = NULL, *b = NULL, *a5 = NULL, *b5 = NULL, *avg = NULL;
     const int64_t fshape[4] = {s[0] * N_CONTEXT, s[2], s[3], s[4]};
     lp_status st = lp_tensor_reshape(stacks, fshape, 4, &flat);
+    if (!st && fused_applies(head, reg, flat)) { /* the stacks end to end, 5 frames per output */
+        st = fused(head, reg, flat, N_CONTEXT, out);
+        lp_tensor_free(flat);
+        return st;
+    }
     if (!st) st = frame_terms(head, reg, flat, &a, &b);
     if (!st) {
         const int64_t ts[5] = {s[0], N_CONTEXT, lp_tensor_size(a, 1), lp_tensor_size(a, 2),
@@ -241,61 +298,14 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
     return st;
 }
 
-/* The inference fast path of the window forward (model_deconv.c,
- * model_crnn_recur.c): W_pre in sub-pixel form, W_f and W_b as one 2x2
- * convolution into phase channels, which are the recurrence's patches, and
- * the fused recurrence writing the maps. */
-static lp_status window_fused(const lpm_crnn_head *head, const lpm_params *reg, h_op *hf, h_op *hb,
-                              const lp_tensor *features, lp_tensor **out) {
-    const int64_t T = lp_tensor_size(features, 0), K = head->num_keypoints;
-    const lp_tensor *w[2] = {lpm_params_at(reg, head->w_f.w), lpm_params_at(reg, head->w_b.w)};
-    const lp_tensor *b[2] = {lpm_params_at(reg, head->w_f.b), lpm_params_at(reg, head->w_b.b)};
-    lp_tensor *ps = NULL, *p = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL, *maps = NULL;
-    const float *pab, *pmf, *pcf, *pmb, *pcb;
-    float *pout;
-    lp_status st;
-    if ((st = lp_nn_pixel_shuffle(features, 2, &ps)) || (st = deconv3(reg, &head->w_pre, ps, &p)) ||
-        (st = lpm_deconv3_phases(p, w, b, 2, &ab)) || (st = fold_h(hf)) || (st = fold_h(hb)) ||
-        (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
-        (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cb)))
-        goto fail;
-    const int64_t h = lp_tensor_size(ab, 2), wd = lp_tensor_size(ab, 3);
-    const int64_t so[4] = {T - (N_CONTEXT - 1), K, 2 * h, 2 * wd};
-    if ((st = lp_tensor_empty(so, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &maps)) ||
-        (st = lp_tensor_data_ptr(ab, (void **)&pab)) || (st = lp_tensor_data_ptr(mf, (void **)&pmf)) ||
-        (st = lp_tensor_data_ptr(cf, (void **)&pcf)) || (st = lp_tensor_data_ptr(mb, (void **)&pmb)) ||
-        (st = lp_tensor_data_ptr(cb, (void **)&pcb)) || (st = lp_tensor_data_ptr(maps, (void **)&pout)))
-        goto fail;
-    if ((st = lpm_crnn_recur_window(pab, T, K, h, wd, pmf, pcf, pmb, pcb, lp_get_num_threads(), pout)))
-        goto fail;
-    st = nnu_spatial_softmax(maps, 1.0, out);
-fail:
-    lp_tensor_free(ps);
-    lp_tensor_free(p);
-    lp_tensor_free(ab);
-    lp_tensor_free(mf);
-    lp_tensor_free(cf);
-    lp_tensor_free(mb);
-    lp_tensor_free(cb);
-    lp_tensor_free(maps);
-    return st;
-}
-
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out) {
     if (lp_tensor_dim(features) != 4 || lp_tensor_size(features, 0) < N_CONTEXT)
         return lp_errorf(LP_STATUS_BAD_ARG, "lpm_crnn_head_forward_window",
                          "expected window features (T, C, h, w) with T >= 5");
+    if (fused_applies(head, reg, features)) return fused(head, reg, features, 1, out);
     h_op hf = {reg, head->h_f, head->num_keypoints, NULL, NULL};
     h_op hb = {reg, head->h_b, head->num_keypoints, NULL, NULL};
-    if (lpm_heads_fast(features) && lp_tensor_dtype(lpm_params_at(reg, head->w_f.w)) == LP_DTYPE_F32) {
-        lp_status st = window_fused(head, reg, &hf, &hb, features, out);
-        lp_tensor_free(hf.mt);
-        lp_tensor_free(hf.c);
-        lp_tensor_free(hb.mt);
-        lp_tensor_free(hb.c);
-        return st;
-    }
     lp_tensor *a = NULL, *b = NULL, *pa = NULL, *pb = NULL, *avg = NULL, *maps = NULL;
     lp_status st = frame_terms(head, reg, features, &a, &b);
     /* the recurrence runs on patch rows, where H is one matmul */
