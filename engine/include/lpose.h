@@ -304,6 +304,7 @@ typedef enum lp_binary_op {
     LP_BINARY_GE,
     LP_BINARY_LOGICAL_AND,
     LP_BINARY_LOGICAL_OR,
+    LP_BINARY_ADD_RELU, /* relu(a + b): one pass on the CPU (a residual block's end) */
     LP_BINARY_COUNT
 } lp_binary_op;
 

@@ -683,6 +683,13 @@ static void check_binary_op(int op) {
         fail(LP_STATUS_BAD_ARG, "op %d is not an lp_binary_op (0..%d)", op, (int)LP_BINARY_COUNT - 1);
 }
 
+// ATen's fused add + relu has a CPU kernel only, and no derivative to rely
+// on: elsewhere (CUDA, autograd) it is the two ops, which give the same values.
+static bool one_pass_add_relu(const at::Tensor &a, const at::Tensor &b) {
+    return a.device().is_cpu() && b.device().is_cpu() && !(at::GradMode::is_enabled() &&
+                                                           (a.requires_grad() || b.requires_grad()));
+}
+
 static at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
     switch (op) {
     case LP_BINARY_ADD: return at::add(a, b);
@@ -702,6 +709,7 @@ static at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
     case LP_BINARY_GE: return at::ge(a, b);
     case LP_BINARY_LOGICAL_AND: return at::logical_and(a, b);
     case LP_BINARY_LOGICAL_OR: return at::logical_or(a, b);
+    case LP_BINARY_ADD_RELU: return one_pass_add_relu(a, b) ? at::_add_relu(a, b) : at::relu(at::add(a, b));
     default: check_binary_op(op); return at::Tensor();
     }
 }
@@ -723,6 +731,10 @@ static void binary_(int op, at::Tensor &a, const at::Tensor &b) {
     case LP_BINARY_GE: a.ge_(b); return;
     case LP_BINARY_LOGICAL_AND: a.logical_and_(b); return;
     case LP_BINARY_LOGICAL_OR: a.logical_or_(b); return;
+    case LP_BINARY_ADD_RELU:
+        if (one_pass_add_relu(a, b)) at::_add_relu_(a, b);
+        else a.add_(b).relu_();
+        return;
     case LP_BINARY_MAXIMUM:
     case LP_BINARY_MINIMUM: a.copy_(binary(op, a, b)); return; // no in-place kernel
     default: check_binary_op(op);

@@ -160,6 +160,7 @@ typedef enum lp_binary_op {
     LP_BINARY_GE,
     LP_BINARY_LOGICAL_AND,
     LP_BINARY_LOGICAL_OR,
+    LP_BINARY_ADD_RELU,
     LP_BINARY_COUNT
 } lp_binary_op;
 lp_status lp_tensor_unary(lp_unary_op op, const lp_tensor *t, lp_tensor **out);

@@ -597,6 +597,7 @@ local BINARY = {
     add = C.LP_BINARY_ADD, sub = C.LP_BINARY_SUB, mul = C.LP_BINARY_MUL, div = C.LP_BINARY_DIV,
     pow = C.LP_BINARY_POW, maximum = C.LP_BINARY_MAXIMUM, minimum = C.LP_BINARY_MINIMUM,
     atan2 = C.LP_BINARY_ATAN2, remainder = C.LP_BINARY_REMAINDER,
+    add_relu = C.LP_BINARY_ADD_RELU, -- relu(a + b), one pass on the CPU
 }
 local COMPARE = {
     eq = C.LP_BINARY_EQ, ne = C.LP_BINARY_NE, lt = C.LP_BINARY_LT, le = C.LP_BINARY_LE,

@@ -497,8 +497,52 @@ static double b_apply(int op, double a, double b) {
     case LP_BINARY_GE: return a >= b;
     case LP_BINARY_LOGICAL_AND: return (a != 0) && (b != 0);
     case LP_BINARY_LOGICAL_OR: return (a != 0) || (b != 0);
+    case LP_BINARY_ADD_RELU: return a + b > 0 ? a + b : 0;
     }
     return NAN;
+}
+
+/* relu(a + b) in one pass (the residual blocks' end) equals add then relu,
+ * bitwise: float32 in channels-last layout as the backbone has it, with sums
+ * of both signs, in place and not, with grad off (one pass) and on for a
+ * tensor that requires grad (the two ops). */
+static int same_bits(const lp_tensor *x, const lp_tensor *y) {
+    lp_tensor *ne = NULL;
+    int same = lp_tensor_binary(LP_BINARY_NE, x, y, &ne) == LP_STATUS_OK &&
+               lp_test_reduce(LP_REDUCE_SUM, ne) == 0;
+    lp_tensor_free(ne);
+    return same;
+}
+
+static void test_add_relu(void) {
+    const int64_t shape[4] = {2, 3, 4, 5};
+    lp_tensor *a = NULL, *b = NULL, *acl = NULL, *bcl = NULL, *want = NULL;
+    LP_CHECK_OK(lp_tensor_randn(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 1, &a));
+    LP_CHECK_OK(lp_tensor_randn(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, 2, &b));
+    LP_CHECK_OK(lp_tensor_channels_last(a, &acl));
+    LP_CHECK_OK(lp_tensor_channels_last(b, &bcl));
+    LP_CHECK_OK(lp_tensor_binary(LP_BINARY_ADD, acl, bcl, &want));
+    LP_CHECK_OK(lp_tensor_unary_(LP_UNARY_RELU, want));
+    LP_CHECK(lp_test_reduce(LP_REDUCE_AMIN, want) == 0 && lp_test_reduce(LP_REDUCE_AMAX, want) > 0);
+    const int32_t was = lp_grad_is_enabled();
+    for (int grad = 0; grad < 2; ++grad) {
+        lp_grad_set_enabled(grad);
+        lp_tensor *got = NULL, *inplace = NULL;
+        if (grad) LP_CHECK_OK(lp_tensor_set_requires_grad(bcl, 1));
+        LP_CHECK_OK(lp_tensor_binary(LP_BINARY_ADD_RELU, acl, bcl, &got));
+        LP_CHECK(same_bits(got, want));
+        LP_CHECK_OK(lp_tensor_clone(acl, &inplace));
+        LP_CHECK_OK(lp_tensor_binary_(LP_BINARY_ADD_RELU, inplace, bcl));
+        LP_CHECK(same_bits(inplace, want));
+        lp_tensor_free(inplace);
+        lp_tensor_free(got);
+    }
+    lp_grad_set_enabled(was);
+    lp_tensor_free(a);
+    lp_tensor_free(b);
+    lp_tensor_free(acl);
+    lp_tensor_free(bcl);
+    lp_tensor_free(want);
 }
 
 static void test_binary(void) {
@@ -842,6 +886,7 @@ int main(void) {
     test_views();
     test_unary();
     test_binary();
+    test_add_relu();
     test_masking();
     test_reductions();
     test_linalg();

@@ -134,8 +134,7 @@ static lp_status block_forward(const lpm_block *b, const lpm_params *reg, const 
         st = conv_bn(reg, &b->ds_conv, &b->ds_bn, x, b->stride, 0, training, 0, &identity);
         if (st) goto fail;
     }
-    if ((st = lp_tensor_binary_(LP_BINARY_ADD, h, identity ? identity : x))) goto fail;
-    if ((st = nnu_relu_(h))) goto fail;
+    if ((st = lp_tensor_binary_(LP_BINARY_ADD_RELU, h, identity ? identity : x))) goto fail;
     *out = h;
     h = NULL;
 fail:
