@@ -443,6 +443,28 @@ lp_status lp_nn_softmax(const lp_tensor *x, int32_t dim, lp_tensor **out);
 lp_status lp_nn_log_softmax(const lp_tensor *x, int32_t dim, lp_tensor **out);
 
 /* ------------------------------------------------------------------------
+ * int8 inference (CPU only; libtorch's quantized engine: oneDNN, x86 or
+ * fbgemm, whichever it has). Activations are quint8 tensors with one
+ * scale and zero point; lp_nn_max_pool2d takes them as they are.
+ * ------------------------------------------------------------------------ */
+typedef struct lp_qconv lp_qconv; /* a prepacked int8 Conv2d */
+/* weight (out, in, k, k) float32, quantized per output channel to qint8
+ * (scale max |w| / 127, zero point 0); bias (out) float32 or NULL. */
+lp_status lp_qconv_new(const lp_tensor *weight, const lp_tensor *bias, int64_t stride, int64_t pad,
+                       lp_qconv **out);
+void lp_qconv_free(lp_qconv *conv); /* nothrow */
+/* x quint8 -> conv (then relu when `relu`), requantized to quint8 with
+ * out_scale and out_zero_point. */
+lp_status lp_qconv_forward(const lp_qconv *conv, const lp_tensor *x, double out_scale,
+                           int64_t out_zero_point, int32_t relu, lp_tensor **out);
+/* float -> quint8 (round(x / scale) + zero_point, clamped to 0..255) and back */
+lp_status lp_tensor_quantize(const lp_tensor *x, double scale, int64_t zero_point, lp_tensor **out);
+lp_status lp_tensor_dequantize(const lp_tensor *x, lp_tensor **out);
+/* relu(a + b) of two quint8 tensors, requantized to (scale, zero_point) */
+lp_status lp_tensor_qadd_relu(const lp_tensor *a, const lp_tensor *b, double scale, int64_t zero_point,
+                              lp_tensor **out);
+
+/* ------------------------------------------------------------------------
  * Autograd
  * ------------------------------------------------------------------------ */
 

@@ -253,6 +253,16 @@ lp_status lp_nn_pad(const lp_tensor *x, const int64_t *pads, int32_t n_pads, lp_
                     double value, lp_tensor **out);
 lp_status lp_nn_softmax(const lp_tensor *x, int32_t dim, lp_tensor **out);
 lp_status lp_nn_log_softmax(const lp_tensor *x, int32_t dim, lp_tensor **out);
+typedef struct lp_qconv lp_qconv;
+lp_status lp_qconv_new(const lp_tensor *weight, const lp_tensor *bias, int64_t stride, int64_t pad,
+                       lp_qconv **out);
+void lp_qconv_free(lp_qconv *conv);
+lp_status lp_qconv_forward(const lp_qconv *conv, const lp_tensor *x, double out_scale,
+                           int64_t out_zero_point, int32_t relu, lp_tensor **out);
+lp_status lp_tensor_quantize(const lp_tensor *x, double scale, int64_t zero_point, lp_tensor **out);
+lp_status lp_tensor_dequantize(const lp_tensor *x, lp_tensor **out);
+lp_status lp_tensor_qadd_relu(const lp_tensor *a, const lp_tensor *b, double scale, int64_t zero_point,
+                              lp_tensor **out);
 lp_status lp_tensor_set_requires_grad(lp_tensor *t, int32_t requires_grad);
 lp_status lp_tensor_backward(const lp_tensor *t, const lp_tensor *grad, int32_t retain_graph);
 lp_status lp_tensor_grad(const lp_tensor *t, lp_tensor **out);
@@ -384,6 +394,9 @@ lp_status lp_model_count_parameters(const lp_model *model, const char *prefix, i
 lp_status lp_model_set_training(lp_model *model, int32_t training);
 int32_t lp_model_is_training(const lp_model *model);
 lp_status lp_model_set_fold_batch_norm(lp_model *model, int32_t on);
+lp_status lp_model_quantize_int8(lp_model *model, const lp_tensor *images);
+void lp_model_drop_int8(lp_model *model);
+int32_t lp_model_is_int8(const lp_model *model);
 lp_status lp_model_to(lp_model *model, lp_device device);
 lp_device lp_model_device(const lp_model *model);
 lp_status lp_model_forward(lp_model *model, const lp_tensor *images, lp_tensor **out_sf,

@@ -84,6 +84,15 @@ int32_t lp_model_is_training(const lp_model *model); /* nothrow */
  * folded weights are cached and refolded whenever a parameter or buffer
  * changes. on = 0 runs conv and batch norm separately (benchmarks, checks). */
 lp_status lp_model_set_fold_batch_norm(lp_model *model, int32_t on);
+/* int8 inference of the backbone (CPU, eval mode): calibrate on images
+ * (N, 3, H, W), normalized as the model's input, and from then on run the
+ * backbone in int8 (docs/reference/int8.md) whenever grad is off and the
+ * model is in eval mode; the heads stay f32. Calibrating again replaces
+ * it. If the weights change afterwards (training, loading, lp_model_to),
+ * the forwards fail until it is calibrated again or dropped. */
+lp_status lp_model_quantize_int8(lp_model *model, const lp_tensor *images);
+void lp_model_drop_int8(lp_model *model);          /* back to f32; nothrow */
+int32_t lp_model_is_int8(const lp_model *model); /* nothrow */
 /* Move every parameter and buffer (parameters stay leaves requiring grad). */
 lp_status lp_model_to(lp_model *model, lp_device device);
 lp_device lp_model_device(const lp_model *model); /* nothrow */

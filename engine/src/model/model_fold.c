@@ -135,6 +135,13 @@ lp_status lpm_conv_bn_folded(const lpm_params *reg, const lpm_conv *c, const lpm
                              lp_tensor **out) {
     *out = NULL;
     if (!lpm_fold_active(reg, training)) return LP_STATUS_OK;
+    const lp_tensor *w = NULL, *b = NULL;
+    lp_status st = lpm_fold_weights(reg, c, bn, &w, &b);
+    return st ? st : nnu_conv2d(x, w, b, stride, pad, 1, out);
+}
+
+lp_status lpm_fold_weights(const lpm_params *reg, const lpm_conv *c, const lpm_bn *bn, const lp_tensor **w,
+                           const lp_tensor **b) {
     fold_entry *e = NULL;
     lp_status st = entry_of(reg, c, &e);
     if (st) return st;
@@ -144,7 +151,9 @@ lp_status lpm_conv_bn_folded(const lpm_params *reg, const lpm_conv *c, const lpm
         e->generation = reg->generation;
         e->versions = versions;
     }
-    return nnu_conv2d(x, e->w, e->b, stride, pad, 1, out);
+    *w = e->w;
+    *b = e->b;
+    return LP_STATUS_OK;
 }
 
 lp_status lp_model_set_fold_batch_norm(lp_model *model, int32_t on) {

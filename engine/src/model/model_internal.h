@@ -62,6 +62,10 @@ lp_status lpm_conv_bn_folded(const lpm_params *reg, const lpm_conv *c, const lpm
                              const lp_tensor *x, int64_t stride, int64_t pad, int32_t training,
                              lp_tensor **out);
 void lpm_fold_cache_free(lpm_fold_cache *cache);
+/* The folded weight (channels-last) and bias of lpm_conv_bn_folded,
+ * borrowed from the cache (valid until the next fold of that conv). */
+lp_status lpm_fold_weights(const lpm_params *reg, const lpm_conv *c, const lpm_bn *bn, const lp_tensor **w,
+                           const lp_tensor **b);
 /* 1 when lpm_conv_bn_folded folds (eval mode, grad off, folding on). */
 int32_t lpm_fold_active(const lpm_params *reg, int32_t training);
 /* x -> batch_norm(x) (+ num_batches_tracked += 1 when training). */
@@ -92,6 +96,16 @@ typedef struct lpm_resnet {
 lp_status lpm_resnet_init(lpm_resnet *net, lpm_params *reg, int32_t arch);
 lp_status lpm_resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
                              int32_t training, lp_tensor **out);
+/* The eval forward, calling fn(ctx, t) on the input's conv1 output (after
+ * its relu), then per block on each conv's output (after its relu, when it
+ * has one), the downsample conv's and the block's output; an error from fn
+ * stops the forward. */
+typedef lp_status (*lpm_observe)(void *ctx, const lp_tensor *t);
+lp_status lpm_resnet_forward_observed(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
+                                      lpm_observe fn, void *ctx, lp_tensor **out);
+/* The stride of conv i of a block (conv1 in basic blocks, conv2 in
+ * bottlenecks: torchvision's v1.5). */
+int64_t lpm_block_conv_stride(const lpm_block *b, int32_t i);
 void lpm_resnet_free(lpm_resnet *net);
 
 /* ---------------------------------------------------------------- heads
@@ -149,6 +163,18 @@ lp_status lpm_deconv3(const lp_tensor *x, const lp_tensor *w, const lp_tensor *b
 lp_status lpm_deconv3_phases(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b,
                              int n, lp_tensor **out);
 
+/* ---------------------------------------------------------------- int8
+ * model_int8.c: the backbone quantized for inference. */
+typedef struct lpm_int8 lpm_int8;
+/* Calibrate on images (the f32 eval forward's activation ranges) and
+ * prepack the folded convolutions. Needs grad off, CPU. */
+lp_status lpm_int8_new(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *images, lpm_int8 **out);
+/* images -> f32 features (N, C, H/32, W/32); refuses when the weights
+ * changed since lpm_int8_new. */
+lp_status lpm_int8_forward(const lpm_int8 *q, const lpm_resnet *net, const lpm_params *reg, const lp_tensor *images,
+                           lp_tensor **out);
+void lpm_int8_free(lpm_int8 *q);
+
 /* ---------------------------------------------------------------- tracker */
 struct lp_model {
     lp_model_params cfg;
@@ -158,6 +184,7 @@ struct lp_model {
     lpm_crnn_head head_mf;
     int32_t training;
     lp_device device;
+    lpm_int8 *int8; /* lp_model_quantize_int8; NULL: f32 */
     char *report_keys[3]; /* missing, unexpected, skipped (model_weights.c) */
 };
 

@@ -95,10 +95,21 @@ void lpm_resnet_free(lpm_resnet *net) {
     net->n_blocks = 0;
 }
 
+/* An optional look at every convolution's output (after its relu) and every
+ * block's output, in forward order (model_int8.c calibrates on them). */
+typedef struct observer {
+    lpm_observe fn;
+    void *ctx;
+} observer;
+
+static lp_status observe(const observer *ob, const lp_tensor *t) {
+    return ob && ob->fn ? ob->fn(ob->ctx, t) : LP_STATUS_OK;
+}
+
 /* conv -> bn (-> relu when `relu`) */
 static lp_status conv_bn(const lpm_params *reg, const lpm_conv *c, const lpm_bn *bn,
                          const lp_tensor *x, int64_t stride, int64_t pad, int32_t training,
-                         int32_t relu, lp_tensor **out) {
+                         int32_t relu, const observer *ob, lp_tensor **out) {
     lp_tensor *y = NULL;
     lp_status st = lpm_conv_bn_folded(reg, c, bn, x, stride, pad, training, out);
     if (st) return st;
@@ -107,7 +118,9 @@ static lp_status conv_bn(const lpm_params *reg, const lpm_conv *c, const lpm_bn 
         st = lpm_bn_forward(reg, bn, y, training, out);
         lp_tensor_free(y);
     }
-    if (!st && relu && (st = nnu_relu_(*out))) {
+    if (!st && relu) st = nnu_relu_(*out);
+    if (!st) st = observe(ob, *out);
+    if (st) {
         lp_tensor_free(*out);
         *out = NULL;
     }
@@ -115,26 +128,27 @@ static lp_status conv_bn(const lpm_params *reg, const lpm_conv *c, const lpm_bn 
 }
 
 static lp_status block_forward(const lpm_block *b, const lpm_params *reg, const lp_tensor *x,
-                               int32_t training, lp_tensor **out) {
+                               int32_t training, const observer *ob, lp_tensor **out) {
     lp_tensor *h = NULL, *next = NULL, *identity = NULL;
     lp_status st = LP_STATUS_OK;
     const lp_tensor *cur = x;
     for (int32_t i = 0; i < b->n_convs; ++i) {
         int64_t k = lp_tensor_size(lpm_params_at(reg, b->conv[i].w), 2);
         /* stride on conv1 (basic) or on the 3x3 conv2 (bottleneck v1.5) */
-        int64_t stride = (b->n_convs == 2 ? i == 0 : i == 1) ? b->stride : 1;
+        int64_t stride = lpm_block_conv_stride(b, i);
         int32_t last = i == b->n_convs - 1;
-        st = conv_bn(reg, &b->conv[i], &b->bn[i], cur, stride, k / 2, training, !last, &next);
+        st = conv_bn(reg, &b->conv[i], &b->bn[i], cur, stride, k / 2, training, !last, ob, &next);
         if (st) goto fail;
         nnu_replace(&h, next);
         next = NULL;
         cur = h;
     }
     if (b->has_downsample) {
-        st = conv_bn(reg, &b->ds_conv, &b->ds_bn, x, b->stride, 0, training, 0, &identity);
+        st = conv_bn(reg, &b->ds_conv, &b->ds_bn, x, b->stride, 0, training, 0, ob, &identity);
         if (st) goto fail;
     }
     if ((st = lp_tensor_binary_(LP_BINARY_ADD_RELU, h, identity ? identity : x))) goto fail;
+    if ((st = observe(ob, h))) goto fail;
     *out = h;
     h = NULL;
 fail:
@@ -143,21 +157,25 @@ fail:
     return st;
 }
 
-lp_status lpm_resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
-                             int32_t training, lp_tensor **out) {
+int64_t lpm_block_conv_stride(const lpm_block *b, int32_t i) {
+    return (b->n_convs == 2 ? i == 0 : i == 1) ? b->stride : 1;
+}
+
+static lp_status resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
+                                int32_t training, const observer *ob, lp_tensor **out) {
     lp_tensor *h = NULL, *next = NULL, *x_cl = NULL;
     /* Folded inference runs in channels-last layout (model_fold.c); the
      * features go back to the standard layout at the end for the heads. */
     const int32_t channels_last = lpm_fold_active(reg, training);
     lp_status st = channels_last ? lp_tensor_channels_last(x, &x_cl) : LP_STATUS_OK;
-    if (!st) st = conv_bn(reg, &net->conv1, &net->bn1, x_cl ? x_cl : x, 2, 3, training, 1, &h);
+    if (!st) st = conv_bn(reg, &net->conv1, &net->bn1, x_cl ? x_cl : x, 2, 3, training, 1, ob, &h);
     lp_tensor_free(x_cl);
     if (st) return st;
     const int64_t k[2] = {3, 3}, s[2] = {2, 2}, p[2] = {1, 1}, d[2] = {1, 1};
     if ((st = lp_nn_max_pool2d(h, k, s, p, d, 0, &next))) goto fail;
     nnu_replace(&h, next);
     for (int32_t i = 0; i < net->n_blocks; ++i) {
-        if ((st = block_forward(&net->blocks[i], reg, h, training, &next))) goto fail;
+        if ((st = block_forward(&net->blocks[i], reg, h, training, ob, &next))) goto fail;
         nnu_replace(&h, next);
     }
     if (channels_last) {
@@ -169,4 +187,15 @@ lp_status lpm_resnet_forward(const lpm_resnet *net, const lpm_params *reg, const
 fail:
     lp_tensor_free(h);
     return st;
+}
+
+lp_status lpm_resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
+                             int32_t training, lp_tensor **out) {
+    return resnet_forward(net, reg, x, training, NULL, out);
+}
+
+lp_status lpm_resnet_forward_observed(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
+                                      lpm_observe fn, void *ctx, lp_tensor **out) {
+    const observer ob = {fn, ctx};
+    return resnet_forward(net, reg, x, 0, &ob, out);
 }

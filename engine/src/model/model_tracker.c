@@ -59,6 +59,7 @@ lp_status lpm_check_params(const lp_model_params *p, const char *fn) {
 
 void lp_model_free(lp_model *m) {
     if (!m) return;
+    lpm_int8_free(m->int8);
     lpm_resnet_free(&m->backbone);
     lpm_params_clear(&m->reg);
     free(m->report_keys[0]);
@@ -193,13 +194,47 @@ static lp_status check_images(const lp_model *m, const lp_tensor *x, int32_t ndi
     return LP_STATUS_OK;
 }
 
+/* The backbone of every forward: int8 after lp_model_quantize_int8 (in
+ * eval mode with grad off), else f32. */
+static lp_status backbone(lp_model *model, const lp_tensor *images, lp_tensor **out) {
+    if (model->int8 && !model->training && !lp_grad_is_enabled())
+        return lpm_int8_forward(model->int8, &model->backbone, &model->reg, images, out);
+    return lpm_resnet_forward(&model->backbone, &model->reg, images, model->training, out);
+}
+
 lp_status lp_model_forward_backbone(lp_model *model, const lp_tensor *images, lp_tensor **out) {
     CHECK_MODEL("lp_model_forward_backbone");
     lp_status st = check_images(model, images, 4, "lp_model_forward_backbone");
     if (st) return st;
-    st = lpm_resnet_forward(&model->backbone, &model->reg, images, model->training, out);
+    st = backbone(model, images, out);
     return lp_error_prefix(st, "lp_model_forward_backbone");
 }
+
+lp_status lp_model_quantize_int8(lp_model *model, const lp_tensor *images) {
+    const char *fn = "lp_model_quantize_int8";
+    CHECK_MODEL(fn);
+    lp_status st = check_images(model, images, 4, fn);
+    if (st) return st;
+    if (model->device != LP_DEVICE_CPU) return lp_errorf(LP_STATUS_UNSUPPORTED, fn, "int8 runs on the CPU only");
+    if (model->training) return lp_errorf(LP_STATUS_BAD_ARG, fn, "the model is in training mode: set eval mode first");
+    lpm_int8 *q = NULL;
+    const int32_t grad = lp_grad_is_enabled();
+    lp_grad_set_enabled(0);
+    st = lpm_int8_new(&model->backbone, &model->reg, images, &q);
+    lp_grad_set_enabled(grad);
+    if (st) return lp_error_prefix(st, fn);
+    lpm_int8_free(model->int8);
+    model->int8 = q;
+    return LP_STATUS_OK;
+}
+
+void lp_model_drop_int8(lp_model *model) {
+    if (!model) return;
+    lpm_int8_free(model->int8);
+    model->int8 = NULL;
+}
+
+int32_t lp_model_is_int8(const lp_model *model) { return model && model->int8 ? 1 : 0; }
 
 lp_status lp_model_forward_heads(lp_model *model, const lp_tensor *features, lp_tensor **out_sf,
                                  lp_tensor **out_mf) {
@@ -261,8 +296,7 @@ lp_status lp_model_forward(lp_model *model, const lp_tensor *images, lp_tensor *
         const int64_t fs[4] = {s[0] * N_CONTEXT, 3, s[3], s[4]};
         if ((st = lp_tensor_reshape(images, fs, 4, &flat))) goto fail;
     }
-    st = lpm_resnet_forward(&model->backbone, &model->reg, flat ? flat : images, model->training,
-                            &feat);
+    st = backbone(model, flat ? flat : images, &feat);
     if (st) goto fail;
     if (mhcrnn) {
         const int64_t ss[5] = {s[0], N_CONTEXT, lp_tensor_size(feat, 1), lp_tensor_size(feat, 2),
@@ -307,7 +341,7 @@ lp_status lp_model_forward_window(lp_model *model, const lp_tensor *images, lp_t
         return lp_errorf(LP_STATUS_BAD_ARG, fn, "a window needs at least 5 frames, got %lld",
                          (long long)lp_tensor_size(images, 0));
     lp_tensor *feat = NULL;
-    st = lpm_resnet_forward(&model->backbone, &model->reg, images, model->training, &feat);
+    st = backbone(model, images, &feat);
     /* 4-D features are a window for the MHCRNN: no 5x stacked copy */
     if (!st) st = lp_model_forward_heads(model, feat, out_sf, out_mf);
     lp_tensor_free(feat);
