@@ -565,7 +565,12 @@ typedef struct lp_predict_params {
     int32_t edge;
     int32_t prefetch;
     int32_t n_decode_threads;
+    int32_t precision;
 } lp_predict_params;
+typedef enum lp_predict_precision {
+    LP_PREDICT_F32 = 0,
+    LP_PREDICT_INT8 = 1
+} lp_predict_precision;
 lp_predict_params lp_predict_default_params(void);
 typedef struct lp_predict_stream lp_predict_stream;
 lp_status lp_predict_stream_open(lp_model *model, const char *video_path,

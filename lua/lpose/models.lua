@@ -147,6 +147,22 @@ local function two(f, ...)
     return a, b
 end
 
+--- model:quantize_int8(images) -> model
+-- The backbone in int8 from now on (CPU, eval mode, grad off; the heads stay
+-- f32): calibrated on images (N 3 H W, normalised as the model's input, e.g. a
+-- few dozen frames of the videos to predict). docs/reference/int8.md.
+-- model:drop_int8() goes back to f32; model:is_int8() says which. Changing the
+-- weights afterwards makes the forwards raise until it is calibrated again.
+function HeatmapTracker:quantize_int8(images)
+    local f = 'model:quantize_int8'
+    check(C.lp_model_quantize_int8(handle(self, f), tensor.handle(images, f)))
+    return self
+end
+
+function HeatmapTracker:drop_int8() C.lp_model_drop_int8(handle(self, 'model:drop_int8')) end
+
+function HeatmapTracker:is_int8() return C.lp_model_is_int8(handle(self, 'model:is_int8')) == 1 end
+
 --- model:forward(images) -> heatmaps_sf, heatmaps_mf (nil for 'heatmap')
 -- images: heatmap: batch 3 image_height image_width; heatmap_mhcrnn: batch 5 3 H W
 -- (frames t-2..t+2) or a contiguous window T 3 H W (T >= 5, giving T-4 outputs).

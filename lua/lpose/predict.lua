@@ -72,6 +72,15 @@ local file_exists = require('lpose.files').exists
 
 -- The body of predict.video and predict.video_ensemble: the models on one
 -- video (one decode for all), then each model's metrics and labeled video.
+--- lpose.predict.precisions: the names opts.precision takes
+M.precisions = { f32 = C.LP_PREDICT_F32, int8 = C.LP_PREDICT_INT8 }
+
+local function precision_of(opts, fname)
+    local v = M.precisions[opts.precision or 'f32']
+    if v == nil then argerror(fname, "precision must be 'f32' or 'int8'") end
+    return v
+end
+
 local function predict_videos(fname, models, video_path, opts, dirs)
     if type(video_path) ~= 'string' then argerror(fname, 'expected a video path') end
     local model = models[1]
@@ -92,6 +101,7 @@ local function predict_videos(fname, models, video_path, opts, dirs)
     if M.edges[edge] == nil then argerror(fname, "edge must be 'lp' or 'pad'") end
     p[0].edge = M.edges[edge]
     p[0].prefetch = opts.prefetch == false and 0 or 1
+    p[0].precision = precision_of(opts, fname)
     local thresh = opts.confidence_thresh or config.get_or_default(cfg, 'eval.confidence_thresh_for_vid')
     if type(thresh) ~= 'number' then argerror(fname, 'confidence_thresh must be a number') end
     local skeleton = opts.skeleton or cfg_get(cfg, 'data', 'skeleton')
@@ -167,7 +177,9 @@ end
 -- else config_default.yaml's), edge ('lp': frame i gets clamp(i, 2, N-3), LP's rule; 'pad': replicate the
 -- first/last frame), label_video, confidence_thresh (cfg.eval.confidence_thresh_for_vid
 -- or 0.9), skeleton ({{name, name}, ...}: lines on the labeled video; cfg.data.skeleton),
--- keypoint_names (cfg.data.keypoint_names), device, prefetch (true),
+-- keypoint_names (cfg.data.keypoint_names), device, prefetch (true), precision ('f32', or
+-- 'int8': the backbone in int8 on the CPU, calibrated on the video's first window;
+-- docs/reference/int8.md),
 -- metrics (true), pca (from lpose.metrics.fit_pca: also write
 -- <stem>_pca_singleview_error.csv / <stem>_pca_multiview_error.csv).
 -- result = {csv=, temporal_norm=, pca_singleview=, pca_multiview=, labeled_video=, n_frames=, n_backbone_frames=,
@@ -273,6 +285,7 @@ function M.stream(model, src, opts)
     p[0].sequence_length = opts.sequence_length or config.default('dali.context.predict.sequence_length')
     p[0].edge = M.edges[opts.edge or 'lp'] or argerror(fname, "edge must be 'lp' or 'pad'")
     p[0].prefetch = opts.prefetch == false and 0 or 1
+    p[0].precision = precision_of(opts, fname)
     local sout = ffi.new('lp_predict_stream*[1]')
     local st
     if type(src) == 'string' then

@@ -144,6 +144,28 @@ describe('lpose.predict', function()
         assert.truthy(res.warnings[1]:find('aspect'))
     end)
 
+    it('predicts with an int8 backbone and leaves the model in f32', function()
+        local path = have_ffmpeg and gen('clip.mp4', 13)
+        if not path then return pending('ffmpeg cannot make a clip') end
+        local f32 = assert(predict.video(tcn, path, { output_dir = tmp .. '/f32', sequence_length = 8 }))
+        local q = assert(predict.video(tcn, path, { output_dir = tmp .. '/int8', sequence_length = 8,
+                                                    precision = 'int8' }))
+        assert.is_false(tcn:is_int8())
+        local again = assert(predict.video(tcn, path, { output_dir = tmp .. '/f32b', sequence_length = 8 }))
+        assert.are.equal(slurp(f32.csv), slurp(again.csv))
+        local t = assert(metrics.read_csv(q.csv))
+        assert.are.equal(13, #t.index)
+        for i = 1, 13 do
+            for k = 1, 3 do
+                local x, y = t.keypoints[i][k][1], t.keypoints[i][k][2]
+                assert.is_true(x >= 0 and x <= 64 and y >= 0 and y <= 64, ('frame %d keypoint %d'):format(i, k))
+                assert.is_true(t.likelihoods[i][k] >= 0 and t.likelihoods[i][k] <= 1)
+            end
+        end
+        assert.are_not.equal(slurp(f32.csv), slurp(q.csv)) -- it did run in int8
+        assert.has_error(function() predict.video(tcn, path, { precision = 'f16' }) end, nil)
+    end)
+
     it('returns nil, err for unreadable videos and raises for bad options', function()
         local res, err = predict.video(tcn, tmp .. '/missing.mp4', { output_dir = tmp .. '/x' })
         assert.is_nil(res)
@@ -224,7 +246,7 @@ describe('lpose predict (CLI)', function()
     it('predicts a video into MODEL_DIR/video_preds', function()
         local path = have_ffmpeg and gen('cli.mp4', 10)
         if not path then return pending('ffmpeg cannot make a clip') end
-        local rc, out, err = lpose({ 'predict', mdir, path, '--profile' })
+        local rc, out, err = lpose({ 'predict', mdir, path, '--profile', '--precision', 'int8' })
         assert.are.equal(0, rc, err)
         assert.truthy(out:find('10 frames', 1, true))
         assert.truthy(out:find('\n  time [%d.]+ s: waiting for frames [%d.]+ s %(%d+ %%%), backbone'))
@@ -237,6 +259,9 @@ describe('lpose predict (CLI)', function()
         local rc, _, err = lpose({ 'predict', tmp .. '/nope', 'x.mp4' })
         assert.are.equal(1, rc)
         assert.truthy(err:find('does not exist', 1, true))
+        rc, _, err = lpose({ 'predict', mdir, 'x.mp4', '--precision', 'f16' })
+        assert.are.equal(1, rc)
+        assert.truthy(err:find("--precision must be 'f32' or 'int8'", 1, true), err)
         local bad = tmp .. '/badmodel'
         os.execute('mkdir -p ' .. q(bad) .. ' && cp ' .. q(mdir .. '/config.yaml') .. ' ' .. q(bad))
         write(bad .. '/model.lpt', 'garbage')

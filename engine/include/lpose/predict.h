@@ -39,9 +39,18 @@ typedef struct lp_predict_params {
     int32_t edge;            /* lp_predict_edge */
     int32_t prefetch;        /* 1: decode on a background thread; 0: inline */
     int32_t n_decode_threads; /* FFmpeg decoder threads, <= 0 automatic */
+    int32_t precision;        /* lp_predict_precision */
 } lp_predict_params;
 
-/* T = 96, EDGE_LP, prefetch on, automatic decoder threads. nothrow */
+typedef enum lp_predict_precision {
+    LP_PREDICT_F32 = 0,
+    /* the backbone in int8 (CPU only): calibrated on the stream's first
+     * window (lp_model_quantize_int8), dropped when the stream is freed;
+     * a model already quantized by the caller is used as it is */
+    LP_PREDICT_INT8 = 1
+} lp_predict_precision;
+
+/* T = 96, EDGE_LP, prefetch on, automatic decoder threads, f32. nothrow */
 lp_predict_params lp_predict_default_params(void);
 
 typedef struct lp_predict_stream lp_predict_stream;

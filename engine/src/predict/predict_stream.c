@@ -40,6 +40,7 @@ struct lp_predict_stream {
     int64_t next_emit;
     int done;
     int window_heads; /* 1: lp_model_forward_heads takes window features */
+    int int8;         /* 1: quantize on the first window; 2: did, drop at the end */
     /* counters */
     int64_t n_backbone_frames, n_backbone_calls;
     double t_model, t_wait;
@@ -52,6 +53,7 @@ lp_predict_params lp_predict_default_params(void) {
     p.edge = LP_PREDICT_EDGE_LP;
     p.prefetch = 1;
     p.n_decode_threads = 0;
+    p.precision = LP_PREDICT_F32;
     return p;
 }
 
@@ -60,6 +62,7 @@ void lp_predict_stream_free(lp_predict_stream *s) {
     lp_prefetch_free(s->pf);
     lp_tensor_free(s->images);
     lp_tensor_free(s->carry);
+    if (s->model && s->int8 == 2) lp_model_drop_int8(s->model);
     if (s->model && s->was_training) lp_model_set_training(s->model, 1);
     free(s);
 }
@@ -79,6 +82,10 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
                               (long long)p.sequence_length);
     if (p.edge != LP_PREDICT_EDGE_LP && p.edge != LP_PREDICT_EDGE_PAD)
         return lp_errorf(LP_STATUS_BAD_ARG, fn, "edge must be LP_PREDICT_EDGE_LP or _PAD");
+    if (p.precision != LP_PREDICT_F32 && p.precision != LP_PREDICT_INT8)
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "precision must be LP_PREDICT_F32 or _INT8");
+    if (p.precision == LP_PREDICT_INT8 && lp_model_device(model) != LP_DEVICE_CPU)
+        return lp_errorf(LP_STATUS_UNSUPPORTED, fn, "int8 precision runs on the CPU only");
     lp_predict_stream *s = calloc(1, sizeof *s);
     if (!s) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     s->model = model;
@@ -92,6 +99,7 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
     s->edge = p.edge;
     s->device = lp_model_device(model);
     s->window_heads = 1;
+    s->int8 = p.precision == LP_PREDICT_INT8 && !lp_model_is_int8(model);
     s->was_training = lp_model_is_training(model) == 1;
     if (s->was_training && (st = lp_model_set_training(model, 0))) {
         free(s);
@@ -410,6 +418,25 @@ fail:
     return st;
 }
 
+/* int8 calibration on up to CALIBRATION_FRAMES frames spread evenly over
+ * the first window: ranges as wide as the whole window's within a few
+ * percent, at a third of its f32 forward. */
+enum { CALIBRATION_FRAMES = 32 };
+
+static lp_status quantize_on(lp_model *model, const lp_tensor *images) {
+    const int64_t n = lp_tensor_size(images, 0), m = n < CALIBRATION_FRAMES ? n : CALIBRATION_FRAMES;
+    int64_t idx[CALIBRATION_FRAMES];
+    for (int64_t i = 0; i < m; ++i) idx[i] = i * n / m;
+    const int64_t shape[1] = {m};
+    lp_tensor *index = NULL, *some = NULL;
+    lp_status st = lp_tensor_from_buffer(idx, LP_DTYPE_I64, shape, 1, &index);
+    if (!st) st = lp_tensor_index_select(images, 0, index, &some);
+    if (!st) st = lp_model_quantize_int8(model, some);
+    lp_tensor_free(index);
+    lp_tensor_free(some);
+    return st;
+}
+
 static lp_status stream_next(lp_predict_stream *s, int64_t *out_start, lp_tensor **out_kp,
                              lp_tensor **out_conf) {
     if (s->done) return LP_STATUS_EOF;
@@ -429,6 +456,10 @@ static lp_status stream_next(lp_predict_stream *s, int64_t *out_start, lp_tensor
     double t0 = lp_pred_now();
     const int64_t n = lp_tensor_size(images, 0);
     const int is_last = start + n >= s->n_frames;
+    if (s->int8 == 1) { /* calibrate on the first window (its time counts as the backbone's) */
+        if ((st = quantize_on(s->model, images))) goto fail;
+        s->int8 = 2;
+    }
     st = lp_model_forward_backbone(s->model, images, &feats);
     s->t_backbone += lp_pred_now() - t0;
     if (st) goto fail;

@@ -10,7 +10,7 @@ Predict keypoints for videos (and labeled frames) with a trained model.
 usage: lpose predict MODEL_DIR VIDEO_OR_DIR... [--output DIR] [--label-video]
                      [--device DEVICE] [--frames CSV] [--data-dir DIR]
                      [--edge lp|pad] [--sequence-length T] [--no-metrics]
-                     [--profile]
+                     [--precision f32|int8] [--profile]
 
 MODEL_DIR holds config.yaml and a checkpoint: checkpoints/best.lpt of a
 training run, else model.lpt written by model:save (another single *.lpt
@@ -41,6 +41,10 @@ MODEL_DIR/video_preds.
                        written when data.columns_for_singleview_pca /
                        data.mirrored_column_matches are set: the PCA is fitted on
                        the train split of data.csv_file, as LP)
+  --precision P        f32 (default) or int8: the backbone in int8 on the CPU,
+                       calibrated on each video's first window; faster where
+                       the CPU has int8 instructions, keypoints within a few
+                       pixels of f32 (docs/reference/int8.md)
   --profile            after each video, where its time went: waiting for
                        decoded frames, the backbone, the heads, the heatmap
                        decode, and the rest (TCN windows, CSV and metrics)
@@ -59,7 +63,7 @@ local list_dir = require('lpose.files').list
 
 local options = { ['label-video'] = 'flag', ['no-metrics'] = 'flag', output = 'value', device = 'value',
                   frames = 'value', ['data-dir'] = 'value', edge = 'value', ['sequence-length'] = 'value',
-                  profile = 'flag' }
+                  profile = 'flag', precision = 'value' }
 
 -- LP computes the PCA metrics whenever the config names PCA columns: fit them on
 -- the train split of the training labels (as the losses do). nil when not configured.
@@ -109,6 +113,7 @@ local function predict_all(work, model, pcas, o)
             local v = item.video
             local res, err = require('lpose.ensemble').predict_video(item.members, v, {
                 member_dirs = item.dirs, output_dir = work.out_dir, sequence_length = o.T, edge = o.edge,
+                precision = o.precision,
                 label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
                 written = work.written,
             })
@@ -124,7 +129,7 @@ local function predict_all(work, model, pcas, o)
         elseif item.video then
             local v = item.video
             local res, err = predict.video(item.model or model, v, {
-                output_dir = work.out_dir, sequence_length = o.T, edge = o.edge,
+                output_dir = work.out_dir, sequence_length = o.T, edge = o.edge, precision = o.precision,
                 label_video = o['label-video'], metrics = not o['no-metrics'], pca = pcas,
                 written = work.written,
             })
@@ -199,6 +204,9 @@ function M.command(args)
         end
     end
     if o.edge and o.edge ~= 'lp' and o.edge ~= 'pad' then return nil, "predict: --edge must be 'lp' or 'pad'" end
+    if o.precision and o.precision ~= 'f32' and o.precision ~= 'int8' then
+        return nil, "predict: --precision must be 'f32' or 'int8'"
+    end
     local model_dir = pos[1]:gsub('/+$', '')
     local members, model, cfg
     if require('lpose.ensemble').is_ensemble(model_dir) then
