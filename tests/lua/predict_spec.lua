@@ -148,12 +148,12 @@ describe('lpose.predict', function()
         local path = have_ffmpeg and gen('clip.mp4', 13)
         if not path then return pending('ffmpeg cannot make a clip') end
         local f32 = assert(predict.video(tcn, path, { output_dir = tmp .. '/f32', sequence_length = 8 }))
-        local q = assert(predict.video(tcn, path, { output_dir = tmp .. '/int8', sequence_length = 8,
-                                                    precision = 'int8' }))
+        local q8 = assert(predict.video(tcn, path, { output_dir = tmp .. '/int8', sequence_length = 8,
+                                                     precision = 'int8' }))
         assert.is_false(tcn:is_int8())
         local again = assert(predict.video(tcn, path, { output_dir = tmp .. '/f32b', sequence_length = 8 }))
         assert.are.equal(slurp(f32.csv), slurp(again.csv))
-        local t = assert(metrics.read_csv(q.csv))
+        local t = assert(metrics.read_csv(q8.csv))
         assert.are.equal(13, #t.index)
         for i = 1, 13 do
             for k = 1, 3 do
@@ -162,7 +162,7 @@ describe('lpose.predict', function()
                 assert.is_true(t.likelihoods[i][k] >= 0 and t.likelihoods[i][k] <= 1)
             end
         end
-        assert.are_not.equal(slurp(f32.csv), slurp(q.csv)) -- it did run in int8
+        assert.are_not.equal(slurp(f32.csv), slurp(q8.csv)) -- it did run in int8
         assert.has_error(function() predict.video(tcn, path, { precision = 'f16' }) end, nil)
     end)
 
