@@ -29,6 +29,10 @@
 --      weights give flat heatmaps, the decoder's worst
 --      case (nothing to skip); a trained model's peaked maps are what users
 --      decode, so this line is the TCN's real extra cost.
+--   7. with LPOSE_BENCH_MODEL, that TCN with --precision int8 against f32 (the
+--      same video, rounds alternating): the speed ratio, whole process and the
+--      prediction itself, and the distance between the two CSVs' keypoints
+--      (mean, median, 95th percentile, max over frames and keypoints).
 -- LPOSE_BENCH_RSS=0 skips 4, LPOSE_BENCH_CLI=0 skips 5. The child mode is
 -- `... bench_predict.lua --rss VIDEO`.
 local lpose = require('lpose')
@@ -252,4 +256,38 @@ if trained and trained ~= '' then
         timing.ratio_text(ct.sf, ct.tcn), timing.ratio_text(inside.sf, inside.tcn)))
     print('   last TCN run:  ' .. prof.tcn)
     print('   last SF run:   ' .. prof.sf)
+
+    -- 7. int8 against f32, the same TCN
+    local out_of = { f32 = tmpdir .. '/prec_f32', int8 = tmpdir .. '/prec_int8' }
+    local inside_p, prof_p = { f32 = {}, int8 = {} }, {}
+    local function prec(p)
+        return function()
+            prof_p[p] = select(2, run_cli(exe, trained, video, out_of[p], '--profile --no-metrics --precision ' .. p))
+            local list = inside_p[p]
+            list[#list + 1] = tonumber(prof_p[p]:match('^time ([%d.]+) s'))
+        end
+    end
+    local pt = timing.rounds({ { 'f32', prec('f32') }, { 'int8', prec('int8') } }, ROUNDS)
+    table.remove(inside_p.f32, 1)
+    table.remove(inside_p.int8, 1)
+    local metrics = require('lpose.metrics')
+    local stem = predict.stem(video)
+    local a = assert(metrics.read_csv(out_of.f32 .. '/' .. stem .. '.csv'))
+    local b = assert(metrics.read_csv(out_of.int8 .. '/' .. stem .. '.csv'))
+    local d = {}
+    for i = 1, #a.keypoints do
+        for k = 1, #a.keypoints[i] do
+            local p, q = a.keypoints[i][k], b.keypoints[i][k]
+            d[#d + 1] = math.sqrt((p[1] - q[1]) ^ 2 + (p[2] - q[2]) ^ 2)
+        end
+    end
+    table.sort(d)
+    local sum = 0
+    for _, v in ipairs(d) do sum = sum + v end
+    print(('7. --precision int8 vs f32, the same TCN and video: int8/f32 throughput, whole process %s; the '
+        .. 'prediction itself %s'):format(timing.ratio_text(pt.f32, pt.int8), timing.ratio_text(inside_p.f32,
+        inside_p.int8)))
+    print(('   keypoints int8 vs f32 (%d): mean %.3f px, median %.3f px, 95th percentile %.3f px, max %.3f px')
+        :format(#d, sum / #d, d[math.ceil(#d / 2)], d[math.ceil(0.95 * #d)], d[#d]))
+    print('   last int8 run: ' .. prof_p.int8)
 end
