@@ -142,7 +142,8 @@ test-gpu: all $(TEST_BIN)
 test-asan:
 	$(MAKE) BUILD=build-asan SANITIZE='-fsanitize=address,undefined -fno-omit-frame-pointer' OPT='-O1 -g' \
 	  build-asan/liblpose.so $(TEST_SRC:tests/c/%.c=build-asan/tests/%)
-	ASAN_OPTIONS=detect_leaks=1:protect_shadow_gap=0 ./tests/run_all.sh build-asan c
+	ASAN_OPTIONS=detect_leaks=1:protect_shadow_gap=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  ./tests/run_all.sh build-asan c
 
 lint:
 	@luacheck -q --codes lua tests/lua experiments bench tools 2>/dev/null || luacheck --codes lua tests/lua experiments bench tools
