@@ -107,6 +107,22 @@ describe('ensembles', function()
         assert.are.equal(slurp(direct), slurp(fused))
     end)
 
+    it('predicts in int8 with every member, each writing what it writes alone in int8', function()
+        local video = project .. '/videos_test/' .. assert(io.popen('ls ' .. q(project .. '/videos_test')):read('*l'))
+        local stem = video:match('([^/]+)%.%w+$')
+        local rc, _, err = lpose_cmd({ 'predict', dir, video, '--precision', 'int8', '--output', tmp .. '/ens8' })
+        assert.are.equal(0, rc, err)
+        for i = 0, 1 do
+            rc, _, err = lpose_cmd({ 'predict', dir .. '/member_' .. i, video, '--precision', 'int8',
+                '--output', tmp .. '/alone8_' .. i })
+            assert.are.equal(0, rc, err)
+            local together = slurp(tmp .. '/ens8/member_' .. i .. '/' .. stem .. '.csv')
+            assert.truthy(together)
+            assert.are.equal(slurp(tmp .. '/alone8_' .. i .. '/' .. stem .. '.csv'), together)
+            assert.are_not.equal(slurp(dir .. '/member_' .. i .. '/video_preds/' .. stem .. '.csv'), together)
+        end
+    end)
+
     it('names a member that cannot be loaded', function()
         local broken = tmp .. '/broken'
         os.execute('mkdir -p ' .. q(broken .. '/member_0'))
