@@ -449,7 +449,8 @@ lp_status lp_nn_log_softmax(const lp_tensor *x, int32_t dim, lp_tensor **out);
  * ------------------------------------------------------------------------ */
 typedef struct lp_qconv lp_qconv; /* a prepacked int8 Conv2d */
 /* weight (out, in, k, k) float32, quantized per output channel to qint8
- * (scale max |w| / 127, zero point 0); bias (out) float32 or NULL. */
+ * (scale max |w| / 127, zero point 0; / 63 on x86 CPUs without VNNI, whose
+ * int8 kernels could saturate otherwise); bias (out) float32 or NULL. */
 lp_status lp_qconv_new(const lp_tensor *weight, const lp_tensor *bias, int64_t stride, int64_t pad,
                        lp_qconv **out);
 void lp_qconv_free(lp_qconv *conv); /* nothrow */

@@ -8,6 +8,9 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/native/quantized/PackedParams.h>
 
+#include <cstdlib>
+#include <cstring>
+
 struct lp_qconv {
     c10::intrusive_ptr<ConvPackedParamsBase<2>> packed;
 };
@@ -25,6 +28,19 @@ void select_engine() {
                 return;
             }
     lp::fail(LP_STATUS_UNSUPPORTED, "this libtorch has no x86 quantized engine (onednn, x86 or fbgemm)");
+}
+
+// Without VNNI, x86 int8 kernels add pairs of u8 x s8 products in int16
+// (vpmaddubsw), which saturates once both pair members are large: 255 x 127 x 2
+// > 32767. Weights limited to [-63, 63] cannot saturate (255 x 63 x 2 < 32767),
+// at the cost of one bit; CPUs with VNNI accumulate in int32 and keep all 8.
+// LPOSE_INT8_WEIGHT_BITS=7 forces the narrow range (tests run both).
+int weight_max() {
+    const char *env = std::getenv("LPOSE_INT8_WEIGHT_BITS");
+    if (env && std::strcmp(env, "7") == 0) return 63;
+    __builtin_cpu_init();
+    const bool vnni = __builtin_cpu_supports("avx512vnni") || __builtin_cpu_supports("avxvnni");
+    return vnni ? 127 : 63;
 }
 
 void require_cpu(const at::Tensor &t, const char *arg) {
@@ -48,9 +64,9 @@ LP_EXPORT lp_status lp_qconv_new(const lp_tensor *weight, const lp_tensor *bias,
         lp::fail(LP_STATUS_BAD_ARG, "weight must be float32 (out, in, k, k), got %s", lp::shape_str(w.sizes()).c_str());
     if (stride < 1 || pad < 0) lp::fail(LP_STATUS_BAD_ARG, "stride %lld, pad %lld", (long long)stride, (long long)pad);
     select_engine();
-    // per output channel: scale = max |w| / 127, zero point 0
+    // per output channel: scale = max |w| / 127 (63 without VNNI), zero point 0
     at::Tensor w64 = w.to(at::kDouble).contiguous();
-    at::Tensor scales = std::get<0>(w64.abs().flatten(1).max(1)).div(127.0).clamp_min(1e-12);
+    at::Tensor scales = std::get<0>(w64.abs().flatten(1).max(1)).div((double)weight_max()).clamp_min(1e-12);
     at::Tensor zeros = at::zeros({w.size(0)}, at::TensorOptions().dtype(at::kLong));
     at::Tensor qw = at::quantize_per_channel(w.contiguous(), scales, zeros, 0, at::kQInt8);
     c10::optional<at::Tensor> b = lp::opt(bias);

@@ -98,5 +98,9 @@ int main(void) {
     LP_CHECK_OK(lp_runtime_init(2));
     test_backbone(LP_BACKBONE_RESNET18, "resnet18");
     test_backbone(LP_BACKBONE_RESNET50, "resnet50");
+    /* the 7-bit weights of CPUs without VNNI, whatever this CPU has */
+    setenv("LPOSE_INT8_WEIGHT_BITS", "7", 1);
+    test_backbone(LP_BACKBONE_RESNET18, "resnet18, 7-bit weights");
+    unsetenv("LPOSE_INT8_WEIGHT_BITS");
     LP_DONE();
 }
