@@ -3,8 +3,10 @@
 -- frames at 128x128) in lpose against the same architecture in PyTorch eager
 -- (bench/ref_models.py under /usr/bin/python3, Debian's python3-torch), and
 -- LP's decoding of a 92-frame window's heatmaps against the same math in
--- torch. lpose's eval forward runs twice: as shipped (batch norm folded,
--- channels-last) and with folding off, to show what the folding buys.
+-- torch. lpose's eval forward runs three times: as shipped (batch norm folded,
+-- channels-last), with folding off, to show what the folding buys, and with
+-- the backbone in int8 (lpose predict --precision int8; torch stays f32 eager,
+-- so that row is int8 against f32).
 --
 -- Noise: the torch reference is a child process serving one pass per request,
 -- so every round runs each variant once in turn (lpose, torch, lpose
@@ -77,6 +79,16 @@ local function lpose_passes(backbone)
         local sf, mf = lpose.no_grad(function() return model:forward(x) end)
         sf:free(); mf:free()
     end
+    -- the same weights (same seed) with the backbone in int8, calibrated on this batch
+    local model8 = models.new({
+        model = { model_type = 'heatmap_mhcrnn', backbone = backbone },
+        data = { num_keypoints = 17, image_resize_dims = { height = size, width = size } },
+    }):eval()
+    lpose.no_grad(function() model8:quantize_int8(x:reshape({ batch * 5, 3, size, size })) end)
+    function p.forward_int8()
+        local sf, mf = lpose.no_grad(function() return model8:forward(x) end)
+        sf:free(); mf:free()
+    end
     function p.forward_backward()
         model:train()
         local sf, mf = model:forward(x)
@@ -138,6 +150,7 @@ for _, backbone in ipairs({ 'resnet18', 'resnet50' }) do
         { 'forward', function() p.forward(true) end },
         { 'torch forward', t('forward') },
         { 'forward unfolded', function() p.forward(false) end },
+        { 'forward int8', p.forward_int8 },
         { 'forward_backward', p.forward_backward },
         { 'torch forward_backward', t('forward_backward') },
         { 'decode', p.decode },
@@ -152,6 +165,7 @@ for _, backbone in ipairs({ 'resnet18', 'resnet50' }) do
     end
     row('forward (eval)', 'forward', 'torch forward')
     row('forward (eval, unfolded)', 'forward unfolded', 'torch forward')
+    row('forward (eval, int8)', 'forward int8', 'torch forward') -- torch stays f32: int8 vs f32
     row('forward+backward', 'forward_backward', 'torch forward_backward')
     if backbone == 'resnet18' then row('decode 92x17', 'decode', 'torch decode') end
     print(('%-9s folding: unfolded/folded %s'):format(backbone,
