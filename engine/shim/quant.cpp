@@ -90,8 +90,7 @@ LP_EXPORT lp_status lp_qconv_forward(const lp_qconv *conv, const lp_tensor *x, d
     lp::check_out(out);
     if (!conv) lp::fail(LP_STATUS_BAD_ARG, "NULL conv");
     const at::Tensor &xx = lp::ref(x, "x");
-    require_quint8(xx, "x");
-    select_engine();
+    require_quint8(xx, "x"); // the packed weights carry their engine: none to select here
     *out = lp::new_handle(relu ? conv->packed->apply_relu(xx, out_scale, out_zero_point)
                                : conv->packed->apply(xx, out_scale, out_zero_point));
     LP_CATCH

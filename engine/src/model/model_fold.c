@@ -44,10 +44,7 @@ void lpm_fold_cache_free(lpm_fold_cache *cache) {
 
 static int64_t versions_of(const lpm_params *reg, const lpm_conv *c, const lpm_bn *bn) {
     const int32_t ids[6] = {c->w, c->b, bn->w, bn->b, bn->mean, bn->var};
-    int64_t sum = 0;
-    for (int i = 0; i < 6; ++i)
-        if (ids[i] >= 0) sum += lp_tensor_version(lpm_params_at(reg, ids[i]));
-    return sum;
+    return lpm_params_versions(reg, ids, 6);
 }
 
 static lp_status to_f64(const lp_tensor *t, lp_tensor **out) {

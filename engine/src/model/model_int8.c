@@ -18,24 +18,21 @@ typedef struct qparams {
     int64_t zero_point;
 } qparams;
 
-/* One observation of the f32 forward (lpm_resnet_forward_observed's order). */
+/* A range of values seen by the f32 forward. */
 typedef struct range {
     double lo, hi;
 } range;
 
+/* In the order lpm_resnet_forward_observed observes: conv1, then per block
+ * its convs, the downsample conv and the block's end. */
 struct lpm_int8 {
     lp_qconv **convs; /* per observation: the conv that makes it, NULL for a block's end */
-    qparams *q;       /* per observation */
-    int32_t n;
+    qparams *q;       /* per observation: its activation's quint8 parameters */
+    int32_t n, cap;
     qparams input;
     uint64_t generation;
     int64_t versions;
 };
-
-typedef struct calib {
-    range *r;
-    int32_t n, cap;
-} calib;
 
 /* min and max of t */
 static lp_status extrema(const lp_tensor *t, range *out) {
@@ -47,18 +44,6 @@ static lp_status extrema(const lp_tensor *t, range *out) {
     lp_tensor_free(lo);
     lp_tensor_free(hi);
     return st;
-}
-
-static lp_status record(void *ctx, const lp_tensor *t) {
-    calib *c = ctx;
-    if (c->n == c->cap) {
-        int32_t cap = c->cap ? 2 * c->cap : 64;
-        range *r = realloc(c->r, sizeof *r * (size_t)cap);
-        if (!r) return lp_errorf(LP_STATUS_OOM, "lp_model_quantize_int8", "out of memory");
-        c->r = r;
-        c->cap = cap;
-    }
-    return extrema(t, &c->r[c->n++]);
 }
 
 /* quint8 parameters covering [lo, hi] and 0 (exactly representable, as the
@@ -74,12 +59,6 @@ static qparams params_of(range r) {
     return q;
 }
 
-static int64_t versions_of(const lpm_params *reg) {
-    int64_t sum = 0;
-    for (int32_t i = 0; i < reg->n; ++i) sum += lp_tensor_version(lpm_params_at(reg, i));
-    return sum;
-}
-
 void lpm_int8_free(lpm_int8 *q) {
     if (!q) return;
     for (int32_t i = 0; q->convs && i < q->n; ++i) lp_qconv_free(q->convs[i]);
@@ -88,61 +67,53 @@ void lpm_int8_free(lpm_int8 *q) {
     free(q);
 }
 
-/* The int8 conv of observation *at (the same folded weights as the f32
- * forward), and *at moved on. */
-static lp_status add_conv(lpm_int8 *q, const lpm_params *reg, const lpm_conv *c, const lpm_bn *bn,
-                          int64_t stride, int64_t pad, int32_t *at) {
-    const lp_tensor *w = NULL, *b = NULL;
-    lp_status st = lpm_fold_weights(reg, c, bn, &w, &b);
-    if (!st) st = lp_qconv_new(w, b, stride, pad, &q->convs[*at]);
-    *at += 1;
-    return st;
-}
+typedef struct calib {
+    lpm_int8 *q;
+    const lpm_params *reg;
+} calib;
 
-/* The convs in observation order: conv1, then per block its convs, the
- * downsample conv and the block's end (no conv). */
-static lp_status make_convs(lpm_int8 *q, const lpm_resnet *net, const lpm_params *reg) {
-    int32_t at = 0;
-    lp_status st = add_conv(q, reg, &net->conv1, &net->bn1, 2, 3, &at);
-    for (int32_t i = 0; i < net->n_blocks && !st; ++i) {
-        const lpm_block *b = &net->blocks[i];
-        for (int32_t k = 0; k < b->n_convs && !st; ++k) {
-            const int64_t ks = lp_tensor_size(lpm_params_at(reg, b->conv[k].w), 2);
-            st = add_conv(q, reg, &b->conv[k], &b->bn[k], lpm_block_conv_stride(b, k), ks / 2, &at);
-        }
-        if (!st && b->has_downsample) st = add_conv(q, reg, &b->ds_conv, &b->ds_bn, b->stride, 0, &at);
-        at += 1; /* the block's end */
+/* One observation of the calibration forward: the activation's parameters
+ * from its range and, for a convolution's output, that convolution in int8
+ * (the same folded weights as the f32 forward). */
+static lp_status record(void *ctx, const lpm_conv_site *site, const lp_tensor *t) {
+    calib *c = ctx;
+    lpm_int8 *q = c->q;
+    if (q->n == q->cap) {
+        const int32_t cap = q->cap ? 2 * q->cap : 64;
+        lp_qconv **convs = realloc(q->convs, sizeof *convs * (size_t)cap);
+        if (convs) q->convs = convs;
+        qparams *qp = convs ? realloc(q->q, sizeof *qp * (size_t)cap) : NULL;
+        if (!qp) return lp_errorf(LP_STATUS_OOM, "lp_model_quantize_int8", "out of memory");
+        q->q = qp;
+        q->cap = cap;
     }
-    if (!st && at != q->n)
-        st = lp_errorf(LP_STATUS_INTERNAL, "lp_model_quantize_int8", "%d convolutions and ends for %d observations",
-                       at, q->n);
-    return st;
+    range r;
+    lp_status st = extrema(t, &r);
+    if (st) return st;
+    q->q[q->n] = params_of(r);
+    q->convs[q->n] = NULL;
+    q->n += 1; /* counted before the conv is made, so lpm_int8_free frees it */
+    if (!site) return LP_STATUS_OK;
+    const lp_tensor *w = NULL, *b = NULL;
+    st = lpm_fold_weights(c->reg, site->c, site->bn, &w, &b);
+    return st ? st : lp_qconv_new(w, b, site->stride, site->pad, &q->convs[q->n - 1]);
 }
 
 lp_status lpm_int8_new(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *images, lpm_int8 **out) {
-    calib c = {0};
     lp_tensor *feat = NULL;
     lpm_int8 *q = calloc(1, sizeof *q);
     lp_status st = q ? LP_STATUS_OK : lp_errorf(LP_STATUS_OOM, "lp_model_quantize_int8", "out of memory");
     range in = {0, 0};
     if (!st) st = extrema(images, &in);
+    calib c = {q, reg};
     if (!st) st = lpm_resnet_forward_observed(net, reg, images, record, &c, &feat);
     if (!st) {
-        q->n = c.n;
         q->input = params_of(in);
-        q->convs = calloc((size_t)c.n, sizeof *q->convs);
-        q->q = calloc((size_t)c.n, sizeof *q->q);
-        if (!q->convs || !q->q) st = lp_errorf(LP_STATUS_OOM, "lp_model_quantize_int8", "out of memory");
-    }
-    for (int32_t i = 0; !st && i < c.n; ++i) q->q[i] = params_of(c.r[i]);
-    if (!st) st = make_convs(q, net, reg);
-    if (!st) {
         q->generation = reg->generation;
-        q->versions = versions_of(reg);
+        q->versions = lpm_params_versions(reg, NULL, 0);
         *out = q;
         q = NULL;
     }
-    free(c.r);
     lp_tensor_free(feat);
     lpm_int8_free(q);
     return st;
@@ -157,7 +128,7 @@ static lp_status qconv(const lpm_int8 *q, int32_t *at, const lp_tensor *x, int32
 
 lp_status lpm_int8_forward(const lpm_int8 *q, const lpm_resnet *net, const lpm_params *reg, const lp_tensor *images,
                            lp_tensor **out) {
-    if (q->generation != reg->generation || q->versions != versions_of(reg))
+    if (q->generation != reg->generation || q->versions != lpm_params_versions(reg, NULL, 0))
         return lp_errorf(LP_STATUS_BAD_ARG, "lp_model_forward_backbone",
                          "the weights changed since lp_model_quantize_int8: quantize again, or drop int8");
     static const int64_t k3[2] = {3, 3}, s2[2] = {2, 2}, p1[2] = {1, 1}, d1[2] = {1, 1};

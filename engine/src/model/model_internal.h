@@ -35,6 +35,10 @@ lp_status lpm_params_add(lpm_params *reg, int32_t is_param, const int64_t *shape
 /* Borrowed tensor of entry `id` (NULL for id < 0). */
 lp_tensor *lpm_params_at(const lpm_params *reg, int32_t id);
 int32_t lpm_params_find(const lpm_params *reg, const char *name);
+/* The sum of the in-place version counters of entries ids[0..n-1] (ids NULL:
+ * every entry; negative ids are skipped). With reg->generation it tells a
+ * derived cache (folded batch norms, the int8 backbone) that a tensor changed. */
+int64_t lpm_params_versions(const lpm_params *reg, const int32_t *ids, int32_t n);
 /* Make every parameter a leaf that requires grad. */
 lp_status lpm_params_require_grad(lpm_params *reg);
 /* Move every tensor to `device` (parameters stay leaves requiring grad). */
@@ -96,16 +100,19 @@ typedef struct lpm_resnet {
 lp_status lpm_resnet_init(lpm_resnet *net, lpm_params *reg, int32_t arch);
 lp_status lpm_resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
                              int32_t training, lp_tensor **out);
-/* The eval forward, calling fn(ctx, t) on the input's conv1 output (after
- * its relu), then per block on each conv's output (after its relu, when it
- * has one), the downsample conv's and the block's output; an error from fn
- * stops the forward. */
-typedef lp_status (*lpm_observe)(void *ctx, const lp_tensor *t);
+/* A convolution (with its batch norm) as the forward runs it. */
+typedef struct lpm_conv_site {
+    const lpm_conv *c;
+    const lpm_bn *bn;
+    int64_t stride, pad;
+} lpm_conv_site;
+/* The eval forward, calling fn(ctx, site, t) on conv1's output (after its
+ * relu), then per block on each conv's output (after its relu, when it has
+ * one) and the downsample conv's, with the conv that made it, and on the
+ * block's output with site NULL; an error from fn stops the forward. */
+typedef lp_status (*lpm_observe)(void *ctx, const lpm_conv_site *site, const lp_tensor *t);
 lp_status lpm_resnet_forward_observed(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
                                       lpm_observe fn, void *ctx, lp_tensor **out);
-/* The stride of conv i of a block (conv1 in basic blocks, conv2 in
- * bottlenecks: torchvision's v1.5). */
-int64_t lpm_block_conv_stride(const lpm_block *b, int32_t i);
 void lpm_resnet_free(lpm_resnet *net);
 
 /* ---------------------------------------------------------------- heads

@@ -43,6 +43,15 @@ lp_tensor *lpm_params_at(const lpm_params *reg, int32_t id) {
     return (id >= 0 && id < reg->n) ? reg->v[id].t : NULL;
 }
 
+int64_t lpm_params_versions(const lpm_params *reg, const int32_t *ids, int32_t n) {
+    int64_t sum = 0;
+    for (int32_t i = 0; i < (ids ? n : reg->n); ++i) {
+        const int32_t id = ids ? ids[i] : i;
+        if (id >= 0) sum += lp_tensor_version(lpm_params_at(reg, id));
+    }
+    return sum;
+}
+
 int32_t lpm_params_find(const lpm_params *reg, const char *name) {
     for (int32_t i = 0; i < reg->n; ++i)
         if (strcmp(reg->v[i].name, name) == 0) return i;

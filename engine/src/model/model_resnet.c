@@ -102,8 +102,8 @@ typedef struct observer {
     void *ctx;
 } observer;
 
-static lp_status observe(const observer *ob, const lp_tensor *t) {
-    return ob && ob->fn ? ob->fn(ob->ctx, t) : LP_STATUS_OK;
+static lp_status observe(const observer *ob, const lpm_conv_site *site, const lp_tensor *t) {
+    return ob && ob->fn ? ob->fn(ob->ctx, site, t) : LP_STATUS_OK;
 }
 
 /* conv -> bn (-> relu when `relu`) */
@@ -119,7 +119,8 @@ static lp_status conv_bn(const lpm_params *reg, const lpm_conv *c, const lpm_bn 
         lp_tensor_free(y);
     }
     if (!st && relu) st = nnu_relu_(*out);
-    if (!st) st = observe(ob, *out);
+    const lpm_conv_site site = {c, bn, stride, pad};
+    if (!st) st = observe(ob, &site, *out);
     if (st) {
         lp_tensor_free(*out);
         *out = NULL;
@@ -135,7 +136,7 @@ static lp_status block_forward(const lpm_block *b, const lpm_params *reg, const 
     for (int32_t i = 0; i < b->n_convs; ++i) {
         int64_t k = lp_tensor_size(lpm_params_at(reg, b->conv[i].w), 2);
         /* stride on conv1 (basic) or on the 3x3 conv2 (bottleneck v1.5) */
-        int64_t stride = lpm_block_conv_stride(b, i);
+        int64_t stride = (b->n_convs == 2 ? i == 0 : i == 1) ? b->stride : 1;
         int32_t last = i == b->n_convs - 1;
         st = conv_bn(reg, &b->conv[i], &b->bn[i], cur, stride, k / 2, training, !last, ob, &next);
         if (st) goto fail;
@@ -148,17 +149,13 @@ static lp_status block_forward(const lpm_block *b, const lpm_params *reg, const 
         if (st) goto fail;
     }
     if ((st = lp_tensor_binary_(LP_BINARY_ADD_RELU, h, identity ? identity : x))) goto fail;
-    if ((st = observe(ob, h))) goto fail;
+    if ((st = observe(ob, NULL, h))) goto fail;
     *out = h;
     h = NULL;
 fail:
     lp_tensor_free(h);
     lp_tensor_free(identity);
     return st;
-}
-
-int64_t lpm_block_conv_stride(const lpm_block *b, int32_t i) {
-    return (b->n_convs == 2 ? i == 0 : i == 1) ? b->stride : 1;
 }
 
 static lp_status resnet_forward(const lpm_resnet *net, const lpm_params *reg, const lp_tensor *x,
