@@ -192,6 +192,25 @@ local function run_cli(exe, dir, video, out_dir, extra)
     return n, text:match('\n  (time [^\n]*)')
 end
 
+-- Rounds alternating `lpose predict ... --profile` runs, variants {name, model_dir, out_dir, extra}:
+-- -> whole-process seconds per round (timing.rounds), the prediction's own seconds per round (the
+-- --profile total, warm-up dropped), the last --profile line of each, the video's frames.
+local function profiled_rounds(exe, video, variants)
+    local inside, last, n, list = {}, {}, nil, {}
+    for _, v in ipairs(variants) do
+        local name, dir, out_dir, extra = v[1], v[2], v[3], v[4]
+        inside[name] = {}
+        list[#list + 1] = { name, function()
+            n, last[name] = run_cli(exe, dir, video, out_dir, '--profile ' .. (extra or ''))
+            local t = inside[name]
+            t[#t + 1] = tonumber(last[name]:match('^time ([%d.]+) s'))
+        end }
+    end
+    local whole = timing.rounds(list, ROUNDS)
+    for _, v in ipairs(variants) do table.remove(inside[v[1]], 1) end -- the warm-up calls
+    return whole, inside, last, n
+end
+
 if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
     local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
     local dirs = { tcn = model_dir('heatmap_mhcrnn'), sf = model_dir('heatmap') }
@@ -214,7 +233,6 @@ if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
             timing.ratio_text(ct.sf, ct.tcn)))
     end
 end
-os.execute(('rm -rf %q'):format(tmpdir))
 
 -- 6. a trained TCN against its own single-frame half
 local trained = os.getenv('LPOSE_BENCH_MODEL')
@@ -239,17 +257,8 @@ if trained and trained ~= '' then
     local rep = assert(sf_t:load_weights(tcn_t:state_dict(), 'lpose', { strict = false }))
     assert(#rep.missing == 0, 'the single-frame model misses weights: ' .. table.concat(rep.missing, ', '))
     assert(sf_t:save(sf_dir .. '/model.lpt'))
-    local dirs, n, prof, inside = { tcn = trained, sf = sf_dir }, nil, {}, { tcn = {}, sf = {} }
-    local function cli(kind)
-        return function()
-            n, prof[kind] = run_cli(exe, dirs[kind], video, tmpdir .. '/trained_' .. kind, '--profile')
-            local list = inside[kind]
-            list[#list + 1] = tonumber(prof[kind]:match('^time ([%d.]+) s'))
-        end
-    end
-    local ct = timing.rounds({ { 'tcn', cli('tcn') }, { 'sf', cli('sf') } }, ROUNDS)
-    table.remove(inside.tcn, 1) -- the warm-up calls
-    table.remove(inside.sf, 1)
+    local ct, inside, prof, n = profiled_rounds(exe, video, {
+        { 'tcn', trained, tmpdir .. '/trained_tcn' }, { 'sf', sf_dir, tmpdir .. '/trained_sf_out' } })
     print(('6. trained TCN (%s) vs its own single-frame half, lpose predict %s (%d frames): whole process '
         .. 'TCN %.1f frames/s, single-frame %.1f frames/s, TCN/SF %s; the prediction itself (--profile time) '
         .. 'TCN/SF %s'):format(trained, video, n, n / timing.median(ct.tcn), n / timing.median(ct.sf),
@@ -259,27 +268,16 @@ if trained and trained ~= '' then
 
     -- 7. int8 against f32, the same TCN
     local out_of = { f32 = tmpdir .. '/prec_f32', int8 = tmpdir .. '/prec_int8' }
-    local inside_p, prof_p = { f32 = {}, int8 = {} }, {}
-    local function prec(p)
-        return function()
-            prof_p[p] = select(2, run_cli(exe, trained, video, out_of[p], '--profile --no-metrics --precision ' .. p))
-            local list = inside_p[p]
-            list[#list + 1] = tonumber(prof_p[p]:match('^time ([%d.]+) s'))
-        end
-    end
-    local pt = timing.rounds({ { 'f32', prec('f32') }, { 'int8', prec('int8') } }, ROUNDS)
-    table.remove(inside_p.f32, 1)
-    table.remove(inside_p.int8, 1)
+    local pt, inside_p, prof_p = profiled_rounds(exe, video, {
+        { 'f32', trained, out_of.f32, '--no-metrics --precision f32' },
+        { 'int8', trained, out_of.int8, '--no-metrics --precision int8' } })
     local metrics = require('lpose.metrics')
     local stem = predict.stem(video)
     local a = assert(metrics.read_csv(out_of.f32 .. '/' .. stem .. '.csv'))
     local b = assert(metrics.read_csv(out_of.int8 .. '/' .. stem .. '.csv'))
     local d = {}
-    for i = 1, #a.keypoints do
-        for k = 1, #a.keypoints[i] do
-            local p, q = a.keypoints[i][k], b.keypoints[i][k]
-            d[#d + 1] = math.sqrt((p[1] - q[1]) ^ 2 + (p[2] - q[2]) ^ 2)
-        end
+    for _, row in ipairs(metrics.pixel_error(b.keypoints, a.keypoints)) do
+        for _, e in ipairs(row) do d[#d + 1] = e end
     end
     table.sort(d)
     local sum = 0
@@ -291,3 +289,4 @@ if trained and trained ~= '' then
         :format(#d, sum / #d, d[math.ceil(#d / 2)], d[math.ceil(0.95 * #d)], d[#d]))
     print('   last int8 run: ' .. prof_p.int8)
 end
+os.execute(('rm -rf %q'):format(tmpdir))
