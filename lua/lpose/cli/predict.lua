@@ -47,7 +47,8 @@ MODEL_DIR/video_preds.
                        pixels of f32 (docs/reference/int8.md)
   --profile            after each video, where its time went: waiting for
                        decoded frames, the backbone, the heads, the heatmap
-                       decode, and the rest (TCN windows, CSV and metrics)
+                       decode, the TCN's windows, and the rest (opening the
+                       video, writing the CSVs)
 
 Videos of any size are resized to the model input size, as LP does; a warning
 is printed when the aspect ratio differs from the model's by more than 10 %.
@@ -203,8 +204,9 @@ function M.command(args)
             return nil, 'predict: --sequence-length must be a positive integer'
         end
     end
-    if o.edge and o.edge ~= 'lp' and o.edge ~= 'pad' then return nil, "predict: --edge must be 'lp' or 'pad'" end
-    if o.precision and o.precision ~= 'f32' and o.precision ~= 'int8' then
+    local predict = require('lpose.predict') -- the values its options take
+    if o.edge and predict.edges[o.edge] == nil then return nil, "predict: --edge must be 'lp' or 'pad'" end
+    if o.precision and predict.precisions[o.precision] == nil then
         return nil, "predict: --precision must be 'f32' or 'int8'"
     end
     local model_dir = pos[1]:gsub('/+$', '')
