@@ -3,10 +3,13 @@
  * near-zero confidence 25/(H*W), a sharp peak gives ~1, the TCN's
  * per-keypoint choice between heads (§3.5), and the CPU float32 path (which
  * skips pixels of invisible softmax weight) equals the dense libtorch path
- * (LPOSE_DECODE_DENSE=1) up to rounding. */
+ * (LPOSE_DECODE_DENSE=1) up to rounding, with its kernels of either width:
+ * 16 floats per vector where the CPU has AVX-512 and maps are 32k wide,
+ * and 8 (LPOSE_DECODE_WIDTH=8). */
 #include <stdlib.h>
 
 #include "lp_test.h"
+#include "model/model_internal.h"
 
 enum { HH = 64, WH = 64 }; /* heatmap of a 256 x 256 input at downsample_factor 2 */
 
@@ -188,14 +191,18 @@ static void test_choose(void) {
 
 /* ------------------------------------------------------------ sparse == dense */
 
+enum { N_WAYS = 4 }; /* the ways decode4 decodes */
+
 /* Keypoints and confidences of f32 maps hm (n maps) by the default (CPU
- * sparse) path (v = 0), the dense one (1), and the dense one in f64 (2). */
-static void decode3(const lp_tensor *hm, int32_t ds, int64_t n, float *k[3], float *c[3]) {
+ * sparse) path (v = 0), the dense one (1), the dense one in f64 (2), and
+ * the sparse one with 8-float vectors (3). */
+static void decode4(const lp_tensor *hm, int32_t ds, int64_t n, float *k[N_WAYS], float *c[N_WAYS]) {
     lp_tensor *h64 = NULL;
     LP_CHECK_OK(lp_tensor_to(hm, LP_DTYPE_F64, LP_DEVICE_CPU, &h64));
-    for (int v = 0; v < 3; ++v) {
+    for (int v = 0; v < N_WAYS; ++v) {
         lp_tensor *kp = NULL, *conf = NULL, *k32 = NULL, *c32 = NULL;
-        setenv("LPOSE_DECODE_DENSE", v ? "1" : "0", 1);
+        setenv("LPOSE_DECODE_DENSE", v == 1 || v == 2 ? "1" : "0", 1);
+        setenv("LPOSE_DECODE_WIDTH", v == 3 ? "8" : "", 1);
         k[v] = calloc((size_t)(2 * n), sizeof(float));
         c[v] = calloc((size_t)n, sizeof(float));
         LP_CHECK_OK(lp_heatmaps_decode(v == 2 ? h64 : hm, ds, &kp, &conf));
@@ -208,6 +215,7 @@ static void decode3(const lp_tensor *hm, int32_t ds, int64_t n, float *k[3], flo
         for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
     }
     unsetenv("LPOSE_DECODE_DENSE");
+    unsetenv("LPOSE_DECODE_WIDTH");
     lp_tensor_free(h64);
 }
 
@@ -222,20 +230,25 @@ static void max_diff(int64_t n, const float *ka, const float *ca, const float *k
     }
 }
 
-/* The sparse path within 1e-3 px and 1e-5 of the dense one, or (where the
- * dense float32 sums themselves drift, large maps) at least as close to the
- * f64 decoding. */
+/* The sparse path, at both widths, within 1e-3 px and 1e-5 of the dense
+ * one, or (where the dense float32 sums themselves drift, large maps) at
+ * least as close to the f64 decoding. */
 static void check_same(const char *what, const lp_tensor *hm, int32_t ds) {
     int64_t n = lp_tensor_size(hm, 0) * lp_tensor_size(hm, 1);
-    float *k[3], *c[3];
-    double dk, dc, ek[2], ec[2];
-    decode3(hm, ds, n, k, c);
-    max_diff(n, k[0], c[0], k[1], c[1], &dk, &dc);
-    for (int v = 0; v < 2; ++v) max_diff(n, k[v], c[v], k[2], c[2], &ek[v], &ec[v]);
-    printf("# %s, ds %d: sparse vs dense keypoints %.3g px, confidences %.3g; vs f64: sparse "
-           "%.3g / %.3g, dense %.3g / %.3g\n", what, ds, dk, dc, ek[0], ec[0], ek[1], ec[1]);
-    LP_CHECK((dk <= 1e-3 || ek[0] <= ek[1]) && (dc <= 1e-5 || ec[0] <= ec[1]));
-    for (int v = 0; v < 3; ++v) {
+    int32_t width = lpm_decode_sparse_width(lp_tensor_size(hm, 3));
+    float *k[N_WAYS], *c[N_WAYS];
+    double ek[N_WAYS], ec[N_WAYS];
+    decode4(hm, ds, n, k, c);
+    for (int v = 0; v < N_WAYS; ++v) max_diff(n, k[v], c[v], k[2], c[2], &ek[v], &ec[v]);
+    for (int v = 0; v < N_WAYS; v += 3) {
+        double dk, dc;
+        max_diff(n, k[v], c[v], k[1], c[1], &dk, &dc);
+        printf("# %s, ds %d, sparse %d-wide: vs dense keypoints %.3g px, confidences %.3g; vs f64: "
+               "sparse %.3g / %.3g, dense %.3g / %.3g\n", what, ds, v ? 8 : width, dk, dc, ek[v], ec[v],
+               ek[1], ec[1]);
+        LP_CHECK((dk <= 1e-3 || ek[v] <= ek[1]) && (dc <= 1e-5 || ec[v] <= ec[1]));
+    }
+    for (int v = 0; v < N_WAYS; ++v) {
         free(k[v]);
         free(c[v]);
     }

@@ -210,6 +210,9 @@ lp_status lpm_decode_heads(const lp_tensor *sf, const lp_tensor *mf, int32_t ds,
 lp_status lpm_decode_sparse(const float *x, int64_t M, int64_t h, int64_t w, int32_t ds,
                             const float *ah, const float *aw, int32_t n_threads, float *out_kp,
                             float *out_conf);
+/* The floats per vector lpm_decode_sparse's kernels use for maps w wide
+ * here: 16 (AVX-512), 8, or 0 where it does not take them. */
+int32_t lpm_decode_sparse_width(int64_t w);
 /* Build a model; init_weights == 0 leaves zeros (BN weight and running_var
  * ones) and draws no random numbers (for loading). */
 lp_status lpm_model_create(const lp_model_params *p, int32_t init_weights, lp_model **out);
