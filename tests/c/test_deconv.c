@@ -4,8 +4,9 @@
  * (docs/developer/numerical-tests.md): each output sums at most 4 Cin
  * products (the 2x2 kernel over Cin channels, some of them exact zeros)
  * and the bias, so |float - exact| <= gamma_{4 Cin + 1} (convT(|x|, |w|) + |b|).
- * Also: phase channels of two layers at once, and the reference path
- * (grad on, or LPOSE_HEADS_REFERENCE=1) is the transposed convolution. */
+ * Also: phase channels of two layers at once, the reference path
+ * (grad on, or LPOSE_HEADS_REFERENCE=1) is the transposed convolution, and
+ * lpm_shuffle2 (a copy) is exactly libtorch's pixel shuffle, then pad. */
 #include "lp_test.h"
 #include "model/model_internal.h"
 
@@ -105,8 +106,58 @@ static void test_subpixel(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
 }
 
+/* max |a - b| over the elements (same shapes) */
+static double max_abs_diff(const lp_tensor *a, const lp_tensor *b) {
+    lp_tensor *d = NULL;
+    MUST(lp_tensor_binary(LP_BINARY_SUB, a, b, &d));
+    if (d) MUST(lp_tensor_unary_(LP_UNARY_ABS, d));
+    double m = d ? lp_test_reduce(LP_REDUCE_AMAX, d) : INFINITY;
+    lp_tensor_free(d);
+    return m;
+}
+
+/* lpm_shuffle2 against lp_nn_pixel_shuffle and lp_nn_pad: the same values
+ * bit for bit (both only move them), on a non-contiguous input too, with
+ * more channels than threads' blocks and fewer. */
+static void test_shuffle(void) {
+    static const int64_t shapes[3][4] = {{3, 20, 5, 7}, {1, 4, 1, 1}, {2, 8, 16, 16}};
+    static const int64_t pads[4] = {0, 1, 0, 1};
+    for (int i = 0; i < 3; ++i) {
+        lp_tensor *x = uniform(shapes[i], 4, 11 + (uint64_t)i), *xt = NULL, *ref = NULL, *refp = NULL;
+        LP_CHECK_OK(lp_tensor_transpose(x, 2, 3, &xt)); /* (N, 4C, w, h), strided */
+        for (int v = 0; v < 2; ++v) {
+            const lp_tensor *in = v ? xt : x;
+            LP_CHECK_OK(lp_nn_pixel_shuffle(in, 2, &ref));
+            LP_CHECK_OK(lp_nn_pad(ref, pads, 4, LP_PAD_CONSTANT, 0.0, &refp));
+            for (int32_t pad = 0; pad < 2; ++pad) {
+                lp_tensor *got = NULL;
+                LP_CHECK_OK(lpm_shuffle2(in, pad, &got));
+                double d = -1;
+                const lp_tensor *want = pad ? refp : ref;
+                if (got && lp_tensor_dim(got) == 4 && lp_tensor_size(got, 2) == lp_tensor_size(want, 2) &&
+                    lp_tensor_size(got, 3) == lp_tensor_size(want, 3))
+                    d = max_abs_diff(got, want);
+                printf("# shuffle (%lld, %lld, %lld, %lld)%s, pad %d: max |diff| %g\n", (long long)shapes[i][0],
+                       (long long)shapes[i][1], (long long)shapes[i][v ? 3 : 2], (long long)shapes[i][v ? 2 : 3],
+                       v ? " strided" : "", pad, d);
+                LP_CHECK(d == 0);
+                lp_tensor_free(got);
+            }
+            nnu_replace(&ref, NULL);
+            nnu_replace(&refp, NULL);
+        }
+        lp_tensor_free(x);
+        lp_tensor_free(xt);
+    }
+    lp_tensor *bad = NULL, *got = NULL;
+    LP_CHECK_OK(lp_tensor_zeros((const int64_t[4]){1, 6, 2, 2}, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &bad));
+    LP_CHECK_FAILS(lpm_shuffle2(bad, 0, &got), LP_STATUS_BAD_ARG, "lpm_shuffle2");
+    lp_tensor_free(bad);
+}
+
 int main(void) {
     lp_runtime_init(2);
     test_subpixel();
+    test_shuffle();
     LP_DONE();
 }

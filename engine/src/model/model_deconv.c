@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fork_join.h"
 #include "model_internal.h"
 
 int lpm_heads_fast(const lp_tensor *x) {
@@ -82,15 +83,22 @@ fail:
     return st;
 }
 
-lp_status lpm_deconv3_phases(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b, int n,
-                             lp_tensor **out) {
-    static const int64_t pads[4] = {0, 1, 0, 1}; /* one column right, one row below */
-    lp_tensor *w2 = NULL, *b2 = NULL, *xp = NULL;
+lp_status lpm_phase_conv(const lp_tensor *xp, const lp_tensor *const *w, const lp_tensor *const *b, int n,
+                         lp_tensor **out) {
+    lp_tensor *w2 = NULL, *b2 = NULL;
     lp_status st = phase_weights(w, b, n, &w2, &b2);
-    if (!st) st = lp_nn_pad(x, pads, 4, LP_PAD_CONSTANT, 0.0, &xp);
     if (!st) st = nnu_conv2d(xp, w2, b2, 1, 0, 1, out);
     lp_tensor_free(w2);
     lp_tensor_free(b2);
+    return st;
+}
+
+lp_status lpm_deconv3_phases(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b, int n,
+                             lp_tensor **out) {
+    static const int64_t pads[4] = {0, 1, 0, 1}; /* one column right, one row below */
+    lp_tensor *xp = NULL;
+    lp_status st = lp_nn_pad(x, pads, 4, LP_PAD_CONSTANT, 0.0, &xp);
+    if (!st) st = lpm_phase_conv(xp, w, b, n, out);
     lp_tensor_free(xp);
     return st;
 }
@@ -100,7 +108,67 @@ lp_status lpm_deconv3(const lp_tensor *x, const lp_tensor *w, const lp_tensor *b
         return nnu_conv_t2d(x, w, b, 2, 1, 1, 1, out);
     lp_tensor *phases = NULL;
     lp_status st = lpm_deconv3_phases(x, &w, &b, 1, &phases);
-    if (!st) st = lp_nn_pixel_shuffle(phases, 2, out);
+    if (!st) st = lpm_shuffle2(phases, 0, out);
     lp_tensor_free(phases);
     return st;
+}
+
+/* ---------------------------------------------------------------- shuffle */
+
+/* One block of lpm_shuffle2's channels: output channels c0..c1-1 of all
+ * N images, flattened as n * C + c. */
+typedef struct shuffle_job {
+    const float *x;
+    float *y;
+    int64_t C, h, w, pad, c0, c1;
+} shuffle_job;
+
+static void *shuffle_block(void *arg) {
+    const shuffle_job *j = arg;
+    const int64_t h = j->h, w = j->w, H = 2 * h + j->pad, W = 2 * w + j->pad;
+    for (int64_t nc = j->c0; nc < j->c1; ++nc) {
+        const float *in = j->x + nc * 4 * h * w; /* its 4 phase planes */
+        float *out = j->y + nc * H * W;
+        for (int64_t r = 0; r < 2 * h; ++r) {
+            const float *p0 = in + (2 * (r % 2)) * h * w + (r / 2) * w, *p1 = p0 + h * w;
+            float *o = out + r * W;
+            for (int64_t l = 0; l < w; ++l) {
+                o[2 * l] = p0[l];
+                o[2 * l + 1] = p1[l];
+            }
+            if (j->pad) o[2 * w] = 0;
+        }
+        if (j->pad) memset(out + 2 * h * W, 0, (size_t)W * sizeof *out);
+    }
+    return NULL;
+}
+
+lp_status lpm_shuffle2(const lp_tensor *x, int32_t pad, lp_tensor **out) {
+    const char *fn = "lpm_shuffle2";
+    int64_t s[LP_MAX_DIMS];
+    if (lp_tensor_shape(x, s) != 4 || s[1] % 4 || lp_tensor_dtype(x) != LP_DTYPE_F32 ||
+        lp_tensor_device(x) != LP_DEVICE_CPU || (pad != 0 && pad != 1))
+        return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected CPU float32 (N, 4C, h, w) and pad 0 or 1");
+    const int64_t N = s[0], C = s[1] / 4, h = s[2], w = s[3];
+    const int64_t so[4] = {N, C, 2 * h + pad, 2 * w + pad};
+    enum { MAX_BLOCKS = 8 };
+    lp_tensor *xc = NULL, *y = NULL;
+    void *px, *py;
+    lp_status st;
+    if ((st = lp_tensor_contiguous(x, &xc)) || (st = lp_tensor_empty(so, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &y)) ||
+        (st = lp_tensor_data_ptr(xc, &px)) || (st = lp_tensor_data_ptr(y, &py))) {
+        lp_tensor_free(xc);
+        lp_tensor_free(y);
+        return st;
+    }
+    int64_t n = lp_get_num_threads();
+    n = n < 1 ? 1 : n > MAX_BLOCKS ? MAX_BLOCKS : n;
+    if (n > N * C) n = N * C > 0 ? N * C : 1;
+    shuffle_job jobs[MAX_BLOCKS];
+    for (int64_t i = 0; i < n; ++i)
+        jobs[i] = (shuffle_job){px, py, C, h, w, pad, N * C * i / n, N * C * (i + 1) / n};
+    lp_fork_join(shuffle_block, jobs, sizeof *jobs, n);
+    lp_tensor_free(xc);
+    *out = y;
+    return LP_STATUS_OK;
 }

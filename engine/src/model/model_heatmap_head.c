@@ -28,14 +28,43 @@ lp_status lpm_hm_head_init(lpm_hm_head *head, lpm_params *reg, int64_t in_channe
     return LP_STATUS_OK;
 }
 
+/* The inference fast path: the maps stay as phase channels between layers
+ * (model_deconv.c), each layer's input shuffled and padded in one copy. */
+static lp_status forward_fast(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features,
+                              lp_tensor **out) {
+    lp_tensor *h = NULL, *phases = NULL;
+    lp_status st = lpm_shuffle2(features, 1, &h);
+    for (int32_t i = 0; i < head->n_layers && !st; ++i) {
+        const lp_tensor *w = lpm_params_at(reg, head->deconv[i].w), *b = lpm_params_at(reg, head->deconv[i].b);
+        if ((st = lpm_phase_conv(h, &w, &b, 1, &phases))) break;
+        nnu_replace(&h, NULL);
+        st = lpm_shuffle2(phases, i + 1 < head->n_layers, &h);
+        nnu_replace(&phases, NULL);
+    }
+    if (!st) st = nnu_spatial_softmax(h, 1.0, out);
+    lp_tensor_free(h);
+    lp_tensor_free(phases);
+    return st;
+}
+
+static int fast_applies(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features) {
+    if (!lpm_heads_fast(features)) return 0;
+    for (int32_t i = 0; i < head->n_layers; ++i)
+        if (lp_tensor_dtype(lpm_params_at(reg, head->deconv[i].w)) != LP_DTYPE_F32 ||
+            lp_tensor_dtype(lpm_params_at(reg, head->deconv[i].b)) != LP_DTYPE_F32)
+            return 0;
+    return 1;
+}
+
 lp_status lpm_hm_head_forward(const lpm_hm_head *head, const lpm_params *reg,
                               const lp_tensor *features, lp_tensor **out) {
+    if (fast_applies(head, reg, features)) return forward_fast(head, reg, features, out);
     lp_tensor *h = NULL, *next = NULL;
     lp_status st = lp_nn_pixel_shuffle(features, 2, &h);
     if (st) return st;
     for (int32_t i = 0; i < head->n_layers; ++i) {
-        st = lpm_deconv3(h, lpm_params_at(reg, head->deconv[i].w), lpm_params_at(reg, head->deconv[i].b),
-                         &next);
+        st = nnu_conv_t2d(h, lpm_params_at(reg, head->deconv[i].w), lpm_params_at(reg, head->deconv[i].b), 2, 1,
+                          1, 1, &next);
         if (st) goto fail;
         nnu_replace(&h, next);
     }

@@ -169,6 +169,16 @@ lp_status lpm_deconv3(const lp_tensor *x, const lp_tensor *w, const lp_tensor *b
  * phase channels, 4 co + 2 ry + rx holding output pixel (2m + ry, 2l + rx). */
 lp_status lpm_deconv3_phases(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b,
                              int n, lp_tensor **out);
+/* The same on x already padded by one zero row below and one zero column
+ * right, xp (N, Cin, h + 1, w + 1), as lpm_shuffle2(..., 1, ...) makes it. */
+lp_status lpm_phase_conv(const lp_tensor *xp, const lp_tensor *const *w, const lp_tensor *const *b, int n,
+                         lp_tensor **out);
+/* PixelShuffle(2) of CPU float32 x (N, 4C, h, w) -> (N, C, 2h + pad, 2w + pad),
+ * with pad (0 or 1) zero rows below and columns right: the heads' fast
+ * paths go from phase channels to maps, or to the next layer's padded
+ * input, in one copy (libtorch's pixel_shuffle is a 6-d permute, then a pad
+ * copies again). */
+lp_status lpm_shuffle2(const lp_tensor *x, int32_t pad, lp_tensor **out);
 
 /* ---------------------------------------------------------------- int8
  * model_int8.c: the backbone quantized for inference. */

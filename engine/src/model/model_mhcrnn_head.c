@@ -222,12 +222,15 @@ static lp_status fused(const lpm_crnn_head *head, const lpm_params *reg, const l
     h_op hbo = {reg, head->h_b, head->num_keypoints, NULL, NULL}, *hb = &hbo;
     const lp_tensor *w[2] = {lpm_params_at(reg, head->w_f.w), lpm_params_at(reg, head->w_b.w)};
     const lp_tensor *b[2] = {lpm_params_at(reg, head->w_f.b), lpm_params_at(reg, head->w_b.b)};
-    lp_tensor *ps = NULL, *p = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL, *maps = NULL;
+    const lp_tensor *w_pre = lpm_params_at(reg, head->w_pre.w), *b_pre = lpm_params_at(reg, head->w_pre.b);
+    lp_tensor *ps = NULL, *p = NULL, *pp = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL;
+    lp_tensor *maps = NULL;
     const float *pab, *pmf, *pcf, *pmb, *pcb;
     float *pout;
     lp_status st;
-    if ((st = lp_nn_pixel_shuffle(features, 2, &ps)) || (st = deconv3(reg, &head->w_pre, ps, &p)) ||
-        (st = lpm_deconv3_phases(p, w, b, 2, &ab)) || (st = fold_h(hf)) || (st = fold_h(hb)) ||
+    if ((st = lpm_shuffle2(features, 1, &ps)) || (st = lpm_phase_conv(ps, &w_pre, &b_pre, 1, &p)) ||
+        (st = lpm_shuffle2(p, 1, &pp)) || (st = lpm_phase_conv(pp, w, b, 2, &ab)) || (st = fold_h(hf)) ||
+        (st = fold_h(hb)) ||
         (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
         (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cb)))
         goto fail;
@@ -244,6 +247,7 @@ static lp_status fused(const lpm_crnn_head *head, const lpm_params *reg, const l
 fail:
     lp_tensor_free(ps);
     lp_tensor_free(p);
+    lp_tensor_free(pp);
     lp_tensor_free(ab);
     lp_tensor_free(mf);
     lp_tensor_free(cf);
