@@ -9,7 +9,9 @@
  * The terms come as phase channels (T, 8K, h, w), A's value q of keypoint
  * k's patches in channel 4k + q and B's in 4K + 4k + q; the output is maps
  * (T-4, K, 2h, 2w). w = 18 gives two whole 8-patch vectors and two single
- * patches per row. */
+ * patches per row; w = 32 two whole 16-patch vectors, which the AVX-512
+ * kernel takes where the CPU has it (and the 8-float one with
+ * LPOSE_SIMD_WIDTH=8). */
 #include "lp_test.h"
 #include "model/model_internal.h"
 
@@ -19,7 +21,8 @@ static const double U = 0x1p-24;
 
 static double gamma_n(double n) { return n * U / (1 - n * U); }
 
-enum { T = 7, K = 3, h = 3, w = 18, NC = 5 };
+enum { T = 7, K = 3, h = 3, W_MAX = 32, NC = 5 };
+static int64_t w; /* patches per row of this run */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static float uniform(void) { /* [-1, 1) */
@@ -54,11 +57,13 @@ static void direction(const float *ab, int64_t c0, const float *mt, const float 
 
 /* step 1: a window of T frames, T-4 outputs; step 5: stacks end to end
  * (T = 7 holds one whole stack and two frames that no output uses). */
-static void test_against_f64(int64_t step) {
+static void test_against_f64(int64_t step, int64_t width, int simd8) {
     const int64_t n_out = (T - NC) / step + 1;
-    static float ab[T * 8 * K * h * w], out[(T - 4) * K * 4 * h * w], out1[(T - 4) * K * 4 * h * w];
+    static float ab[T * 8 * K * h * W_MAX], out[(T - 4) * K * 4 * h * W_MAX], out1[(T - 4) * K * 4 * h * W_MAX];
+    w = width;
+    setenv("LPOSE_SIMD_WIDTH", simd8 ? "8" : "", 1);
     float mt_f[K * 16], c_f[K * 4], mt_b[K * 16], c_b[K * 4];
-    for (size_t i = 0; i < sizeof ab / sizeof *ab; ++i) ab[i] = uniform();
+    for (int64_t i = 0; i < T * 8 * K * h * w; ++i) ab[i] = uniform();
     for (int i = 0; i < K * 16; ++i) mt_f[i] = 0.5f * uniform(), mt_b[i] = 0.5f * uniform();
     for (int i = 0; i < K * 4; ++i) c_f[i] = uniform(), c_b[i] = uniform();
     LP_CHECK_OK(lpm_crnn_recur_window(ab, T, step, K, h, w, mt_f, c_f, mt_b, c_b, 3, out));
@@ -84,7 +89,10 @@ static void test_against_f64(int64_t step) {
                         if (err > max_err) max_err = err;
                     }
                 }
-    printf("# fused recurrence, step %lld: max |float - f64| %.3g, worst (error - bound) %.3g\n", (long long)step, max_err, worst);
+    const int vw = w % 16 == 0 && lpm_simd_wide() ? 16 : 8; /* as model_crnn_recur.c picks it */
+    unsetenv("LPOSE_SIMD_WIDTH");
+    printf("# fused recurrence, step %lld, w %lld, %d-float kernel%s: max |float - f64| %.3g, worst (error - "
+           "bound) %.3g\n", (long long)step, (long long)w, vw, simd8 ? " (forced)" : "", max_err, worst);
     LP_CHECK(worst <= 0);
 }
 
@@ -98,8 +106,11 @@ static void test_bad_sizes(void) {
 
 int main(void) {
     lp_runtime_init(2);
-    test_against_f64(1);
-    test_against_f64(NC);
+    for (int simd8 = 0; simd8 < 2; ++simd8)
+        for (int64_t width = 18; width <= W_MAX; width += W_MAX - 18) {
+            test_against_f64(1, width, simd8);
+            test_against_f64(NC, width, simd8);
+        }
     test_bad_sizes();
     LP_DONE();
 }

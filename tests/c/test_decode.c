@@ -5,7 +5,7 @@
  * skips pixels of invisible softmax weight) equals the dense libtorch path
  * (LPOSE_DECODE_DENSE=1) up to rounding, with its kernels of either width:
  * 16 floats per vector where the CPU has AVX-512 and maps are 32k wide,
- * and 8 (LPOSE_DECODE_WIDTH=8). */
+ * and 8 (LPOSE_SIMD_WIDTH=8). */
 #include <stdlib.h>
 
 #include "lp_test.h"
@@ -202,7 +202,7 @@ static void decode4(const lp_tensor *hm, int32_t ds, int64_t n, float *k[N_WAYS]
     for (int v = 0; v < N_WAYS; ++v) {
         lp_tensor *kp = NULL, *conf = NULL, *k32 = NULL, *c32 = NULL;
         setenv("LPOSE_DECODE_DENSE", v == 1 || v == 2 ? "1" : "0", 1);
-        setenv("LPOSE_DECODE_WIDTH", v == 3 ? "8" : "", 1);
+        setenv("LPOSE_SIMD_WIDTH", v == 3 ? "8" : "", 1);
         k[v] = calloc((size_t)(2 * n), sizeof(float));
         c[v] = calloc((size_t)n, sizeof(float));
         LP_CHECK_OK(lp_heatmaps_decode(v == 2 ? h64 : hm, ds, &kp, &conf));
@@ -215,7 +215,7 @@ static void decode4(const lp_tensor *hm, int32_t ds, int64_t n, float *k[N_WAYS]
         for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
     }
     unsetenv("LPOSE_DECODE_DENSE");
-    unsetenv("LPOSE_DECODE_WIDTH");
+    unsetenv("LPOSE_SIMD_WIDTH");
     lp_tensor_free(h64);
 }
 

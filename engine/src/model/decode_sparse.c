@@ -212,14 +212,9 @@ static lp_status run_threads(const ds_plan *p, int32_t n_threads) {
     return st;
 }
 
-/* The kernels' width: 16 where the CPU has AVX-512 and rows are whole
- * pairs of 16-float vectors, else 8. LPOSE_DECODE_WIDTH=8 forces 8 (the
- * tests compare both widths; benchmarks time them). */
-static int32_t kernel_width(int64_t w) {
-    const char *env = getenv("LPOSE_DECODE_WIDTH");
-    if (env && strcmp(env, "8") == 0) return 8;
-    return w % 32 == 0 && ds_cpu_has_v16() ? 16 : 8;
-}
+/* The kernels' width: 16 where they may (lpm_simd_wide) and rows are
+ * whole pairs of 16-float vectors, else 8. */
+static int32_t kernel_width(int64_t w) { return w % 32 == 0 && lpm_simd_wide() ? 16 : 8; }
 
 int32_t lpm_decode_sparse_width(int64_t w) { return w % 16 ? 0 : kernel_width(w); }
 

@@ -48,11 +48,9 @@ int ds_moment_degree(double r);
 double ds_window_sum(const ds_plan *p, const float *u, float ref, float ex, float ey, int64_t r0,
                      int64_t r1, int64_t c0, int64_t c1);
 
-/* Keypoint and confidence of map m, by the kernels of one width. The
- * 16-wide ones run only where ds_cpu_has_v16(): x86-64 built by GCC, on a
- * CPU with AVX-512 (x86-64-v4). */
+/* Keypoint and confidence of map m, by the kernels of one width; the
+ * 16-wide ones only where lpm_simd_wide(). */
 void ds_decode_map_v8(ds_work *wk, int64_t m);
 void ds_decode_map_v16(ds_work *wk, int64_t m);
-int ds_cpu_has_v16(void);
 
 #endif

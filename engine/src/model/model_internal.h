@@ -223,6 +223,11 @@ lp_status lpm_decode_sparse(const float *x, int64_t M, int64_t h, int64_t w, int
 /* The floats per vector lpm_decode_sparse's kernels use for maps w wide
  * here: 16 (AVX-512), 8, or 0 where it does not take them. */
 int32_t lpm_decode_sparse_width(int64_t w);
+/* simd_width.c: whether the CPU float32 kernels (decoder, recurrence) may
+ * run their 16-float AVX-512 variants: built for them (GCC, x86-64), the CPU
+ * has x86-64-v4, and LPOSE_SIMD_WIDTH is not 8 (which forces the 8-float
+ * variants, for tests and benchmarks). */
+int lpm_simd_wide(void);
 /* Build a model; init_weights == 0 leaves zeros (BN weight and running_var
  * ones) and draws no random numbers (for loading). */
 lp_status lpm_model_create(const lp_model_params *p, int32_t init_weights, lp_model **out);
