@@ -30,24 +30,36 @@ lp_status lpm_hm_head_init(lpm_hm_head *head, lpm_params *reg, int64_t in_channe
 
 /* The inference fast path: the maps stay as phase channels between layers
  * (model_deconv.c), each layer's input shuffled and padded in one copy. */
-static lp_status forward_fast(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features,
-                              lp_tensor **out) {
-    lp_tensor *h = NULL, *phases = NULL;
-    lp_status st = lpm_shuffle2(features, 1, &h);
-    for (int32_t i = 0; i < head->n_layers && !st; ++i) {
+lp_status lpm_hm_head_forward_phases(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *phases,
+                                     lp_tensor **out) {
+    lp_tensor *h = NULL, *next = NULL;
+    lp_status st = lpm_shuffle2(phases, head->n_layers > 1, &h);
+    for (int32_t i = 1; i < head->n_layers && !st; ++i) {
         const lp_tensor *w = lpm_params_at(reg, head->deconv[i].w), *b = lpm_params_at(reg, head->deconv[i].b);
-        if ((st = lpm_phase_conv(h, &w, &b, 1, &phases))) break;
+        if ((st = lpm_phase_conv(h, &w, &b, 1, &next))) break;
         nnu_replace(&h, NULL);
-        st = lpm_shuffle2(phases, i + 1 < head->n_layers, &h);
-        nnu_replace(&phases, NULL);
+        st = lpm_shuffle2(next, i + 1 < head->n_layers, &h);
+        nnu_replace(&next, NULL);
     }
     if (!st) st = nnu_spatial_softmax(h, 1.0, out);
+    lp_tensor_free(h);
+    lp_tensor_free(next);
+    return st;
+}
+
+static lp_status forward_fast(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features,
+                              lp_tensor **out) {
+    const lp_tensor *w = lpm_params_at(reg, head->deconv[0].w), *b = lpm_params_at(reg, head->deconv[0].b);
+    lp_tensor *h = NULL, *phases = NULL;
+    lp_status st = lpm_shuffle2(features, 1, &h);
+    if (!st) st = lpm_phase_conv(h, &w, &b, 1, &phases);
+    if (!st) st = lpm_hm_head_forward_phases(head, reg, phases, out);
     lp_tensor_free(h);
     lp_tensor_free(phases);
     return st;
 }
 
-static int fast_applies(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features) {
+int lpm_hm_head_fast(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features) {
     if (!lpm_heads_fast(features)) return 0;
     for (int32_t i = 0; i < head->n_layers; ++i)
         if (lp_tensor_dtype(lpm_params_at(reg, head->deconv[i].w)) != LP_DTYPE_F32 ||
@@ -58,7 +70,7 @@ static int fast_applies(const lpm_hm_head *head, const lpm_params *reg, const lp
 
 lp_status lpm_hm_head_forward(const lpm_hm_head *head, const lpm_params *reg,
                               const lp_tensor *features, lp_tensor **out) {
-    if (fast_applies(head, reg, features)) return forward_fast(head, reg, features, out);
+    if (lpm_hm_head_fast(head, reg, features)) return forward_fast(head, reg, features, out);
     lp_tensor *h = NULL, *next = NULL;
     lp_status st = lp_nn_pixel_shuffle(features, 2, &h);
     if (st) return st;

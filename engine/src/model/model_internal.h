@@ -129,6 +129,13 @@ lp_status lpm_hm_head_init(lpm_hm_head *head, lpm_params *reg, int64_t in_channe
 /* features (N, C, h, w) -> softmaxed heatmaps (N, K, Hh, Wh). */
 lp_status lpm_hm_head_forward(const lpm_hm_head *head, const lpm_params *reg,
                               const lp_tensor *features, lp_tensor **out);
+/* Whether the inference fast path (phase channels between layers) takes
+ * features; then lpm_hm_head_forward_phases continues from the first
+ * layer's phase channels (N, 4K, h', w'), which a caller may have computed
+ * together with another layer on the same input (lpm_phase_conv). */
+int lpm_hm_head_fast(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features);
+lp_status lpm_hm_head_forward_phases(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *phases,
+                                     lp_tensor **out);
 
 /* model_mhcrnn_head.c: UpsamplingCRNN (upsampling_factor 2) under "head_mf.". */
 typedef struct lpm_crnn_head {
@@ -147,6 +154,13 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
  * lpm_crnn_head_forward's two grouped convolutions up to rounding). */
 lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_params *reg,
                                        const lp_tensor *features, lp_tensor **out);
+/* Whether the inference fast path takes features; then
+ * lpm_crnn_head_forward_phases continues from W_pre's phase channels
+ * (T, 4K, h', w') of T frames, output j's context starting at frame
+ * j * step (1: a window, T - 4 outputs; 5: stacks end to end). */
+int lpm_crnn_head_fast(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features);
+lp_status lpm_crnn_head_forward_phases(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *pre,
+                                       int64_t step, lp_tensor **out);
 /* model_crnn_recur.c: the recurrence of the MF head's inference fast paths
  * fused on raw CPU float32. ab: W_f and W_b's phase channels (T, 8K, h, w)
  * (lpm_deconv3_phases of both) of T frames; output j has frames j * step ..

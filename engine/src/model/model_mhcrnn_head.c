@@ -211,27 +211,23 @@ static lp_status both_directions(const h_op *hf, const h_op *hb, const lp_tensor
 }
 
 /* The inference fast path (model_deconv.c, model_crnn_recur.c) of both
- * forwards: W_pre in sub-pixel form, W_f and W_b as one 2x2 convolution
- * into phase channels, which are the recurrence's patches, and the fused
- * recurrence writing the maps. features: T frames, output j's context
- * starting at frame j * step (1: a window; 5: stacks end to end). */
-static lp_status fused(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features,
-                       int64_t step, lp_tensor **out) {
-    const int64_t T = lp_tensor_size(features, 0), K = head->num_keypoints;
+ * forwards, from W_pre's phase channels pre (T, 4K, h, w) on: W_f and W_b
+ * as one 2x2 convolution into phase channels, which are the recurrence's
+ * patches, and the fused recurrence writing the maps. Output j's context
+ * starts at frame j * step (1: a window; 5: stacks end to end). */
+lp_status lpm_crnn_head_forward_phases(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *pre,
+                                       int64_t step, lp_tensor **out) {
+    const int64_t T = lp_tensor_size(pre, 0), K = head->num_keypoints;
     h_op hfo = {reg, head->h_f, head->num_keypoints, NULL, NULL}, *hf = &hfo;
     h_op hbo = {reg, head->h_b, head->num_keypoints, NULL, NULL}, *hb = &hbo;
     const lp_tensor *w[2] = {lpm_params_at(reg, head->w_f.w), lpm_params_at(reg, head->w_b.w)};
     const lp_tensor *b[2] = {lpm_params_at(reg, head->w_f.b), lpm_params_at(reg, head->w_b.b)};
-    const lp_tensor *w_pre = lpm_params_at(reg, head->w_pre.w), *b_pre = lpm_params_at(reg, head->w_pre.b);
-    lp_tensor *ps = NULL, *p = NULL, *pp = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL;
-    lp_tensor *maps = NULL;
+    lp_tensor *pp = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL, *maps = NULL;
     const float *pab, *pmf, *pcf, *pmb, *pcb;
     float *pout;
     lp_status st;
-    if ((st = lpm_shuffle2(features, 1, &ps)) || (st = lpm_phase_conv(ps, &w_pre, &b_pre, 1, &p)) ||
-        (st = lpm_shuffle2(p, 1, &pp)) || (st = lpm_phase_conv(pp, w, b, 2, &ab)) || (st = fold_h(hf)) ||
-        (st = fold_h(hb)) ||
-        (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
+    if ((st = lpm_shuffle2(pre, 1, &pp)) || (st = lpm_phase_conv(pp, w, b, 2, &ab)) || (st = fold_h(hf)) ||
+        (st = fold_h(hb)) || (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
         (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cb)))
         goto fail;
     const int64_t h = lp_tensor_size(ab, 2), wd = lp_tensor_size(ab, 3);
@@ -245,8 +241,6 @@ static lp_status fused(const lpm_crnn_head *head, const lpm_params *reg, const l
         goto fail;
     st = nnu_spatial_softmax(maps, 1.0, out);
 fail:
-    lp_tensor_free(ps);
-    lp_tensor_free(p);
     lp_tensor_free(pp);
     lp_tensor_free(ab);
     lp_tensor_free(mf);
@@ -261,8 +255,21 @@ fail:
     return st;
 }
 
+/* The fast path from the features: W_pre in sub-pixel form, then the above. */
+static lp_status fused(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features,
+                       int64_t step, lp_tensor **out) {
+    const lp_tensor *w_pre = lpm_params_at(reg, head->w_pre.w), *b_pre = lpm_params_at(reg, head->w_pre.b);
+    lp_tensor *ps = NULL, *pre = NULL;
+    lp_status st = lpm_shuffle2(features, 1, &ps);
+    if (!st) st = lpm_phase_conv(ps, &w_pre, &b_pre, 1, &pre);
+    if (!st) st = lpm_crnn_head_forward_phases(head, reg, pre, step, out);
+    lp_tensor_free(ps);
+    lp_tensor_free(pre);
+    return st;
+}
+
 /* The fast paths need CPU float32 features and weights and grad off. */
-static int fused_applies(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features) {
+int lpm_crnn_head_fast(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features) {
     return lpm_heads_fast(features) && lp_tensor_dtype(lpm_params_at(reg, head->w_f.w)) == LP_DTYPE_F32;
 }
 
@@ -275,7 +282,7 @@ lp_status lpm_crnn_head_forward(const lpm_crnn_head *head, const lpm_params *reg
     lp_tensor *flat = NULL, *a = NULL, *b = NULL, *a5 = NULL, *b5 = NULL, *avg = NULL;
     const int64_t fshape[4] = {s[0] * N_CONTEXT, s[2], s[3], s[4]};
     lp_status st = lp_tensor_reshape(stacks, fshape, 4, &flat);
-    if (!st && fused_applies(head, reg, flat)) { /* the stacks end to end, 5 frames per output */
+    if (!st && lpm_crnn_head_fast(head, reg, flat)) { /* the stacks end to end, 5 frames per output */
         st = fused(head, reg, flat, N_CONTEXT, out);
         lp_tensor_free(flat);
         return st;
@@ -307,7 +314,7 @@ lp_status lpm_crnn_head_forward_window(const lpm_crnn_head *head, const lpm_para
     if (lp_tensor_dim(features) != 4 || lp_tensor_size(features, 0) < N_CONTEXT)
         return lp_errorf(LP_STATUS_BAD_ARG, "lpm_crnn_head_forward_window",
                          "expected window features (T, C, h, w) with T >= 5");
-    if (fused_applies(head, reg, features)) return fused(head, reg, features, 1, out);
+    if (lpm_crnn_head_fast(head, reg, features)) return fused(head, reg, features, 1, out);
     h_op hf = {reg, head->h_f, head->num_keypoints, NULL, NULL};
     h_op hb = {reg, head->h_b, head->num_keypoints, NULL, NULL};
     lp_tensor *a = NULL, *b = NULL, *pa = NULL, *pb = NULL, *avg = NULL, *maps = NULL;

@@ -236,6 +236,36 @@ void lp_model_drop_int8(lp_model *model) {
 
 int32_t lp_model_is_int8(const lp_model *model) { return model && model->int8 ? 1 : 0; }
 
+/* A TCN window on the inference fast paths: both heads' first layers read
+ * the same shuffled features, so one convolution makes the phase channels
+ * of both (the single-frame head's for all T frames; it keeps the centre
+ * frames 2..T-3). */
+static lp_status window_heads_fast(lp_model *model, const lp_tensor *features, lp_tensor **out_sf,
+                                   lp_tensor **out_mf) {
+    const lpm_params *reg = &model->reg;
+    const lpm_hm_head *head_sf = &model->head_sf;
+    const lpm_crnn_head *head_mf = &model->head_mf;
+    const lp_tensor *w[2] = {lpm_params_at(reg, head_sf->deconv[0].w), lpm_params_at(reg, head_mf->w_pre.w)};
+    const lp_tensor *b[2] = {lpm_params_at(reg, head_sf->deconv[0].b), lpm_params_at(reg, head_mf->w_pre.b)};
+    const int64_t T = lp_tensor_size(features, 0), n_sf = 4 * lp_tensor_size(w[0], 1);
+    lp_tensor *ps = NULL, *both = NULL, *sf_all = NULL, *sf = NULL, *mf = NULL;
+    lp_status st;
+    if ((st = lpm_shuffle2(features, 1, &ps)) || (st = lpm_phase_conv(ps, w, b, 2, &both)) ||
+        (st = lp_tensor_narrow(both, 1, 0, n_sf, &sf_all)) ||
+        (st = lp_tensor_narrow(sf_all, 0, 2, T - 4, &sf)) ||
+        (st = lp_tensor_narrow(both, 1, n_sf, lp_tensor_size(both, 1) - n_sf, &mf)) ||
+        (st = lpm_hm_head_forward_phases(head_sf, reg, sf, out_sf)))
+        goto done;
+    if ((st = lpm_crnn_head_forward_phases(head_mf, reg, mf, 1, out_mf))) nnu_replace(out_sf, NULL);
+done:
+    lp_tensor_free(ps);
+    lp_tensor_free(both);
+    lp_tensor_free(sf_all);
+    lp_tensor_free(sf);
+    lp_tensor_free(mf);
+    return st;
+}
+
 lp_status lp_model_forward_heads(lp_model *model, const lp_tensor *features, lp_tensor **out_sf,
                                  lp_tensor **out_mf) {
     const char *fn = "lp_model_forward_heads";
@@ -255,6 +285,11 @@ lp_status lp_model_forward_heads(lp_model *model, const lp_tensor *features, lp_
         return lp_errorf(LP_STATUS_BAD_ARG, fn, "features are not on the model's device");
     lp_tensor *centre = NULL, *sf = NULL, *mf = NULL;
     lp_status st = LP_STATUS_OK;
+    if (mhcrnn && frames && out_mf && lpm_hm_head_fast(&model->head_sf, &model->reg, features) &&
+        lpm_crnn_head_fast(&model->head_mf, &model->reg, features)) {
+        if ((st = window_heads_fast(model, features, out_sf, out_mf))) return lp_error_prefix(st, fn);
+        return LP_STATUS_OK;
+    }
     /* the SF head sees the centre frame of every stack */
     if (mhcrnn && stacks) st = lp_tensor_select(features, 1, 2, &centre);
     if (mhcrnn && frames) st = lp_tensor_narrow(features, 0, 2, s[0] - 4, &centre);
