@@ -208,7 +208,8 @@ end
 -- cost is the models' and one decode. opts as lpose.predict.video, with
 -- opts.output_dirs (one folder per model) instead of output_dir; sequence_length,
 -- edge, confidence_thresh and keypoint_names come from the first model's config.
--- The models must share model type and input size (else: predict them one by one).
+-- The models must share the input size, as they cut the same windows (TCN and
+-- single-frame models may be mixed); else: predict them one by one.
 function M.video_ensemble(models, video_path, opts)
     local fname = 'lpose.predict.video_ensemble'
     opts = opts or {}

@@ -534,14 +534,33 @@ static void test_ensemble(lp_model *tcn, lp_model *sf) {
         LP_CHECK(stats[i].n_frames == 23 && stats[i].n_backbone_frames == 23);
         LP_CHECK(access(norm[i], F_OK) == 0);
     }
-    /* members that cut different windows: refused, no file left behind */
+    /* a TCN and a single-frame model cut the same windows (T new frames
+     * each): one ensemble, each member's file as it writes it alone */
+    char mix[2][512], sf_alone[512];
+    snprintf(sf_alone, sizeof sf_alone, "%s/alone_sf.csv", g_dir);
+    LP_CHECK_OK(lp_predict_video(sf, video, &pp, names, NULL, sf_alone, NULL, NULL));
+    for (int i = 0; i < 2; ++i) snprintf(mix[i], sizeof mix[i], "%s/mix_%d.csv", g_dir, i);
+    lp_model *mixed[2] = {tcn, sf};
+    const char *mixes[2] = {mix[0], mix[1]};
+    LP_CHECK_OK(lp_predict_video_ensemble(mixed, 2, video, &pp, names, NULL, mixes, NULL, NULL));
+    for (int i = 0; i < 2; ++i) {
+        char *a = slurp(i ? sf_alone : alone[0]), *b = slurp(mix[i]);
+        LP_CHECK(a && b && strcmp(a, b) == 0);
+        free(a);
+        free(b);
+    }
+    /* members that cut different windows (another input size): refused,
+     * no file left behind */
     char bad[2][512];
     for (int i = 0; i < 2; ++i) snprintf(bad[i], sizeof bad[i], "%s/bad_%d.csv", g_dir, i);
-    lp_model *mixed[2] = {tcn, sf};
+    lp_model *wide = lp_test_model(LP_MODEL_TYPE_HEATMAP, LP_BACKBONE_RESNET18, 3, 64, 128, 8);
+    lp_model *unlike[2] = {tcn, wide};
     const char *bads[2] = {bad[0], bad[1]};
-    LP_CHECK_FAILS(lp_predict_video_ensemble(mixed, 2, video, &pp, names, NULL, bads, NULL, NULL),
-                   LP_STATUS_BAD_ARG, "one by one");
+    if (LP_CHECK(wide != NULL))
+        LP_CHECK_FAILS(lp_predict_video_ensemble(unlike, 2, video, &pp, names, NULL, bads, NULL, NULL),
+                       LP_STATUS_BAD_ARG, "one by one");
     LP_CHECK(access(bad[0], F_OK) != 0 && access(bad[1], F_OK) != 0);
+    lp_model_free(wide);
     lp_model_free(other);
 }
 

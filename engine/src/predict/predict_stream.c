@@ -95,7 +95,12 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
     s->H = mp.image_height;
     s->W = mp.image_width;
     s->T = p.sequence_length;
-    s->step = is_tcn ? p.sequence_length - 4 : p.sequence_length;
+    /* T new frames per window for both model types: the TCN's window adds
+     * the 4 frames carried from the last one (T + 4 rows), so its backbone
+     * batches, and the windows an ensemble cuts, are the single-frame
+     * model's (not T - 4 new frames, which left a 4-frame window at the end
+     * of a 2T-frame video, for one) */
+    s->step = p.sequence_length;
     s->edge = p.edge;
     s->device = lp_model_device(model);
     s->window_heads = 1;
