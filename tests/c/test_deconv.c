@@ -5,8 +5,10 @@
  * products (the 2x2 kernel over Cin channels, some of them exact zeros)
  * and the bias, so |float - exact| <= gamma_{4 Cin + 1} (convT(|x|, |w|) + |b|).
  * Also: phase channels of two layers at once, the reference path
- * (grad on, or LPOSE_HEADS_REFERENCE=1) is the transposed convolution, and
- * lpm_shuffle2 (a copy) is exactly libtorch's pixel shuffle, then pad. */
+ * (grad on, or LPOSE_HEADS_REFERENCE=1) is the transposed convolution,
+ * phase_conv.c's direct kernel (few input channels, rows of whole vectors)
+ * keeps the same bound at both vector widths, and lpm_shuffle2 (a copy) is
+ * exactly libtorch's pixel shuffle, then pad. */
 #include "lp_test.h"
 #include "model/model_internal.h"
 
@@ -106,6 +108,51 @@ static void test_subpixel(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
 }
 
+/* The direct kernel (phase_conv.c) where it applies: one or two layers
+ * (channel blocks of odd, even and several sizes), at the widths the CPU
+ * runs and with 8-float vectors forced; the 8-float kernel leaves more than
+ * 64 input channels to oneDNN. */
+static void test_direct(void) {
+    static const struct { int64_t n, cin, h, w, cout[2]; } cases[] = {
+        {2, 17, 16, 16, {17, 17}}, {1, 5, 3, 32, {30, 1}}, {3, 64, 4, 8, {3, 0}}, {2, 2, 2, 48, {25, 0}}};
+    for (int simd8 = 0; simd8 < 2; ++simd8) {
+        setenv("LPOSE_SIMD_WIDTH", simd8 ? "8" : "", 1);
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; ++c) {
+            const int64_t sx[4] = {cases[c].n, cases[c].cin, cases[c].h, cases[c].w};
+            const int n_layers = cases[c].cout[1] ? 2 : 1;
+            lp_tensor *x = uniform(sx, 4, 20 + c), *w[2] = {NULL, NULL}, *b[2] = {NULL, NULL};
+            lp_tensor *ph = NULL, *maps = NULL;
+            for (int l = 0; l < n_layers; ++l) {
+                const int64_t sw[4] = {cases[c].cin, cases[c].cout[l], 3, 3}, sb[1] = {cases[c].cout[l]};
+                w[l] = uniform(sw, 4, 30 + c + 7 * l);
+                b[l] = uniform(sb, 1, 40 + c + 7 * l);
+            }
+            const int32_t vw = lpm_phase_conv_direct_width(cases[c].cin, cases[c].w);
+            LP_CHECK(vw == (simd8 ? 8 : cases[c].w % 16 == 0 && lpm_simd_wide() ? 16 : 8));
+            const lp_tensor *ws[2] = {w[0], w[1]}, *bs[2] = {b[0], b[1]};
+            LP_CHECK_OK(lpm_deconv3_phases(x, ws, bs, n_layers, &ph));
+            if (ph) LP_CHECK_OK(lpm_shuffle2(ph, 0, &maps));
+            for (int l = 0; l < n_layers && maps; ++l) {
+                lp_tensor *part = NULL;
+                double err = 0, worst = INFINITY;
+                LP_CHECK_OK(lp_tensor_narrow(maps, 1, l ? cases[c].cout[0] : 0, cases[c].cout[l], &part));
+                if (part) worst = excess(part, x, w[l], b[l], &err);
+                printf("# direct kernel, %d-float vectors: x (%lld, %lld, %lld, %lld), layer %d of %d (%lld "
+                       "channels): max |float - f64| %.3g, worst (error - bound) %.3g\n", vw,
+                       (long long)sx[0], (long long)sx[1], (long long)sx[2], (long long)sx[3], l + 1, n_layers,
+                       (long long)cases[c].cout[l], err, worst);
+                LP_CHECK(worst <= 0);
+                lp_tensor_free(part);
+            }
+            lp_tensor *all[] = {x, w[0], w[1], b[0], b[1], ph, maps};
+            for (size_t i = 0; i < sizeof all / sizeof *all; ++i) lp_tensor_free(all[i]);
+        }
+    }
+    unsetenv("LPOSE_SIMD_WIDTH");
+    LP_CHECK(lpm_phase_conv_direct_width(65, 8) == 0 && lpm_phase_conv_direct_width(17, 12) == 0);
+    LP_CHECK(lpm_phase_conv_direct_width(128, 16) == (lpm_simd_wide() ? 16 : 0));
+}
+
 /* max |a - b| over the elements (same shapes) */
 static double max_abs_diff(const lp_tensor *a, const lp_tensor *b) {
     lp_tensor *d = NULL;
@@ -158,6 +205,7 @@ static void test_shuffle(void) {
 int main(void) {
     lp_runtime_init(2);
     test_subpixel();
+    test_direct();
     test_shuffle();
     LP_DONE();
 }

@@ -83,11 +83,36 @@ fail:
     return st;
 }
 
+/* The 2x2 convolution by phase_conv.c's direct kernel: xp CPU float32
+ * (N, Cin, h + 1, w + 1), w2 (4 cout, Cin, 2, 2), b2 (4 cout). */
+static lp_status conv_direct(const lp_tensor *xp, const lp_tensor *w2, const lp_tensor *b2, lp_tensor **out) {
+    int64_t s[4];
+    lp_tensor_shape(xp, s);
+    const int64_t cout4 = lp_tensor_size(w2, 0), so[4] = {s[0], cout4, s[2] - 1, s[3] - 1};
+    lp_tensor *xc = NULL, *y = NULL;
+    void *px, *pw, *pb, *py;
+    lp_status st;
+    if ((st = lp_tensor_contiguous(xp, &xc)) || (st = lp_tensor_empty(so, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &y)) ||
+        (st = lp_tensor_data_ptr(xc, &px)) || (st = lp_tensor_data_ptr(w2, &pw)) ||
+        (st = lp_tensor_data_ptr(b2, &pb)) || (st = lp_tensor_data_ptr(y, &py)) ||
+        (st = lpm_phase_conv_direct(px, s[0], s[1], s[2] - 1, s[3] - 1, pw, pb, cout4 / 4, py))) {
+        lp_tensor_free(xc);
+        lp_tensor_free(y);
+        return st;
+    }
+    lp_tensor_free(xc);
+    *out = y;
+    return LP_STATUS_OK;
+}
+
 lp_status lpm_phase_conv(const lp_tensor *xp, const lp_tensor *const *w, const lp_tensor *const *b, int n,
                          lp_tensor **out) {
     lp_tensor *w2 = NULL, *b2 = NULL;
     lp_status st = phase_weights(w, b, n, &w2, &b2);
-    if (!st) st = nnu_conv2d(xp, w2, b2, 1, 0, 1, out);
+    const int direct = lp_tensor_dim(xp) == 4 && lp_tensor_device(xp) == LP_DEVICE_CPU &&
+                       lp_tensor_dtype(xp) == LP_DTYPE_F32 &&
+                       lpm_phase_conv_direct_width(lp_tensor_size(xp, 1), lp_tensor_size(xp, 3) - 1) > 0;
+    if (!st) st = direct ? conv_direct(xp, w2, b2, out) : nnu_conv2d(xp, w2, b2, 1, 0, 1, out);
     lp_tensor_free(w2);
     lp_tensor_free(b2);
     return st;
