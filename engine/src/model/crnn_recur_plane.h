@@ -31,6 +31,7 @@ SIMD_INLINE void store_quad(float *row0, float *row1, quad v) {
 /* s <- (s mt + c) + x, per patch */
 SIMD_INLINE quad step(quad s, const float *mt, const float *c, quad x) {
     quad r;
+#pragma GCC unroll 4
     for (int o = 0; o < 4; ++o)
         r.q[o] = (((s.q[0] * mt[o] + s.q[1] * mt[4 + o]) + s.q[2] * mt[8 + o]) + s.q[3] * mt[12 + o] + c[o]) +
                  x.q[o];
@@ -64,9 +65,12 @@ SIMD_HOT void CR_PLANE(const cr_job *jb, int64_t j, int64_t k) {
         for (; px < full; px += VW) {
             const int64_t at = py * w + px;
             quad f = load_quad(pa[0] + at, hw), b = load_quad(pb[N_CONTEXT - 1] + at, hw);
+#pragma GCC unroll 4
             for (int t = 1; t < N_CONTEXT; ++t) f = step(f, mt_f, c_f, load_quad(pa[t] + at, hw));
+#pragma GCC unroll 4
             for (int t = N_CONTEXT - 2; t >= 0; --t) b = step(b, mt_b, c_b, load_quad(pb[t] + at, hw));
             quad avg;
+#pragma GCC unroll 4
             for (int i = 0; i < 4; ++i) avg.q[i] = (f.q[i] + b.q[i]) * 0.5f;
             store_quad(row0 + 2 * px, row1 + 2 * px, avg);
         }
