@@ -196,9 +196,9 @@ lp_status lpm_shuffle2(const lp_tensor *x, int32_t pad, lp_tensor **out);
 /* phase_conv.c: lpm_phase_conv's direct kernel on raw CPU float32: xp
  * (N, cin, h + 1, w + 1) padded input, pw (4 cout, cin, 2, 2) and pb
  * (4 cout) the 2x2 form's weights and bias, y (N, 4 cout, h, w) out. Only
- * where lpm_phase_conv_direct_width(cin, w) is nonzero: the floats per
+ * where lpm_phase_conv_direct_width(cin, h, w) is nonzero: the floats per
  * vector it would use, 0 where the layer stays with oneDNN. */
-int32_t lpm_phase_conv_direct_width(int64_t cin, int64_t w);
+int32_t lpm_phase_conv_direct_width(int64_t cin, int64_t h, int64_t w);
 lp_status lpm_phase_conv_direct(const float *xp, int64_t N, int64_t cin, int64_t h, int64_t w, const float *pw,
                                 const float *pb, int64_t cout, float *y);
 

@@ -51,14 +51,17 @@ static lp_status plan_phase(pc_plan *p, const float *pw, int q) {
     return LP_STATUS_OK;
 }
 
-int32_t lpm_phase_conv_direct_width(int64_t cin, int64_t w) {
-    if (w % 16 == 0 && lpm_simd_wide()) return 16;
-    return w % 8 == 0 && cin <= PC_MAX_CIN_V8 ? 8 : 0;
+/* Rows of whole vectors, or of half a vector (each vector two rows; h even). */
+static int fits(int64_t vw, int64_t h, int64_t w) { return w % vw == 0 || (2 * w == vw && h % 2 == 0); }
+
+int32_t lpm_phase_conv_direct_width(int64_t cin, int64_t h, int64_t w) {
+    if (fits(16, h, w) && lpm_simd_wide()) return 16;
+    return fits(8, h, w) && cin <= PC_MAX_CIN_V8 ? 8 : 0;
 }
 
 lp_status lpm_phase_conv_direct(const float *xp, int64_t N, int64_t cin, int64_t h, int64_t w, const float *pw,
                                 const float *pb, int64_t cout, float *y) {
-    const int32_t vw = lpm_phase_conv_direct_width(cin, w);
+    const int32_t vw = lpm_phase_conv_direct_width(cin, h, w);
     if (!vw || N < 1 || h < 1 || cout < 1)
         return lp_errorf(LP_STATUS_BAD_ARG, "lpm_phase_conv_direct", "not for cin %lld, w %lld",
                          (long long)cin, (long long)w);
