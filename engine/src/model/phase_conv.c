@@ -14,12 +14,13 @@
 #include "model_internal.h"
 #include "phase_conv.h"
 
-/* The 8-float kernel only up to this many input channels: per 96-frame
- * window at 8x8, oneDNN's convolution took 4.46 ms and the 8-float kernel
- * 4.74 ms at 128 input channels, 3.37 against 2.12 ms at 64. The 16-float
- * kernel was faster at every count tried (17 to 512 channels at 16x16: 2 to
- * 7 times at 17, 1.4 times at 256). Both measured here (Xeon, AVX-512),
- * best of 30. */
+/* The 8-float kernel only up to this many input channels: for 96 frames
+ * at 8x8 and 34 output channels, oneDNN's convolution took 4.46 ms and the
+ * 8-float kernel 4.74 ms at 128 input channels, 3.37 against 2.12 ms at 64.
+ * The 16-float kernel was faster at every size tried: 2.5 against 4.0 ms
+ * at 128 channels and 8x8, 13.4 against 18.6 at 512, 1.7 against 10.7 at
+ * 17 channels and 16x16, 20.4 against 27.6 at 256. Measured here (Xeon,
+ * AVX-512), best of 30 calls each. */
 enum { PC_MAX_CIN_V8 = 64 };
 
 static void plan_free(pc_plan *p) {
