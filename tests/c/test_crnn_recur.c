@@ -55,6 +55,31 @@ static void direction(const float *ab, int64_t c0, const float *mt, const float 
     memcpy(out, s, sizeof s);
 }
 
+/* The maps softmaxed in the recurrence's pass against libtorch's softmax
+ * of the plain maps (out): both are e^(x - max) (about 1 ulp each) times
+ * 1 / sum over n = 4hw terms, so |p - p_torch| <= p_torch (2 gamma_n + 8u). */
+static void check_softmax(const float *ab, int64_t step, const float *mt_f, const float *c_f, const float *mt_b,
+                          const float *c_b, const float *out, int64_t n_out) {
+    static float sm[(T - 4) * K * 4 * h * W_MAX], ref[(T - 4) * K * 4 * h * W_MAX];
+    const int64_t n = 4 * h * w, shape[2] = {n_out * K, n};
+    LP_CHECK_OK(lpm_crnn_recur_window(ab, T, step, K, h, w, mt_f, c_f, mt_b, c_b, 1, 2, sm));
+    lp_tensor *plain = NULL, *soft = NULL;
+    LP_CHECK_OK(lp_tensor_from_buffer(out, LP_DTYPE_F32, shape, 2, &plain));
+    LP_CHECK_OK(lp_nn_softmax(plain, -1, &soft));
+    if (soft) LP_CHECK_OK(lp_tensor_to_buffer(soft, ref, (int64_t)sizeof(float) * n_out * K * n));
+    const double tol = 2 * gamma_n((double)n) + 8 * U;
+    double worst = 0;
+    for (int64_t i = 0; i < n_out * K * n; ++i) {
+        const double rel = fabs((double)sm[i] - ref[i]) / ref[i];
+        worst = isnan(rel) ? INFINITY : fmax(worst, rel);
+    }
+    printf("# softmax in the pass, step %lld, w %lld: max relative difference from libtorch's %.3g (bound %.3g)\n",
+           (long long)step, (long long)w, worst, tol);
+    LP_CHECK(worst <= tol);
+    lp_tensor_free(plain);
+    lp_tensor_free(soft);
+}
+
 /* step 1: a window of T frames, T-4 outputs; step 5: stacks end to end
  * (T = 7 holds one whole stack and two frames that no output uses). */
 static void test_against_f64(int64_t step, int64_t width, int simd8) {
@@ -66,8 +91,8 @@ static void test_against_f64(int64_t step, int64_t width, int simd8) {
     for (int64_t i = 0; i < T * 8 * K * h * w; ++i) ab[i] = uniform();
     for (int i = 0; i < K * 16; ++i) mt_f[i] = 0.5f * uniform(), mt_b[i] = 0.5f * uniform();
     for (int i = 0; i < K * 4; ++i) c_f[i] = uniform(), c_b[i] = uniform();
-    LP_CHECK_OK(lpm_crnn_recur_window(ab, T, step, K, h, w, mt_f, c_f, mt_b, c_b, 3, out));
-    LP_CHECK_OK(lpm_crnn_recur_window(ab, T, step, K, h, w, mt_f, c_f, mt_b, c_b, 1, out1));
+    LP_CHECK_OK(lpm_crnn_recur_window(ab, T, step, K, h, w, mt_f, c_f, mt_b, c_b, 0, 3, out));
+    LP_CHECK_OK(lpm_crnn_recur_window(ab, T, step, K, h, w, mt_f, c_f, mt_b, c_b, 0, 1, out1));
     LP_CHECK(memcmp(out, out1, sizeof(float) * (size_t)(n_out * K * 4 * h * w)) == 0); /* threads split planes, not sums */
     static const int fwd[NC] = {0, 1, 2, 3, 4}, bwd[NC] = {4, 3, 2, 1, 0};
     const double g = gamma_n(4 * 6 + 2);
@@ -89,6 +114,7 @@ static void test_against_f64(int64_t step, int64_t width, int simd8) {
                         if (err > max_err) max_err = err;
                     }
                 }
+    check_softmax(ab, step, mt_f, c_f, mt_b, c_b, out, n_out); /* at the same width */
     const int vw = w % 16 == 0 && lpm_simd_wide() ? 16 : 8; /* as model_crnn_recur.c picks it */
     unsetenv("LPOSE_SIMD_WIDTH");
     printf("# fused recurrence, step %lld, w %lld, %d-float kernel%s: max |float - f64| %.3g, worst (error - "
@@ -96,11 +122,36 @@ static void test_against_f64(int64_t step, int64_t width, int simd8) {
     LP_CHECK(worst <= 0);
 }
 
+/* A NaN in a frame's terms makes each map it reaches NaN, all of it,
+ * through the softmax as through libtorch's (not 0, as the vector e^x would
+ * make it). */
+static void test_nan(void) {
+    enum { HW = 2 * 16 };
+    static float ab[NC * 8 * K * HW], out[K * 4 * HW];
+    float m[K * 16], c[K * 4];
+    for (size_t i = 0; i < sizeof ab / sizeof *ab; ++i) ab[i] = uniform();
+    for (int i = 0; i < K * 16; ++i) m[i] = 0.5f * uniform();
+    for (int i = 0; i < K * 4; ++i) c[i] = uniform();
+    ab[(2 * 8 * K + 4 * 1) * HW + 5] = NAN; /* frame 2, A of keypoint 1, one patch value */
+    LP_CHECK_OK(lpm_crnn_recur_window(ab, NC, 1, K, 2, 16, m, c, m, c, 1, 1, out));
+    int nan_maps = 0, finite_maps = 0;
+    for (int k = 0; k < K; ++k) {
+        int all_nan = 1, all_finite = 1;
+        for (int i = 0; i < 4 * HW; ++i) {
+            all_nan &= isnan(out[k * 4 * HW + i]);
+            all_finite &= isfinite(out[k * 4 * HW + i]);
+        }
+        nan_maps += all_nan;
+        finite_maps += all_finite;
+    }
+    LP_CHECK(nan_maps == 1 && finite_maps == K - 1);
+}
+
 static void test_bad_sizes(void) {
     float buf[8 * K * 4] = {0}, m[K * 16] = {0}, c[K * 4] = {0};
-    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, 4, 1, K, 2, 2, m, c, m, c, 1, buf), LP_STATUS_BAD_ARG,
+    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, 4, 1, K, 2, 2, m, c, m, c, 0, 1, buf), LP_STATUS_BAD_ARG,
                    "lpm_crnn_recur_window");
-    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, T, 1, K, 0, 2, m, c, m, c, 1, buf), LP_STATUS_BAD_ARG,
+    LP_CHECK_FAILS(lpm_crnn_recur_window(buf, T, 1, K, 0, 2, m, c, m, c, 0, 1, buf), LP_STATUS_BAD_ARG,
                    "lpm_crnn_recur_window");
 }
 
@@ -111,6 +162,7 @@ int main(void) {
             test_against_f64(1, width, simd8);
             test_against_f64(NC, width, simd8);
         }
+    test_nan();
     test_bad_sizes();
     LP_DONE();
 }

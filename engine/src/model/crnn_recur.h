@@ -15,6 +15,7 @@ typedef struct cr_job {
     int64_t n_out, step, K, h, w;
     int64_t first, stride; /* this worker is number first of stride */
     int32_t vw;            /* floats per vector of the kernel in use */
+    int32_t softmax;       /* each map softmaxed in place */
 } cr_job;
 
 /* Output plane (frame j, keypoint k), by the kernel of one width; the

@@ -2,7 +2,7 @@
  * VW floats per vector (simd.h). Not a normal header: crnn_recur_v8.c and
  * crnn_recur_v16.c each include it once, after simd.h at their width, with
  * CR_PLANE naming the kernel (the pattern of decode_sparse_map.h). Its
- * includer has included <string.h>, crnn_recur.h and simd.h. */
+ * includer has included <math.h>, <string.h>, crnn_recur.h and simd.h. */
 
 /* Values q = 0..3 of VW consecutive patches. */
 typedef struct quad {
@@ -47,6 +47,46 @@ static void step1(float s[4], const float *mt, const float *c, const float *p, i
     memcpy(s, h, sizeof h);
 }
 
+/* The head's spatial softmax (temperature 1) of one map of n floats, in
+ * place while it is in cache: e^(x - max) times 1 / sum, as libtorch's
+ * softmax computes it. A value that is not finite makes the whole map NaN
+ * (libtorch's too, but for -inf, which it weighs 0; vf_exp alone would give
+ * 0 for NaN). The check adds x - x, NaN exactly for those: float operations
+ * only, as lane masks of 16 floats compile to scalar code here. */
+SIMD_INLINE void map_softmax(float *x, int64_t n) {
+    const int64_t full = n / VW * VW;
+    vf mv = vf_splat(-INFINITY), nonfinite = vf_splat(0);
+    for (int64_t i = 0; i < full; i += VW) {
+        const vf v = vf_load(x + i);
+        nonfinite += v - v;
+        mv = vf_max(mv, v);
+    }
+    float m = vf_hmax(mv), bad = vf_hsum(nonfinite);
+    for (int64_t i = full; i < n; ++i) {
+        bad += x[i] - x[i];
+        m = x[i] > m ? x[i] : m;
+    }
+    if (bad != 0) { /* NaN */
+        for (int64_t i = 0; i < n; ++i) x[i] = NAN;
+        return;
+    }
+    const vf mm = vf_splat(m);
+    vf sv = vf_splat(0);
+    for (int64_t i = 0; i < full; i += VW) {
+        const vf e = vf_exp(vf_load(x + i) - mm);
+        vf_store(x + i, e);
+        sv += e;
+    }
+    float sum = vf_hsum(sv);
+    for (int64_t i = full; i < n; ++i) {
+        x[i] = expf(x[i] - m);
+        sum += x[i];
+    }
+    const float inv = 1.0f / sum;
+    for (int64_t i = 0; i < full; i += VW) vf_store(x + i, vf_load(x + i) * vf_splat(inv));
+    for (int64_t i = full; i < n; ++i) x[i] *= inv;
+}
+
 /* One output plane: frame j, keypoint k. */
 SIMD_HOT void CR_PLANE(const cr_job *jb, int64_t j, int64_t k) {
     const int64_t K = jb->K, h = jb->h, w = jb->w, hw = h * w, W = 2 * w;
@@ -83,5 +123,6 @@ SIMD_HOT void CR_PLANE(const cr_job *jb, int64_t j, int64_t k) {
             for (int q = 0; q < 4; ++q) (q < 2 ? row0 : row1)[2 * px + q % 2] = (f[q] + b[q]) * 0.5f;
         }
     }
+    if (jb->softmax) map_softmax(out, 4 * hw);
 }
 

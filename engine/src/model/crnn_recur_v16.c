@@ -1,6 +1,7 @@
 /* crnn_recur_v16.c: crnn_recur_plane.h's kernel with 16 floats per
  * vector, as AVX-512 code on x86-64 (portable vector code elsewhere, which
  * lpm_simd_wide never picks). */
+#include <math.h>
 #include <string.h>
 
 #include "crnn_recur.h"

@@ -15,10 +15,12 @@
  * mt and c are fold_h's folded H (K, 4, 4) and (K, 1, 4): a patch row times
  * mt. The libtorch path pixel-shuffles A and B, copies them into patch
  * layout, runs eight batched 4x4 matmuls and eight adds over the window and
- * copies back; here each output plane is made in one pass, 8 patches per
- * vector, straight from the phase channels. Same operations in the same
- * order per value; fused multiply-adds may round differently
- * (tests/c/test_crnn_recur.c bounds the difference from an f64 reference). */
+ * copies back; here each output plane is made in one pass, 8 or 16 patches
+ * per vector (crnn_recur_plane.h), straight from the phase channels, and
+ * softmaxed while in cache. Same operations in the same order per value;
+ * fused multiply-adds may round differently (tests/c/test_crnn_recur.c
+ * bounds the difference from an f64 reference, and the softmax's from
+ * libtorch's). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +48,7 @@ static int32_t kernel_width(int64_t w) { return w % 16 == 0 && lpm_simd_wide() ?
 
 lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t step, int64_t K, int64_t h, int64_t w,
                                 const float *mt_f, const float *c_f, const float *mt_b, const float *c_b,
-                                int32_t n_threads, float *out) {
+                                int32_t softmax, int32_t n_threads, float *out) {
     if (T < N_CONTEXT || step < 1 || K < 1 || h < 1 || w < 1)
         return lp_errorf(LP_STATUS_BAD_ARG, "lpm_crnn_recur_window",
                          "needs T >= 5 frames and step, K, h, w >= 1 (got T %lld, step %lld, K %lld, h %lld, w %lld)",
@@ -58,7 +60,7 @@ lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t step, int64_
     cr_job jobs[MAX_THREADS];
     const int32_t vw = kernel_width(w);
     for (int64_t t = 0; t < n; ++t)
-        jobs[t] = (cr_job){ab, mt_f, c_f, mt_b, c_b, out, n_out, step, K, h, w, t, n, vw};
+        jobs[t] = (cr_job){ab, mt_f, c_f, mt_b, c_b, out, n_out, step, K, h, w, t, n, vw, softmax != 0};
     lp_fork_join(worker, jobs, sizeof *jobs, n);
     return LP_STATUS_OK;
 }

@@ -167,10 +167,11 @@ lp_status lpm_crnn_head_forward_phases(const lpm_crnn_head *head, const lpm_para
  * j * step + 4 as its context: step 1 for a window (T-4 outputs), step 5
  * for context stacks laid end to end (T/5 outputs). mt_*: (K, 4, 4) and
  * c_*: (K, 4), the folded H; out: maps (n_out, K, 2h, 2w), (forward +
- * backward) / 2 before the softmax, n_out = (T - 5) / step + 1. T >= 5. */
+ * backward) / 2, n_out = (T - 5) / step + 1. T >= 5. softmax: then each map
+ * through the head's spatial softmax, in place (else: before it). */
 lp_status lpm_crnn_recur_window(const float *ab, int64_t T, int64_t step, int64_t K, int64_t h, int64_t w,
                                 const float *mt_f, const float *c_f, const float *mt_b, const float *c_b,
-                                int32_t n_threads, float *out);
+                                int32_t softmax, int32_t n_threads, float *out);
 
 /* model_deconv.c: ConvTranspose2d(3x3, s2, p1, op1) of the heads. Whether the
  * inference fast paths apply to x: grad off, CPU float32, and

@@ -237,9 +237,10 @@ lp_status lpm_crnn_head_forward_phases(const lpm_crnn_head *head, const lpm_para
         (st = lp_tensor_data_ptr(cf, (void **)&pcf)) || (st = lp_tensor_data_ptr(mb, (void **)&pmb)) ||
         (st = lp_tensor_data_ptr(cb, (void **)&pcb)) || (st = lp_tensor_data_ptr(maps, (void **)&pout)))
         goto fail;
-    if ((st = lpm_crnn_recur_window(pab, T, step, K, h, wd, pmf, pcf, pmb, pcb, lp_get_num_threads(), pout)))
+    if ((st = lpm_crnn_recur_window(pab, T, step, K, h, wd, pmf, pcf, pmb, pcb, 1, lp_get_num_threads(), pout)))
         goto fail;
-    st = nnu_spatial_softmax(maps, 1.0, out);
+    *out = maps; /* softmaxed in the recurrence's pass */
+    maps = NULL;
 fail:
     lp_tensor_free(pp);
     lp_tensor_free(ab);

@@ -54,4 +54,44 @@ SIMD_INLINE vf vf_load(const float *p) {
 }
 SIMD_INLINE void vf_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
+SIMD_INLINE vf vf_max(vf a, vf b) {
+    vi gt = a > b;
+    return (vf)((gt & (vi)a) | (~gt & (vi)b));
+}
+
+SIMD_INLINE float vf_hmax(vf v) {
+    float m = v[0];
+    for (int i = 1; i < VW; ++i) m = v[i] > m ? v[i] : m;
+    return m;
+}
+
+SIMD_INLINE float vf_hsum(vf v) {
+    float s = 0;
+    for (int i = 0; i < VW; ++i) s += v[i];
+    return s;
+}
+
+/* e^x for x <= 0 (float32, ~1 ulp): x = n ln2 + r, |r| <= ln2/2, e^r by its
+ * degree-7 Taylor polynomial (remainder < 6e-9 relative), times 2^n from the
+ * exponent bits. Below -87 (under float32's normal range) gives 0. */
+SIMD_INLINE vf vf_exp(vf x) {
+    const vf lo = vf_splat(-87.0f), magic = vf_splat(12582912.0f); /* 1.5 * 2^23 */
+    vi keep = x > lo;
+    x = vf_max(x, lo);
+    vf t = x * vf_splat(1.44269504f) + magic; /* round(x / ln2) in the low bits */
+    vi n = (vi)t - (vi)magic;
+    t = t - magic;
+    vf r = x - t * vf_splat(0.693145752f) - t * vf_splat(1.42860677e-6f); /* ln2 hi + lo */
+    vf q = vf_splat(1.0f / 5040);
+    q = q * r + vf_splat(1.0f / 720);
+    q = q * r + vf_splat(1.0f / 120);
+    q = q * r + vf_splat(1.0f / 24);
+    q = q * r + vf_splat(1.0f / 6);
+    q = q * r + vf_splat(0.5f);
+    q = q * r + vf_splat(1.0f);
+    q = q * r + vf_splat(1.0f);
+    vi scale = (n + 127) << 23;
+    return (vf)((vi)(q * (vf)scale) & keep);
+}
+
 #endif
