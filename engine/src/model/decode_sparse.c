@@ -81,6 +81,11 @@ float ds_u_at(const ds_plan *p, const float *x, int64_t i, int64_t j) {
  * Bands repeat over runs of rows: their max is taken once per run. */
 void ds_kept_range(const ds_band *b, double other_max, const float *vmax, double floor, int64_t *r0,
                    int64_t *r1) {
+    if (floor <= 0) { /* every bound is >= 0: all rows (nearly flat maps, whose max U is below the gap) */
+        *r0 = 0;
+        *r1 = b->rows - 1;
+        return;
+    }
     *r0 = b->rows;
     *r1 = -1;
     float m = 0;
