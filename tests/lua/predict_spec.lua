@@ -118,6 +118,29 @@ describe('lpose.predict', function()
         assert.are.equal(3, calls) -- windows of T = 8 new frames: 8, 8, 1
     end)
 
+    it('starts with a quarter window (T >= 64) and still equals the batch prediction', function()
+        local images = tensor.randn({ 90, 3, 64, 64 })
+        local kp_ref = tcn:predict(images):totable()           -- rows for frames 2..87
+        local starts, seen = {}, 0
+        local it = assert(predict.stream(tcn, images, { sequence_length = 64 }))
+        for start, kp in it do
+            starts[#starts + 1] = start
+            local k = kp:totable()
+            for r = 1, #k do
+                local row = math.min(math.max(start + r - 1, 2), 87) - 2 + 1
+                for j = 1, 3 do
+                    assert.is_true(math.abs(k[r][j][1] - kp_ref[row][j][1]) < 1e-3)
+                    assert.is_true(math.abs(k[r][j][2] - kp_ref[row][j][2]) < 1e-3)
+                end
+            end
+            seen = seen + #k
+        end
+        assert.are.equal(90, seen)
+        assert.are.equal(90, it.n_backbone_frames())
+        -- windows of 16, 64 and 10 new frames; the TCN's first emits frames 0..13
+        assert.are.same({ 0, 14, 78 }, starts)
+    end)
+
     it("predicts short videos (< 5 frames) from padded stacks", function()
         local images = tensor.randn({ 3, 3, 64, 64 })
         local n = 0

@@ -22,7 +22,7 @@ struct lp_predict_stream {
     int64_t H, W;    /* model input */
     double fh, fw;   /* frame size */
     double fps;
-    int64_t n_frames, T, step;
+    int64_t n_frames, first, step; /* frames in the first window, new frames in each later one */
     int32_t edge;
     lp_device device;
     /* source: a prefetcher over a video, pre-decoded frames, or windows fed
@@ -94,7 +94,10 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
     s->ds = mp.downsample_factor;
     s->H = mp.image_height;
     s->W = mp.image_width;
-    s->T = p.sequence_length;
+    /* The first window is a quarter of T (at least 16 frames): the model
+     * waits for the first window's frames, the one wait the decoding thread
+     * cannot hide, so a shorter one starts it sooner. */
+    s->first = p.sequence_length / 4 > 16 ? p.sequence_length / 4 : p.sequence_length < 16 ? p.sequence_length : 16;
     /* T new frames per window for both model types: the TCN's window adds
      * the 4 frames carried from the last one (T + 4 rows), so its backbone
      * batches, and the windows an ensemble cuts, are the single-frame
@@ -142,7 +145,7 @@ lp_status lp_predict_stream_open(lp_model *model, const char *video_path,
         lp_predict_stream_free(s);
         return lp_errorf(LP_STATUS_UNSUPPORTED, fn, "'%s' has no frames", video_path);
     }
-    st = lp_prefetch_start(v, s->T, s->step, (int32_t)s->H, (int32_t)s->W,
+    st = lp_prefetch_start(v, s->first, s->step, (int32_t)s->H, (int32_t)s->W,
                            params ? params->prefetch : 1, &s->pf);
     if (st) {
         lp_predict_stream_free(s);
@@ -208,7 +211,7 @@ void lp_predict_stream_feed(lp_predict_stream *s, int64_t start, const lp_tensor
 
 void lp_predict_stream_schedule(const lp_predict_stream *s, int64_t *first, int64_t *step,
                                 int64_t *height, int64_t *width) {
-    *first = s->T;
+    *first = s->first;
     *step = s->step;
     *height = s->H;
     *width = s->W;
@@ -240,7 +243,7 @@ static lp_status next_images(lp_predict_stream *s, int64_t *start, lp_tensor **o
     }
     if (s->images) {
         if (s->pos >= s->n_frames) return LP_STATUS_OK;
-        int64_t n = s->pos == 0 ? s->T : s->step;
+        int64_t n = s->pos == 0 ? s->first : s->step;
         if (n > s->n_frames - s->pos) n = s->n_frames - s->pos;
         lp_tensor *view = NULL;
         if ((st = lp_tensor_narrow(s->images, 0, s->pos, n, &view))) return st;
