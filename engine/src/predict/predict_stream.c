@@ -47,6 +47,12 @@ struct lp_predict_stream {
     double t_backbone, t_heads, t_decode; /* parts of t_model (the rest: windows, carry, rows) */
 };
 
+int32_t lp_pred_decode_threads(const lp_predict_params *params, lp_device device) {
+    const int32_t n = params ? params->n_decode_threads : 0;
+    if (n > 0) return n;
+    return device == LP_DEVICE_CPU ? 1 : 0;
+}
+
 lp_predict_params lp_predict_default_params(void) {
     lp_predict_params p;
     p.sequence_length = 96;
@@ -131,7 +137,7 @@ lp_status lp_predict_stream_open(lp_model *model, const char *video_path,
     lp_status st = stream_new(model, params, fn, &s);
     if (st) return st;
     lp_video *v = NULL;
-    st = lp_video_open(video_path, params ? params->n_decode_threads : 0, &v);
+    st = lp_video_open(video_path, lp_pred_decode_threads(params, lp_model_device(model)), &v);
     if (st) {
         lp_predict_stream_free(s);
         return st;

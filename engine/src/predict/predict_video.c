@@ -160,7 +160,7 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
     lp_tensor *window = NULL;
     member *ms = calloc((size_t)n_models, sizeof *ms);
     if (!ms) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
-    lp_status st = lp_video_open(video_path, p.n_decode_threads, &video);
+    lp_status st = lp_video_open(video_path, lp_pred_decode_threads(&p, lp_model_device(models[0])), &video);
     if (st) goto fail;
     const int64_t N = lp_video_n_frames(video);
     const double fh = lp_video_height(video), fw = lp_video_width(video), fps = lp_video_fps(video);
