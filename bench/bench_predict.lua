@@ -33,6 +33,11 @@
 --      same video, rounds alternating): the speed ratio, whole process and the
 --      prediction itself, and the distance between the two CSVs' keypoints
 --      (mean, median, 95th percentile, max over frames and keypoints).
+--   8. (with line 5) the random TCN of line 5 against bench/ref_lp_predict.py on
+--      the first clip of line 5: LP's work per window written with OpenCV and
+--      PyTorch eager (LP's own code needs packages Debian lacks), the
+--      prediction itself on both sides. Needs python3-opencv, python3-torch
+--      and python3-torchvision; skipped without them.
 -- LPOSE_BENCH_RSS=0 skips 4, LPOSE_BENCH_CLI=0 skips 5. The child mode is
 -- `... bench_predict.lua --rss VIDEO`.
 local lpose = require('lpose')
@@ -231,6 +236,38 @@ if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
         print(('5. lpose predict, %s: TCN %.1f frames/s, single-frame %.1f frames/s (medians, whole process):'
             .. ' TCN/SF %s'):format(clip[1], frames_n / timing.median(ct.tcn), frames_n / timing.median(ct.sf),
             timing.ratio_text(ct.sf, ct.tcn)))
+    end
+
+    -- 8. the same TCN against an LP-style pipeline on the first clip, the prediction itself on both
+    -- sides (lpose's --profile time; the script's own clock from opening the video)
+    if os.execute('/usr/bin/python3 -c "import cv2, torch, torchvision" >/dev/null 2>&1') ~= 0 then
+        print('8. skipped the LP-style comparison: /usr/bin/python3 lacks cv2, torch or torchvision '
+            .. '(Debian: python3-opencv, python3-torch, python3-torchvision)')
+    else
+        local clip, ours, theirs, n = clips[1], {}, {}, nil
+        local lp_cmd = ('/usr/bin/python3 bench/ref_lp_predict.py %q %d %d %d %d 2>&1'):format(clip[2], SIZE, K,
+            T, lpose.get_num_threads())
+        timing.rounds({
+            { 'lpose', function()
+                local prof
+                n, prof = run_cli(exe, dirs.tcn, clip[2], tmpdir .. '/cli_vs_lp', '--profile')
+                ours[#ours + 1] = tonumber(prof:match('^time ([%d.]+) s'))
+            end },
+            { 'lp', function()
+                local p = io.popen(lp_cmd)
+                local out = p:read('*a')
+                p:close()
+                local nf, sec = out:match('frames (%d+) seconds ([%d.]+)')
+                assert(sec and tonumber(nf) == n, 'bench/ref_lp_predict.py failed or read another frame count: ' .. out)
+                theirs[#theirs + 1] = tonumber(sec)
+            end },
+        }, ROUNDS)
+        table.remove(ours, 1) -- the warm-up calls
+        table.remove(theirs, 1)
+        print(('8. TCN on %s, the prediction itself: lpose %.1f frames/s, an LP-style pipeline %.1f frames/s '
+            .. '(bench/ref_lp_predict.py: OpenCV, PyTorch eager, LP\'s work per window; not LP\'s own code): '
+            .. 'lpose/LP-style %s'):format(clip[1], n / timing.median(ours), n / timing.median(theirs),
+            timing.ratio_text(theirs, ours)))
     end
 end
 
