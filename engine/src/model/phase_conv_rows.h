@@ -2,10 +2,10 @@
  * (simd.h): a block of OB output channels of one phase over VW pixels of a
  * row (or of two rows of VW / 2, for maps that narrow), OB accumulators in
  * registers, each term one load of the input and OB multiply-adds with
- * broadcast weights. Not a normal header:
- * phase_conv_v8.c and phase_conv_v16.c each include it once, after simd.h
- * at their width, with PC_ROWS naming the entry point (the pattern of
- * decode_sparse_map.h). Its includer has included phase_conv.h and simd.h. */
+ * broadcast weights. Not a normal header: phase_conv_v8.c and
+ * phase_conv_v16.c each include it once, after simd.h at their width, with
+ * PC_ROWS naming the entry point (the pattern of decode_sparse_map.h). Its
+ * includer has included <string.h>, phase_conv.h and simd.h. */
 
 /* Half vectors, joined and split by shuffles (through memory they would
  * stall on store forwarding). */

@@ -100,10 +100,13 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
     s->ds = mp.downsample_factor;
     s->H = mp.image_height;
     s->W = mp.image_width;
+    s->int8 = p.precision == LP_PREDICT_INT8 && !lp_model_is_int8(model);
     /* The first window is a quarter of T (at least 16 frames): the model
      * waits for the first window's frames, the one wait the decoding thread
-     * cannot hide, so a shorter one starts it sooner. */
-    s->first = p.sequence_length / 4 > 16 ? p.sequence_length / 4 : p.sequence_length < 16 ? p.sequence_length : 16;
+     * cannot hide, so a shorter one starts it sooner. Not when int8 is to
+     * be calibrated on it: that samples 32 frames spread over T. */
+    const int64_t T = p.sequence_length;
+    s->first = s->int8 ? T : T / 4 > 16 ? T / 4 : T < 16 ? T : 16;
     /* T new frames per window for both model types: the TCN's window adds
      * the 4 frames carried from the last one (T + 4 rows), so its backbone
      * batches, and the windows an ensemble cuts, are the single-frame
@@ -113,7 +116,6 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
     s->edge = p.edge;
     s->device = lp_model_device(model);
     s->window_heads = 1;
-    s->int8 = p.precision == LP_PREDICT_INT8 && !lp_model_is_int8(model);
     s->was_training = lp_model_is_training(model) == 1;
     if (s->was_training && (st = lp_model_set_training(model, 0))) {
         free(s);
