@@ -92,19 +92,21 @@ describe('lpose.predict', function()
         end
     end)
 
-    it('equals one whole-video batch prediction', function()
-        local images = tensor.randn({ 17, 3, 64, 64 })
-        local kp_ref, conf_ref = tcn:predict(images)            -- rows for frames 2..14
+    -- Stream n random frames in windows of T; each emitted row must equal the
+    -- whole-video batch prediction of the frame it stands for (the one centred on
+    -- clamp(f, 2, n - 3)). -> the windows' start frames, the stream.
+    local function stream_equals_batch(n, T)
+        local images = tensor.randn({ n, 3, 64, 64 })
+        local kp_ref, conf_ref = tcn:predict(images)            -- rows for frames 2..n-3
         local ref_k, ref_c = kp_ref:totable(), conf_ref:totable()
-        local seen, calls = 0, 0
-        local it = assert(predict.stream(tcn, images, { sequence_length = 8 }))
+        local starts, seen = {}, 0
+        local it = assert(predict.stream(tcn, images, { sequence_length = T }))
         for start, kp, conf in it do
-            calls = calls + 1
+            starts[#starts + 1] = start
             assert.are.equal(seen, start)
             local k, c = kp:totable(), conf:totable()
             for r = 1, #k do
-                local f = start + r - 1
-                local row = math.min(math.max(f, 2), 14) - 2 + 1
+                local row = math.min(math.max(start + r - 1, 2), n - 3) - 2 + 1
                 for j = 1, 3 do
                     assert.is_true(math.abs(k[r][j][1] - ref_k[row][j][1]) < 1e-3)
                     assert.is_true(math.abs(k[r][j][2] - ref_k[row][j][2]) < 1e-3)
@@ -113,32 +115,19 @@ describe('lpose.predict', function()
             end
             seen = seen + #k
         end
-        assert.are.equal(17, seen)
-        assert.are.equal(17, it.n_backbone_frames())
-        assert.are.equal(3, calls) -- windows of T = 8 new frames: 8, 8, 1
+        assert.are.equal(n, seen)
+        assert.are.equal(n, it.n_backbone_frames())
+        return starts
+    end
+
+    it('equals one whole-video batch prediction', function()
+        -- windows of T = 8 new frames: 8, 8, 1
+        assert.are.same({ 0, 6, 14 }, stream_equals_batch(17, 8))
     end)
 
     it('starts with a quarter window (T >= 64) and still equals the batch prediction', function()
-        local images = tensor.randn({ 90, 3, 64, 64 })
-        local kp_ref = tcn:predict(images):totable()           -- rows for frames 2..87
-        local starts, seen = {}, 0
-        local it = assert(predict.stream(tcn, images, { sequence_length = 64 }))
-        for start, kp in it do
-            starts[#starts + 1] = start
-            local k = kp:totable()
-            for r = 1, #k do
-                local row = math.min(math.max(start + r - 1, 2), 87) - 2 + 1
-                for j = 1, 3 do
-                    assert.is_true(math.abs(k[r][j][1] - kp_ref[row][j][1]) < 1e-3)
-                    assert.is_true(math.abs(k[r][j][2] - kp_ref[row][j][2]) < 1e-3)
-                end
-            end
-            seen = seen + #k
-        end
-        assert.are.equal(90, seen)
-        assert.are.equal(90, it.n_backbone_frames())
         -- windows of 16, 64 and 10 new frames; the TCN's first emits frames 0..13
-        assert.are.same({ 0, 14, 78 }, starts)
+        assert.are.same({ 0, 14, 78 }, stream_equals_batch(90, 64))
     end)
 
     it("predicts short videos (< 5 frames) from padded stacks", function()
