@@ -255,10 +255,10 @@ if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
             end },
             { 'lp', function()
                 local p = io.popen(lp_cmd)
-                local out = p:read('*a')
+                local text = p:read('*a')
                 p:close()
-                local nf, sec = out:match('frames (%d+) seconds ([%d.]+)')
-                assert(sec and tonumber(nf) == n, 'bench/ref_lp_predict.py failed or read another frame count: ' .. out)
+                local nf, sec = text:match('frames (%d+) seconds ([%d.]+)')
+                assert(sec and tonumber(nf) == n, 'bench/ref_lp_predict.py failed or read another frame count: ' .. text)
                 theirs[#theirs + 1] = tonumber(sec)
             end },
         }, ROUNDS)
