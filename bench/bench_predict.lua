@@ -258,7 +258,8 @@ if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
                 local text = p:read('*a')
                 p:close()
                 local nf, sec = text:match('frames (%d+) seconds ([%d.]+)')
-                assert(sec and tonumber(nf) == n, 'bench/ref_lp_predict.py failed or read another frame count: ' .. text)
+                assert(sec and tonumber(nf) == n,
+                    'bench/ref_lp_predict.py failed or read another frame count: ' .. text)
                 theirs[#theirs + 1] = tonumber(sec)
             end },
         }, ROUNDS)
