@@ -109,8 +109,10 @@ lp_status lpm_phase_conv(const lp_tensor *xp, const lp_tensor *const *w, const l
                          lp_tensor **out) {
     lp_tensor *w2 = NULL, *b2 = NULL;
     lp_status st = phase_weights(w, b, n, &w2, &b2);
+    /* the direct kernel for CPU float32 maps with frames and pixels (libtorch takes empty ones) */
     const int direct = lp_tensor_dim(xp) == 4 && lp_tensor_device(xp) == LP_DEVICE_CPU &&
-                       lp_tensor_dtype(xp) == LP_DTYPE_F32 &&
+                       lp_tensor_dtype(xp) == LP_DTYPE_F32 && lp_tensor_size(xp, 0) > 0 &&
+                       lp_tensor_size(xp, 2) > 1 && lp_tensor_size(xp, 3) > 1 &&
                        lpm_phase_conv_direct_width(lp_tensor_size(xp, 1), lp_tensor_size(xp, 2) - 1,
                                                    lp_tensor_size(xp, 3) - 1) > 0;
     if (!st) st = direct ? conv_direct(xp, w2, b2, out) : nnu_conv2d(xp, w2, b2, 1, 0, 1, out);
