@@ -39,8 +39,8 @@ typedef struct lp_predict_params {
     int32_t edge;            /* lp_predict_edge */
     int32_t prefetch;        /* 1: decode on a background thread; 0: inline */
     int32_t n_decode_threads; /* FFmpeg decoder threads; <= 0 automatic: 1 for a model on the
-                                 CPU (it keeps well ahead of the model and leaves it the
-                                 cores), FFmpeg's choice on a GPU */
+                                 CPU (frame threading costs more CPU per frame, which the
+                                 model needs), FFmpeg's choice on a GPU */
     int32_t precision;        /* lp_predict_precision */
 } lp_predict_params;
 
