@@ -159,11 +159,11 @@ static void test_direct(void) {
     unsetenv("LPOSE_SIMD_WIDTH");
     LP_CHECK(lpm_phase_conv_direct_width(65, 8, 8) == (lpm_simd_wide() ? 16 : 0));
     /* no frames: an empty result (libtorch's path), not the kernel's refusal */
-    const int64_t s0[4] = {0, 17, 17, 17}, sw0[4] = {17, 17, 3, 3}, sb0[1] = {17};
+    const int64_t s0[4] = {0, 68, 8, 8}, sw0[4] = {17, 17, 3, 3}, sb0[1] = {17};
     lp_tensor *x0 = NULL, *w0 = uniform(sw0, 4, 50), *b0 = uniform(sb0, 1, 51), *y0 = NULL;
     LP_CHECK_OK(lp_tensor_zeros(s0, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &x0));
     const lp_tensor *w0s[1] = {w0}, *b0s[1] = {b0};
-    LP_CHECK_OK(lpm_phase_conv(x0, w0s, b0s, 1, &y0));
+    LP_CHECK_OK(lpm_phase_conv_shuffled(x0, w0s, b0s, 1, &y0));
     LP_CHECK(y0 && lp_tensor_size(y0, 0) == 0 && lp_tensor_size(y0, 1) == 68 && lp_tensor_size(y0, 3) == 16);
     lp_tensor *all0[] = {x0, w0, b0, y0};
     for (size_t i = 0; i < sizeof all0 / sizeof *all0; ++i) lp_tensor_free(all0[i]);

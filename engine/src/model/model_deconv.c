@@ -105,8 +105,10 @@ static lp_status conv_direct(const lp_tensor *xp, const lp_tensor *w2, const lp_
     return LP_STATUS_OK;
 }
 
-lp_status lpm_phase_conv(const lp_tensor *xp, const lp_tensor *const *w, const lp_tensor *const *b, int n,
-                         lp_tensor **out) {
+/* The n layers' phase channels of xp, x padded by one zero row below and
+ * one zero column right (N, Cin, h + 1, w + 1). */
+static lp_status phase_conv(const lp_tensor *xp, const lp_tensor *const *w, const lp_tensor *const *b, int n,
+                            lp_tensor **out) {
     lp_tensor *w2 = NULL, *b2 = NULL;
     lp_status st = phase_weights(w, b, n, &w2, &b2);
     /* the direct kernel for CPU float32 maps with frames and pixels (libtorch takes empty ones) */
@@ -126,7 +128,16 @@ lp_status lpm_deconv3_phases(const lp_tensor *x, const lp_tensor *const *w, cons
     static const int64_t pads[4] = {0, 1, 0, 1}; /* one column right, one row below */
     lp_tensor *xp = NULL;
     lp_status st = lp_nn_pad(x, pads, 4, LP_PAD_CONSTANT, 0.0, &xp);
-    if (!st) st = lpm_phase_conv(xp, w, b, n, out);
+    if (!st) st = phase_conv(xp, w, b, n, out);
+    lp_tensor_free(xp);
+    return st;
+}
+
+lp_status lpm_phase_conv_shuffled(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b, int n,
+                                  lp_tensor **out) {
+    lp_tensor *xp = NULL;
+    lp_status st = lpm_shuffle2(x, 1, &xp);
+    if (!st) st = phase_conv(xp, w, b, n, out);
     lp_tensor_free(xp);
     return st;
 }

@@ -32,29 +32,29 @@ lp_status lpm_hm_head_init(lpm_hm_head *head, lpm_params *reg, int64_t in_channe
  * (model_deconv.c), each layer's input shuffled and padded in one copy. */
 lp_status lpm_hm_head_forward_phases(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *phases,
                                      lp_tensor **out) {
-    lp_tensor *h = NULL, *next = NULL;
-    lp_status st = lpm_shuffle2(phases, head->n_layers > 1, &h);
+    lp_tensor *owned = NULL, *next = NULL, *maps = NULL;
+    const lp_tensor *cur = phases; /* layer i - 1's phase channels */
+    lp_status st = LP_STATUS_OK;
     for (int32_t i = 1; i < head->n_layers && !st; ++i) {
         const lp_tensor *w = lpm_params_at(reg, head->deconv[i].w), *b = lpm_params_at(reg, head->deconv[i].b);
-        if ((st = lpm_phase_conv(h, &w, &b, 1, &next))) break;
-        nnu_replace(&h, NULL);
-        st = lpm_shuffle2(next, i + 1 < head->n_layers, &h);
-        nnu_replace(&next, NULL);
+        if ((st = lpm_phase_conv_shuffled(cur, &w, &b, 1, &next))) break;
+        nnu_replace(&owned, next);
+        cur = owned;
+        next = NULL;
     }
-    if (!st) st = nnu_spatial_softmax(h, 1.0, out);
-    lp_tensor_free(h);
-    lp_tensor_free(next);
+    if (!st) st = lpm_shuffle2(cur, 0, &maps);
+    if (!st) st = nnu_spatial_softmax(maps, 1.0, out);
+    lp_tensor_free(owned);
+    lp_tensor_free(maps);
     return st;
 }
 
 static lp_status forward_fast(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features,
                               lp_tensor **out) {
     const lp_tensor *w = lpm_params_at(reg, head->deconv[0].w), *b = lpm_params_at(reg, head->deconv[0].b);
-    lp_tensor *h = NULL, *phases = NULL;
-    lp_status st = lpm_shuffle2(features, 1, &h);
-    if (!st) st = lpm_phase_conv(h, &w, &b, 1, &phases);
+    lp_tensor *phases = NULL;
+    lp_status st = lpm_phase_conv_shuffled(features, &w, &b, 1, &phases);
     if (!st) st = lpm_hm_head_forward_phases(head, reg, phases, out);
-    lp_tensor_free(h);
     lp_tensor_free(phases);
     return st;
 }

@@ -132,7 +132,7 @@ lp_status lpm_hm_head_forward(const lpm_hm_head *head, const lpm_params *reg,
 /* Whether the inference fast path (phase channels between layers) takes
  * features; then lpm_hm_head_forward_phases continues from the first
  * layer's phase channels (N, 4K, h', w'), which a caller may have computed
- * together with another layer on the same input (lpm_phase_conv). */
+ * together with another layer on the same input (lpm_phase_conv_shuffled). */
 int lpm_hm_head_fast(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *features);
 lp_status lpm_hm_head_forward_phases(const lpm_hm_head *head, const lpm_params *reg, const lp_tensor *phases,
                                      lp_tensor **out);
@@ -184,17 +184,18 @@ lp_status lpm_deconv3(const lp_tensor *x, const lp_tensor *w, const lp_tensor *b
  * phase channels, 4 co + 2 ry + rx holding output pixel (2m + ry, 2l + rx). */
 lp_status lpm_deconv3_phases(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b,
                              int n, lp_tensor **out);
-/* The same on x already padded by one zero row below and one zero column
- * right, xp (N, Cin, h + 1, w + 1), as lpm_shuffle2(..., 1, ...) makes it. */
-lp_status lpm_phase_conv(const lp_tensor *xp, const lp_tensor *const *w, const lp_tensor *const *b, int n,
-                         lp_tensor **out);
+/* The same on PixelShuffle(2) of x (N, 4 Cin, h/2, w/2): the layer after
+ * a layer's phase channels, or the heads' first layer on the backbone's
+ * features (shuffled and padded in one copy, lpm_shuffle2). */
+lp_status lpm_phase_conv_shuffled(const lp_tensor *x, const lp_tensor *const *w, const lp_tensor *const *b, int n,
+                                  lp_tensor **out);
 /* PixelShuffle(2) of CPU float32 x (N, 4C, h, w) -> (N, C, 2h + pad, 2w + pad),
  * with pad (0 or 1) zero rows below and columns right: the heads' fast
  * paths go from phase channels to maps, or to the next layer's padded
  * input, in one copy (libtorch's pixel_shuffle is a 6-d permute, then a pad
  * copies again). */
 lp_status lpm_shuffle2(const lp_tensor *x, int32_t pad, lp_tensor **out);
-/* phase_conv.c: lpm_phase_conv's direct kernel on raw CPU float32: xp
+/* phase_conv.c: the sub-pixel layers' direct kernel on raw CPU float32: xp
  * (N, cin, h + 1, w + 1) padded input, pw (4 cout, cin, 2, 2) and pb
  * (4 cout) the 2x2 form's weights and bias, y (N, 4 cout, h, w) out. Only
  * where lpm_phase_conv_direct_width(cin, h, w) is nonzero: the floats per

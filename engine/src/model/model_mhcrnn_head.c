@@ -222,12 +222,12 @@ lp_status lpm_crnn_head_forward_phases(const lpm_crnn_head *head, const lpm_para
     h_op hbo = {reg, head->h_b, head->num_keypoints, NULL, NULL}, *hb = &hbo;
     const lp_tensor *w[2] = {lpm_params_at(reg, head->w_f.w), lpm_params_at(reg, head->w_b.w)};
     const lp_tensor *b[2] = {lpm_params_at(reg, head->w_f.b), lpm_params_at(reg, head->w_b.b)};
-    lp_tensor *pp = NULL, *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL, *maps = NULL;
+    lp_tensor *ab = NULL, *mf = NULL, *cf = NULL, *mb = NULL, *cb = NULL, *maps = NULL;
     const float *pab, *pmf, *pcf, *pmb, *pcb;
     float *pout;
     lp_status st;
-    if ((st = lpm_shuffle2(pre, 1, &pp)) || (st = lpm_phase_conv(pp, w, b, 2, &ab)) || (st = fold_h(hf)) ||
-        (st = fold_h(hb)) || (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
+    if ((st = lpm_phase_conv_shuffled(pre, w, b, 2, &ab)) || (st = fold_h(hf)) || (st = fold_h(hb)) ||
+        (st = lp_tensor_contiguous(hf->mt, &mf)) || (st = lp_tensor_contiguous(hf->c, &cf)) ||
         (st = lp_tensor_contiguous(hb->mt, &mb)) || (st = lp_tensor_contiguous(hb->c, &cb)))
         goto fail;
     const int64_t h = lp_tensor_size(ab, 2), wd = lp_tensor_size(ab, 3);
@@ -242,7 +242,6 @@ lp_status lpm_crnn_head_forward_phases(const lpm_crnn_head *head, const lpm_para
     *out = maps; /* softmaxed in the recurrence's pass */
     maps = NULL;
 fail:
-    lp_tensor_free(pp);
     lp_tensor_free(ab);
     lp_tensor_free(mf);
     lp_tensor_free(cf);
@@ -260,11 +259,9 @@ fail:
 static lp_status fused(const lpm_crnn_head *head, const lpm_params *reg, const lp_tensor *features,
                        int64_t step, lp_tensor **out) {
     const lp_tensor *w_pre = lpm_params_at(reg, head->w_pre.w), *b_pre = lpm_params_at(reg, head->w_pre.b);
-    lp_tensor *ps = NULL, *pre = NULL;
-    lp_status st = lpm_shuffle2(features, 1, &ps);
-    if (!st) st = lpm_phase_conv(ps, &w_pre, &b_pre, 1, &pre);
+    lp_tensor *pre = NULL;
+    lp_status st = lpm_phase_conv_shuffled(features, &w_pre, &b_pre, 1, &pre);
     if (!st) st = lpm_crnn_head_forward_phases(head, reg, pre, step, out);
-    lp_tensor_free(ps);
     lp_tensor_free(pre);
     return st;
 }

@@ -248,9 +248,9 @@ static lp_status window_heads_fast(lp_model *model, const lp_tensor *features, l
     const lp_tensor *w[2] = {lpm_params_at(reg, head_sf->deconv[0].w), lpm_params_at(reg, head_mf->w_pre.w)};
     const lp_tensor *b[2] = {lpm_params_at(reg, head_sf->deconv[0].b), lpm_params_at(reg, head_mf->w_pre.b)};
     const int64_t T = lp_tensor_size(features, 0), n_sf = 4 * lp_tensor_size(w[0], 1);
-    lp_tensor *ps = NULL, *both = NULL, *sf_all = NULL, *sf = NULL, *mf = NULL;
+    lp_tensor *both = NULL, *sf_all = NULL, *sf = NULL, *mf = NULL;
     lp_status st;
-    if ((st = lpm_shuffle2(features, 1, &ps)) || (st = lpm_phase_conv(ps, w, b, 2, &both)) ||
+    if ((st = lpm_phase_conv_shuffled(features, w, b, 2, &both)) ||
         (st = lp_tensor_narrow(both, 1, 0, n_sf, &sf_all)) ||
         (st = lp_tensor_narrow(sf_all, 0, 2, T - 4, &sf)) ||
         (st = lp_tensor_narrow(both, 1, n_sf, lp_tensor_size(both, 1) - n_sf, &mf)) ||
@@ -258,7 +258,6 @@ static lp_status window_heads_fast(lp_model *model, const lp_tensor *features, l
         goto done;
     if ((st = lpm_crnn_head_forward_phases(head_mf, reg, mf, 1, out_mf))) nnu_replace(out_sf, NULL);
 done:
-    lp_tensor_free(ps);
     lp_tensor_free(both);
     lp_tensor_free(sf_all);
     lp_tensor_free(sf);

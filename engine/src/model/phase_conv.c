@@ -40,7 +40,7 @@ static lp_status plan_phase(pc_plan *p, const float *pw, int q) {
     ph->n_terms = p->cin * (1 + ry) * (1 + rx);
     ph->off = malloc((size_t)ph->n_terms * sizeof *ph->off);
     ph->w = calloc((size_t)(ph->n_terms * p->cout_pad), sizeof *ph->w);
-    if (!ph->off || !ph->w) return lp_errorf(LP_STATUS_OOM, "lpm_phase_conv", "out of memory");
+    if (!ph->off || !ph->w) return lp_errorf(LP_STATUS_OOM, "lpm_phase_conv_direct", "out of memory");
     int64_t e = 0;
     for (int64_t ci = 0; ci < p->cin; ++ci)
         for (int dy = 0; dy <= ry; ++dy)

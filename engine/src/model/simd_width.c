@@ -1,7 +1,8 @@
 /* simd_width.c: which vector width the CPU float32 kernels (the sparse
- * decoder, the MF head's recurrence) run at. Each exists with 8 and 16
- * floats per vector (simd.h); 16 is AVX-512 code, made only by GCC for
- * x86-64, so it may run only where the CPU has x86-64-v4. */
+ * decoder, the MF head's recurrence, the heads' direct convolution) run at.
+ * Each exists with 8 and 16 floats per vector (simd.h); 16 is AVX-512
+ * code, made only by GCC for x86-64, so it may run only where the CPU has
+ * x86-64-v4. */
 #include <stdlib.h>
 #include <string.h>
 

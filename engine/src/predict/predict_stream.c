@@ -105,8 +105,8 @@ static lp_status stream_new(lp_model *model, const lp_predict_params *params, co
      * waits for the first window's frames, the one wait the decoding thread
      * cannot hide, so a shorter one starts it sooner. Not when int8 is to
      * be calibrated on it: that samples 32 frames spread over T. */
-    const int64_t T = p.sequence_length;
-    s->first = s->int8 ? T : T / 4 > 16 ? T / 4 : T < 16 ? T : 16;
+    const int64_t T = p.sequence_length, quarter = T / 4 > 16 ? T / 4 : 16;
+    s->first = s->int8 || T < quarter ? T : quarter;
     /* T new frames per window for both model types: the TCN's window adds
      * the 4 frames carried from the last one (T + 4 rows), so its backbone
      * batches, and the windows an ensemble cuts, are the single-frame
