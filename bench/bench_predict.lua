@@ -19,7 +19,9 @@
 --      run it), TCN vs single-frame, on real-sized videos: the mirror-mouse
 --      test clip (../shared/data/mirror-mouse-example/videos/test_vid.mp4,
 --      396x406, skipped when absent) and a generated 1280x1024 clip (the size
---      labs record), both resized to the 128x128 model input.
+--      labs record), both resized to the 128x128 model input; and the TCN with
+--      LPOSE_OMP_COUNT_DECODER=0 (libgomp's threads spin ~3 ms after each op, as
+--      before the decoder joined libgomp's count: core/fork_join.c).
 --   6. with LPOSE_BENCH_MODEL=DIR, a trained TCN's model directory (make demo
 --      writes one under outputs/): `lpose predict` with it against a
 --      single-frame model made of its own backbone and single-frame head, on
@@ -38,6 +40,10 @@
 --      PyTorch eager (LP's own code needs packages Debian lacks), the
 --      prediction itself on both sides. Needs python3-opencv, python3-torch
 --      and python3-torchvision; skipped without them.
+--   9. process CPU per small libtorch op while a stream's decoder thread waits, with
+--      that thread in libgomp's count (the default) and without
+--      (LPOSE_OMP_COUNT_DECODER=0): libgomp's threads spin ~3 ms after each op
+--      unless the decoder is counted (core/fork_join.c, decision 24).
 -- LPOSE_BENCH_RSS=0 skips 4, LPOSE_BENCH_CLI=0 skips 5. The child mode is
 -- `... bench_predict.lua --rss VIDEO`.
 local lpose = require('lpose')
@@ -149,6 +155,45 @@ print(('3. end-to-end (decode+model+CSV) %.1f frames/s vs model-only on pre-deco
     .. ' ratio %s (last run: decode wait %.2fs of %.2fs)'):format(N / timing.median(times.e2e),
     N / timing.median(times.model), timing.ratio_text(times.model, times.e2e), res.seconds_wait, res.seconds))
 
+-- 9. does libgomp see the decoding thread? Process CPU over small ops 20 ms apart, with a stream's
+-- decoder alive (its queue full, waiting), counted (the default) and not: libgomp's threads spin
+-- ~3 ms after each op unless it manages more threads than CPUs (core/fork_join.c).
+do
+    local ffi = require('ffi')
+    ffi.cdef('int usleep(unsigned int); int setenv(const char *, const char *, int);')
+    local long = gen(tmpdir .. '/probe.mp4', 8 * T, 64, 64)
+    local x = lpose.zeros(300000)
+    local function probe_ms(count)
+        ffi.C.setenv('LPOSE_OMP_COUNT_DECODER', count and '1' or '0', 1)
+        local ms
+        for _, kp, conf in assert(predict.stream(tcn, long, { sequence_length = T })) do
+            kp:free()
+            conf:free()
+            if not ms then
+                ffi.C.usleep(300000) -- the decoder fills its queue, then waits
+                local c0 = os.clock()
+                for _ = 1, 20 do
+                    local y = x + 1
+                    y:free()
+                    ffi.C.usleep(20000)
+                end
+                ms = (os.clock() - c0) * 1000 / 20
+            end
+        end
+        return ms
+    end
+    local counted, uncounted = {}, {}
+    for _ = 1, 3 do
+        counted[#counted + 1] = probe_ms(true)
+        uncounted[#uncounted + 1] = probe_ms(false)
+    end
+    ffi.C.setenv('LPOSE_OMP_COUNT_DECODER', '1', 1)
+    print(('9. process CPU per small op (then 20 ms asleep) while a stream\'s decoder waits: %.2f ms with the '
+        .. 'decoder in libgomp\'s count, %.2f ms without (LPOSE_OMP_COUNT_DECODER=0; medians of 3)')
+        :format(timing.median(counted), timing.median(uncounted)))
+    x:free()
+end
+
 if os.getenv('LPOSE_BENCH_RSS') ~= '0' then
     local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
     local script = debug.getinfo(1, 'S').source:sub(2)
@@ -187,9 +232,10 @@ local function model_dir(model_type)
     return dir
 end
 
--- `lpose predict MODEL_DIR VIDEO --output OUT_DIR EXTRA` -> frames, its --profile line (or nil)
-local function run_cli(exe, dir, video, out_dir, extra)
-    local p = io.popen(('%q predict %q %q --output %q %s 2>&1'):format(exe, dir, video, out_dir, extra or ''))
+-- `ENV lpose predict MODEL_DIR VIDEO --output OUT_DIR EXTRA` -> frames, its --profile line (or nil)
+local function run_cli(exe, dir, video, out_dir, extra, env)
+    local p = io.popen(('%s %q predict %q %q --output %q %s 2>&1'):format(env or '', exe, dir, video, out_dir,
+        extra or ''))
     local text = p:read('*a')
     p:close()
     local n = tonumber(text:match(': (%d+) frames,'))
@@ -229,13 +275,16 @@ if os.getenv('LPOSE_BENCH_CLI') ~= '0' then
     clips[#clips + 1] = { '1280x1024 testsrc2, 300 frames', gen(tmpdir .. '/big.mp4', 300, 1280, 1024) }
     for _, clip in ipairs(clips) do
         local frames_n
-        local function cli(kind)
-            return function() frames_n = run_cli(exe, dirs[kind], clip[2], tmpdir .. '/cli_' .. kind) end
+        local function cli(kind, env)
+            return function() frames_n = run_cli(exe, dirs[kind], clip[2], tmpdir .. '/cli_' .. kind, nil, env) end
         end
-        local ct = timing.rounds({ { 'tcn', cli('tcn') }, { 'sf', cli('sf') } }, ROUNDS)
+        local ct = timing.rounds({ { 'tcn', cli('tcn') }, { 'sf', cli('sf') },
+                                   { 'tcn_uncounted', cli('tcn', 'LPOSE_OMP_COUNT_DECODER=0') } }, ROUNDS)
         print(('5. lpose predict, %s: TCN %.1f frames/s, single-frame %.1f frames/s (medians, whole process):'
-            .. ' TCN/SF %s'):format(clip[1], frames_n / timing.median(ct.tcn), frames_n / timing.median(ct.sf),
-            timing.ratio_text(ct.sf, ct.tcn)))
+            .. ' TCN/SF %s; the TCN with the decoder left out of libgomp\'s count (LPOSE_OMP_COUNT_DECODER=0)'
+            .. ' %.1f frames/s: counted/not %s'):format(clip[1], frames_n / timing.median(ct.tcn),
+            frames_n / timing.median(ct.sf), timing.ratio_text(ct.sf, ct.tcn),
+            frames_n / timing.median(ct.tcn_uncounted), timing.ratio_text(ct.tcn_uncounted, ct.tcn)))
     end
 
     -- 8. the same TCN against an LP-style pipeline on the first clip, the prediction itself on both

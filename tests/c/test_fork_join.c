@@ -1,7 +1,10 @@
 /* test_fork_join.c: lp_fork_join (engine/src/core/fork_join.c) runs every
  * block exactly once, with fewer, as many and more blocks than threads,
  * blocks that share a work counter included, and uses the threads
- * lp_set_num_threads allows (each block records the thread it ran on). */
+ * lp_set_num_threads allows (each block records the thread it ran on).
+ * lp_fork_join_count_this_thread, called on a thread of our own (as the video
+ * decoder does), leaves lp_fork_join working while that thread lives and after
+ * it exits (its libgomp pool is freed then; make test-asan checks the leak). */
 #include "lp_test.h"
 #include "core/fork_join.h"
 
@@ -45,6 +48,17 @@ static void check_blocks(int64_t n) {
     LP_CHECK(items_once);
 }
 
+static pthread_barrier_t turns; /* one thread at a time in check_blocks (its statics) */
+
+static void *counted_thread(void *arg) {
+    lp_fork_join_count_this_thread();
+    lp_fork_join_count_this_thread(); /* again: the same pool, no harm */
+    check_blocks(3);                  /* a team from this thread's own pool */
+    pthread_barrier_wait(&turns);     /* the main thread's turn, while this one lives */
+    pthread_barrier_wait(&turns);
+    return arg;
+}
+
 int main(void) {
     LP_CHECK_OK(lp_runtime_init(2));
     LP_CHECK_OK(lp_set_num_threads(2));
@@ -65,5 +79,18 @@ int main(void) {
     lp_fork_join(run_block, blocks, sizeof *blocks, 2);
     LP_CHECK(blocks[0].runs == 1 && blocks[1].runs == 1);
     LP_CHECK(pthread_equal(blocks[0].thread, pthread_self()) && pthread_equal(blocks[1].thread, pthread_self()));
+
+    /* a thread counted by libgomp, as the video decoder: the main thread's
+     * teams still run every block while it lives and after it exits */
+    LP_CHECK_OK(lp_set_num_threads(2));
+    pthread_t th;
+    pthread_barrier_init(&turns, NULL, 2);
+    LP_CHECK(pthread_create(&th, NULL, counted_thread, NULL) == 0);
+    pthread_barrier_wait(&turns);
+    check_blocks(4);
+    pthread_barrier_wait(&turns);
+    LP_CHECK(pthread_join(th, NULL) == 0);
+    pthread_barrier_destroy(&turns);
+    check_blocks(4);
     LP_DONE();
 }

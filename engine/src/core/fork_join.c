@@ -17,3 +17,23 @@ void lp_fork_join(void *(*fn)(void *), void *args, size_t size, int64_t n) {
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
     for (int64_t i = 0; i < n; ++i) fn(block + (size_t)i * size);
 }
+
+/* libgomp's threads wait for the next parallel region by spinning: 300,000
+ * spins (about 3 ms) by default, 100 while libgomp manages more threads than
+ * there are CPUs (libgomp manual, GOMP_SPINCOUNT). A thread libgomp did not
+ * start is not counted. So while the video decoder ran, libtorch's threads
+ * spun on the core it needed, and the thread it displaced held up the other
+ * at every op's end. `lpose predict` on a 1280x1024 clip: 117-125 frames/s,
+ * 135-148 with GOMP_SPINCOUNT=100..10000 (alternating processes; the
+ * 396x406 clip and the model alone on decoded frames: no difference). A
+ * team of two started here gives this thread a pool of its own; its second
+ * thread sleeps there until this thread exits, and until then libgomp counts
+ * one thread more. Not for the training loader's threads: there the short
+ * spin made the training step itself slower (many small ops in the backward
+ * pass, each waking a sleeping thread). A user's GOMP_SPINCOUNT or
+ * OMP_WAIT_POLICY still rules (libgomp takes the lower count). */
+void lp_fork_join_count_this_thread(void) {
+    /* The team is the point; an empty body would be compiled away with it. */
+#pragma omp parallel num_threads(2)
+    __asm__ volatile("" ::: "memory");
+}

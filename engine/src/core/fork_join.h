@@ -14,4 +14,10 @@
  * block is done. Blocks may share a work counter. */
 void lp_fork_join(void *(*fn)(void *), void *args, size_t size, int64_t n);
 
+/* Make libgomp count the calling thread, one it did not start, as a thread
+ * of its own, for as long as the calling thread lives. Call it first thing in
+ * a thread that works while libtorch's ops run (the video decoder). Why: see
+ * fork_join.c. */
+void lp_fork_join_count_this_thread(void);
+
 #endif

@@ -2,7 +2,9 @@
  * bounded queue (2 windows waiting + the one the caller is using). Errors
  * of the worker are stored in the slot and returned by the next call on the
  * caller's thread (docs/design/errors.md §4). The worker never touches Lua or
- * libtorch: only lp_video_* (FFmpeg + plain C).
+ * libtorch: only lp_video_* (FFmpeg + plain C). It joins libgomp's count of
+ * threads once, at its start (fork_join.c says why; LPOSE_OMP_COUNT_DECODER=0
+ * leaves it out).
  *
  * Interrupts (lp_interrupt_request): the decoder checks once per frame, so
  * the worker stops within a frame and lp_prefetch_free joins it at once; a
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/fork_join.h"
 #include "core/interrupt_internal.h"
 #include "predict_internal.h"
 
@@ -32,6 +35,7 @@ struct lp_prefetch {
     int64_t n_frames, first, step;
     int32_t height, width;
     int threaded;
+    int omp_counted; /* the worker joins libgomp's count (LPOSE_OMP_COUNT_DECODER != 0) */
     slot slots[N_SLOTS];
     int idx_put, idx_get;
     int64_t next_start; /* next frame the producer decodes */
@@ -76,6 +80,7 @@ static void decode_into(lp_prefetch *pf, slot *s, int64_t start) {
 
 static void *worker(void *arg) {
     lp_prefetch *pf = arg;
+    if (pf->omp_counted) lp_fork_join_count_this_thread(); /* libgomp's threads spin briefly */
     for (;;) {
         pthread_mutex_lock(&pf->mu);
         slot *s = &pf->slots[pf->idx_put];
@@ -143,6 +148,8 @@ lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_
     pf->height = height;
     pf->width = width;
     pf->threaded = threaded != 0;
+    const char *count = getenv("LPOSE_OMP_COUNT_DECODER"); /* read here: not on the worker */
+    pf->omp_counted = !(count && strcmp(count, "0") == 0);
     pf->used = -1;
     pthread_mutex_init(&pf->mu, NULL);
     pthread_cond_init(&pf->cv, NULL);
