@@ -345,6 +345,14 @@ static void test_errors_and_devices(void) {
     lp_tensor *x = randn(s4, 4, 7), *sf = NULL, *mf = NULL;
     LP_CHECK_FAILS(lp_model_forward(m, x, &sf, &mf), LP_STATUS_BAD_ARG, "lp_model_forward");
     LP_CHECK_FAILS(lp_model_forward_heads(m, x, &sf, &mf), LP_STATUS_BAD_ARG, "lp_model_forward_heads");
+    /* no images: a clear error, not libtorch's convolution failing on an empty batch */
+    const int64_t s_none[5] = {0, 5, 3, 64, 64}, s_no_ctx[5] = {2, 0, 3, 64, 64};
+    lp_tensor *none = randn(s_none, 5, 9), *no_ctx = randn(s_no_ctx, 5, 9), *kp = NULL, *conf = NULL;
+    LP_CHECK_FAILS(lp_model_forward(m, none, &sf, &mf), LP_STATUS_BAD_ARG, "no images");
+    LP_CHECK_FAILS(lp_model_forward(m, no_ctx, &sf, &mf), LP_STATUS_BAD_ARG, "dimension 1 has size 0");
+    LP_CHECK_FAILS(lp_model_predict(m, none, 0, 0, 0, &kp, &conf), LP_STATUS_BAD_ARG, "lp_model_predict");
+    lp_tensor_free(none);
+    lp_tensor_free(no_ctx);
     LP_CHECK_OK(lp_model_to(m, LP_DEVICE_CPU));
     LP_CHECK(lp_model_device(m) == LP_DEVICE_CPU);
     if (lp_cuda_device_count() > 0) {

@@ -180,6 +180,10 @@ static lp_status check_images(const lp_model *m, const lp_tensor *x, int32_t ndi
     if (nd != ndim || s[nd - 3] != 3)
         return lp_errorf(LP_STATUS_BAD_ARG, fn, "expected images with %d dims (..., 3, H, W), got %d dims",
                          ndim, nd);
+    for (int32_t d = 0; d < nd - 3; ++d) /* libtorch's convolutions fail obscurely on none */
+        if (s[d] == 0)
+            return lp_errorf(LP_STATUS_BAD_ARG, fn, "no images: the images' dimension %d has size 0",
+                             d);
     if (s[nd - 2] % 32 || s[nd - 1] % 32)
         return lp_errorf(LP_STATUS_BAD_ARG, fn, "image size %lldx%lld is not a multiple of 32",
                          (long long)s[nd - 2], (long long)s[nd - 1]);
