@@ -9,6 +9,13 @@
 --      on the window, so the heads' and the second decode's share is visible.
 --
 --   build/lpose run bench/bench_heads.lua [T=96] [SIZE=128] [K=17]
+--
+-- Random weights and random images (the default) give flat heatmaps, the
+-- decoder's worst case (nothing to skip). With LPOSE_BENCH_MODEL=DIR, a trained
+-- TCN's model directory (make demo writes one under outputs/), the window is
+-- its first T frames of LPOSE_BENCH_VIDEO (default: the mirror-mouse clip) at
+-- its input size, and the single-frame model is its own backbone and
+-- single-frame head: the peaked maps users decode.
 local ffi = require('ffi')
 local lpose = require('lpose')
 local models = require('lpose.models')
@@ -21,6 +28,7 @@ pcall(ffi.cdef, 'int setenv(const char *, const char *, int); int unsetenv(const
 local args = arg or {}
 local T, SIZE, K = tonumber(args[1]) or 96, tonumber(args[2]) or 128, tonumber(args[3]) or 17
 local ROUNDS = tonumber(os.getenv('LPOSE_BENCH_ROUNDS')) or 7
+local DS = 2 -- the heatmaps' downsample factor (LP's default)
 
 local function model(model_type)
     local names = {}
@@ -34,16 +42,41 @@ local function reference(on)
     if on then ffi.C.setenv('LPOSE_HEADS_REFERENCE', '1', 1) else ffi.C.unsetenv('LPOSE_HEADS_REFERENCE') end
 end
 
+-- A trained TCN (directory), its single-frame half, and the video's first T frames at its size.
+local function trained_window(dir)
+    local config = require('lpose.config')
+    local tcn = assert(models.load_dir(dir)):eval()
+    assert(tcn:is_mhcrnn(), 'LPOSE_BENCH_MODEL must be a TCN (heatmap_mhcrnn) model directory')
+    local cfg = config.load(dir .. '/config.yaml')
+    cfg.model.model_type, cfg.model.backbone_weights = 'heatmap', nil
+    local sf = models.new(cfg)
+    assert(sf:load_weights(tcn:state_dict(), 'lpose', { strict = false }))
+    local conf = tcn:config()
+    SIZE, K, DS = conf.image_height, conf.num_keypoints, conf.downsample_factor
+    assert(conf.image_width == SIZE, 'bench_heads times square inputs')
+    local path = os.getenv('LPOSE_BENCH_VIDEO') or '../shared/data/mirror-mouse-example/videos/test_vid.mp4'
+    local reader = assert(require('lpose.video').open(path))
+    local images = assert(reader:read(0, T, { height = SIZE, width = SIZE }))
+    reader:close()
+    print(('# trained model %s on the first %d frames of %s'):format(dir, T, path))
+    return tcn, sf:eval(), images
+end
+
 no_grad(function()
-    local tcn, sf = model('heatmap_mhcrnn'), model('heatmap')
-    local images = lpose.tensor.randn({ T, 3, SIZE, SIZE })
+    local trained = os.getenv('LPOSE_BENCH_MODEL')
+    local tcn, sf, images
+    if trained and trained ~= '' then
+        tcn, sf, images = trained_window(trained)
+    else
+        tcn, sf, images = model('heatmap_mhcrnn'), model('heatmap'), lpose.tensor.randn({ T, 3, SIZE, SIZE })
+    end
     local features = tcn:forward_backbone(images)
     local heatmaps = tcn:forward_heads(features)
     local function heads(m, ref) return function() reference(ref); m:forward_heads(features); reference(false) end end
     local r = timing.rounds({
         { 'tcn', heads(tcn, false) }, { 'sf', heads(sf, false) },
         { 'tcn_ref', heads(tcn, true) }, { 'sf_ref', heads(sf, true) },
-        { 'decode', function() models.decode(heatmaps, 2) end },
+        { 'decode', function() models.decode(heatmaps, DS) end },
         { 'backbone', function() tcn:forward_backbone(images) end },
     }, ROUNDS)
     local ms = function(name) return 1e3 * timing.median(r[name]) end
