@@ -152,8 +152,10 @@ times = timing.rounds({
     { 'e2e', function() res = assert(predict.video(tcn, vid, { output_dir = out, sequence_length = T })) end },
 }, ROUNDS)
 print(('3. end-to-end (decode+model+CSV) %.1f frames/s vs model-only on pre-decoded frames %.1f frames/s:'
-    .. ' ratio %s (last run: decode wait %.2fs of %.2fs)'):format(N / timing.median(times.e2e),
-    N / timing.median(times.model), timing.ratio_text(times.model, times.e2e), res.seconds_wait, res.seconds))
+    .. ' ratio %s (last run: %.3f s: the model %.3f s (model-only median %.3f s), waiting for frames %.3f s,'
+    .. ' the rest (opening, CSV files) %.3f s)'):format(N / timing.median(times.e2e),
+    N / timing.median(times.model), timing.ratio_text(times.model, times.e2e), res.seconds, res.seconds_model,
+    timing.median(times.model), res.seconds_wait, res.seconds - res.seconds_model - res.seconds_wait))
 
 -- 9. does libgomp see the decoding thread? Process CPU over small ops 20 ms apart, with a stream's
 -- decoder alive (its queue full, waiting), counted (the default) and not: libgomp's threads spin
