@@ -24,8 +24,9 @@ void lp_fork_join(void *(*fn)(void *), void *args, size_t size, int64_t n) {
  * start is not counted. So while the video decoder ran, libtorch's threads
  * spun on the core it needed, and the thread it displaced held up the other
  * at every op's end. `lpose predict` on a 1280x1024 clip: 117-125 frames/s,
- * 135-148 with GOMP_SPINCOUNT=100..10000 (alternating processes; the
- * 396x406 clip and the model alone on decoded frames: no difference). A
+ * 129-148 with GOMP_SPINCOUNT=100..10000 (alternating processes; the
+ * 396x406 clip and the model alone on decoded frames: no difference); with
+ * this call, 1.09x the throughput without it (bench_predict line 5). A
  * team of two started here gives this thread a pool of its own; its second
  * thread sleeps there until this thread exits, and until then libgomp counts
  * one thread more. Not for the training loader's threads: there the short
