@@ -30,9 +30,11 @@ void lp_fork_join(void *(*fn)(void *), void *args, size_t size, int64_t n) {
  * team of two started here gives this thread a pool of its own; its second
  * thread sleeps there until this thread exits, and until then libgomp counts
  * one thread more. Not for the training loader's threads: there the short
- * spin made the training step itself slower (many small ops in the backward
- * pass, each waking a sleeping thread). A user's GOMP_SPINCOUNT or
- * OMP_WAIT_POLICY still rules (libgomp takes the lower count). */
+ * spin made the training step itself slower (probably the backward pass's
+ * many small ops, each waking a sleeping thread). While this thread lives, a
+ * user's GOMP_SPINCOUNT applies only where lower than 100 (1000 with
+ * OMP_WAIT_POLICY=active; passive stays passive): LPOSE_OMP_COUNT_DECODER=0
+ * keeps the decoder out of the count (predict_prefetch.c). */
 void lp_fork_join_count_this_thread(void) {
     /* The team is the point; an empty body would be compiled away with it. */
 #pragma omp parallel num_threads(2)
