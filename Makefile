@@ -117,9 +117,11 @@ $(EXE): $(MAIN_OBJ) $(LIB)
 	  $(LDFLAGS) $(LUAJIT_LIBS) $(EDIT_LIBS) -lm -ldl
 
 # ---------------------------------------------------------------- tests
+# TEST_LIBS_<name>: what one test links besides liblpose (a test that makes FFmpeg frames itself).
+TEST_LIBS_test_scaler := $(AV_LIBS)
 $(BUILD)/tests/%: tests/c/%.c tests/c/lp_test.h tests/c/lp_fixtures.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< -L$(BUILD) -llpose -Wl,-rpath,'$$ORIGIN/..' -lm -lpthread
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< -L$(BUILD) -llpose $(TEST_LIBS_$*) -Wl,-rpath,'$$ORIGIN/..' -lm -lpthread
 
 $(BUILD)/tests/header_c99.ok: $(HEADERS) tests/c/test_header_c99.c
 	@mkdir -p $(dir $@)

@@ -18,10 +18,17 @@ lp_status lpi_av_error(lp_status status, const char *fn, const char *path, const
 /* Status for an avformat_open_input failure (missing file -> IO, junk -> UNSUPPORTED). */
 lp_status lpi_open_error(const char *fn, const char *path, int averr);
 
+/* What a swscale context was made for (all ints: compared with memcmp). */
+typedef struct lpi_scaler_key {
+    int src_w, src_h, src_fmt, dst_w, dst_h, dst_fmt, flags, full_range, colorspace;
+} lpi_scaler_key;
+
 /* swscale context plus a padded scratch picture: swscale's SIMD paths may
  * write past the end of a row, so never scale into a tight caller buffer. */
 typedef struct lpi_scaler {
     struct SwsContext *sws;
+    lpi_scaler_key key; /* what sws was made for */
+    int n_made;         /* contexts made so far (test_scaler checks the reuse) */
     uint8_t *buf;
     size_t size;
     uint8_t *planes[3]; /* RGB24: planes[0] only; GBRP: G, B, R */
