@@ -44,13 +44,7 @@ end
 
 -- A trained TCN (directory), its single-frame half, and the video's first T frames at its size.
 local function trained_window(dir)
-    local config = require('lpose.config')
-    local tcn = assert(models.load_dir(dir)):eval()
-    assert(tcn:is_mhcrnn(), 'LPOSE_BENCH_MODEL must be a TCN (heatmap_mhcrnn) model directory')
-    local cfg = config.load(dir .. '/config.yaml')
-    cfg.model.model_type, cfg.model.backbone_weights = 'heatmap', nil
-    local sf = models.new(cfg)
-    assert(sf:load_weights(tcn:state_dict(), 'lpose', { strict = false }))
+    local tcn, sf = timing.trained_pair(dir)
     local conf = tcn:config()
     SIZE, K, DS = conf.image_height, conf.num_keypoints, conf.downsample_factor
     assert(conf.image_width == SIZE, 'bench_heads times square inputs')
@@ -59,7 +53,7 @@ local function trained_window(dir)
     local images = assert(reader:read(0, T, { height = SIZE, width = SIZE }))
     reader:close()
     print(('# trained model %s on the first %d frames of %s'):format(dir, T, path))
-    return tcn, sf:eval(), images
+    return tcn, sf, images
 end
 
 no_grad(function()

@@ -329,9 +329,8 @@ if trained and trained ~= '' then
     local exe = (os.getenv('LPOSE_BUILD') or 'build') .. '/lpose'
     local video = os.getenv('LPOSE_BENCH_VIDEO') or '../shared/data/mirror-mouse-example/videos/test_vid.mp4'
     assert(io.open(video, 'rb'), 'LPOSE_BENCH_VIDEO: cannot open ' .. video)
-    local tcn_t = assert(models.load_dir(trained))
-    assert(tcn_t:is_mhcrnn(), 'LPOSE_BENCH_MODEL must be a TCN (heatmap_mhcrnn) model directory')
-    -- the single-frame model: the same config as a 'heatmap' model, the TCN's backbone and SF head
+    local _, sf_t = timing.trained_pair(trained)
+    -- the single-frame model's directory: the same config as a 'heatmap' model, its weights
     local sf_dir = tmpdir .. '/trained_sf'
     os.execute(('mkdir -p %q'):format(sf_dir))
     local f = assert(io.open(trained .. '/config.yaml'))
@@ -340,11 +339,6 @@ if trained and trained ~= '' then
     f = assert(io.open(sf_dir .. '/config.yaml', 'w'))
     f:write(yaml)
     f:close()
-    local sf_cfg = require('lpose.config').load(sf_dir .. '/config.yaml')
-    sf_cfg.model.backbone_weights = nil
-    local sf_t = models.new(sf_cfg)
-    local rep = assert(sf_t:load_weights(tcn_t:state_dict(), 'lpose', { strict = false }))
-    assert(#rep.missing == 0, 'the single-frame model misses weights: ' .. table.concat(rep.missing, ', '))
     assert(sf_t:save(sf_dir .. '/model.lpt'))
     local ct, inside, prof, n = profiled_rounds(exe, video, {
         { 'tcn', trained, tmpdir .. '/trained_tcn' }, { 'sf', sf_dir, tmpdir .. '/trained_sf_out' } })

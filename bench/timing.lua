@@ -70,4 +70,19 @@ function M.ratio_text(num, den)
     return ('%.2f (min-max %.2f-%.2f, %d rounds)'):format(med, lo, hi, math.min(#num, #den))
 end
 
+--- timing.trained_pair(dir) -> tcn, sf: the trained TCN of a model directory (LPOSE_BENCH_MODEL;
+-- make demo writes one under outputs/) and a single-frame model made of its own backbone and
+-- single-frame head (its config as a 'heatmap' model), both in eval mode.
+function M.trained_pair(dir)
+    local models, config = require('lpose.models'), require('lpose.config')
+    local tcn = assert(models.load_dir(dir))
+    assert(tcn:is_mhcrnn(), 'LPOSE_BENCH_MODEL must be a TCN (heatmap_mhcrnn) model directory')
+    local cfg = config.load(dir .. '/config.yaml')
+    cfg.model.model_type, cfg.model.backbone_weights = 'heatmap', nil
+    local sf = models.new(cfg)
+    local rep = assert(sf:load_weights(tcn:state_dict(), 'lpose', { strict = false }))
+    assert(#rep.missing == 0, 'the single-frame model misses weights: ' .. table.concat(rep.missing, ', '))
+    return tcn:eval(), sf:eval()
+end
+
 return M
