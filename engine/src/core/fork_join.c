@@ -24,17 +24,19 @@ void lp_fork_join(void *(*fn)(void *), void *args, size_t size, int64_t n) {
  * start is not counted. So while the video decoder ran, libtorch's threads
  * spun on the core it needed, and the thread it displaced held up the other
  * at every op's end. `lpose predict` on a 1280x1024 clip: 117-125 frames/s,
- * 129-148 with GOMP_SPINCOUNT=100..10000 (alternating processes; the
- * 396x406 clip and the model alone on decoded frames: no difference); with
+ * 129-148 with GOMP_SPINCOUNT=100..10000 (alternating processes); with
  * this call, 1.09x the throughput without it (bench_predict line 5). A
  * team of two started here gives this thread a pool of its own; its second
  * thread sleeps there until this thread exits, and until then libgomp counts
- * one thread more. Not for the training loader's threads: there the short
- * spin made the training step itself slower (probably the backward pass's
- * many small ops, each waking a sleeping thread). While this thread lives, a
- * user's GOMP_SPINCOUNT applies only where lower than 100 (1000 with
- * OMP_WAIT_POLICY=active; passive stays passive): LPOSE_OMP_COUNT_DECODER=0
- * keeps the decoder out of the count (predict_prefetch.c). */
+ * one thread more. The short spin has a price: every op's end becomes a
+ * sleep and a wake-up, and the model alone on decoded 128x128 frames took
+ * 1-7 % longer with GOMP_SPINCOUNT=100 (9 of 9 process pairs). So count a
+ * thread only while it works: the prefetcher decodes each window on a new
+ * thread that calls this (predict_prefetch.c). Not for the training loader's
+ * threads: there the short spin made the training step itself slower. While
+ * a counted thread lives, a user's GOMP_SPINCOUNT applies only where lower
+ * than 100 (1000 with OMP_WAIT_POLICY=active; passive stays passive):
+ * LPOSE_OMP_COUNT_DECODER=0 keeps the decoder out of the count. */
 void lp_fork_join_count_this_thread(void) {
     /* The team is the point; an empty body would be compiled away with it. */
 #pragma omp parallel num_threads(2)
