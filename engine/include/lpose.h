@@ -160,6 +160,12 @@ int32_t lp_tensor_is_leaf(const lp_tensor *t);
  * in-place op on the tensor or a view of it, so a cache derived from a
  * tensor can tell it is stale. -1 for NULL. */
 int64_t lp_tensor_version(const lp_tensor *t);
+/* How many tensors share t's memory (libtorch's use count of its storage):
+ * t, its views, and the tensors views were taken from (a view keeps its base
+ * alive). 1 when t alone holds it; -1 for NULL or a tensor without storage.
+ * Lets the owner of a buffer it lends as views tell whether one is still
+ * held before it writes the buffer again. nothrow */
+int64_t lp_tensor_storage_refs(const lp_tensor *t);
 /* Write the shape into out[0..dim-1] (out has room for LP_MAX_DIMS);
  * returns the number of dims, or -1 for NULL. nothrow */
 int32_t lp_tensor_shape(const lp_tensor *t, int64_t *out);

@@ -79,6 +79,10 @@ LP_EXPORT int64_t lp_tensor_version(const lp_tensor *t) {
     LP_NOTHROW(-1, if (t) return (int64_t)t->t._version();)
 }
 
+LP_EXPORT int64_t lp_tensor_storage_refs(const lp_tensor *t) {
+    LP_NOTHROW(-1, if (t && t->t.has_storage()) return (int64_t)t->t.storage().use_count();)
+}
+
 LP_EXPORT int32_t lp_tensor_is_leaf(const lp_tensor *t) { LP_NOTHROW(0, if (t) return t->t.is_leaf() ? 1 : 0;) }
 
 LP_EXPORT int32_t lp_tensor_shape(const lp_tensor *t, int64_t *out) {

@@ -58,6 +58,7 @@ int32_t lp_tensor_requires_grad(const lp_tensor *t);
 int32_t lp_tensor_is_contiguous(const lp_tensor *t);
 int32_t lp_tensor_is_leaf(const lp_tensor *t);
 int64_t lp_tensor_version(const lp_tensor *t);
+int64_t lp_tensor_storage_refs(const lp_tensor *t);
 int32_t lp_tensor_shape(const lp_tensor *t, int64_t *out);
 lp_status lp_tensor_from_buffer(const void *data, lp_dtype dtype, const int64_t *shape,
                                 int32_t ndim, lp_tensor **out);

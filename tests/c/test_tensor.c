@@ -296,6 +296,20 @@ static void test_views(void) {
     LP_CHECK(lp_tensor_dim(r) == 1 && lp_tensor_numel(r) == 24);
     lp_tensor_free(r);
 
+    { /* who holds a tensor's memory: it alone, then it and a view; a copy is not counted */
+        lp_tensor *e = NULL;
+        LP_CHECK_OK(lp_tensor_empty(s234, 3, LP_DTYPE_F32, LP_DEVICE_CPU, &e));
+        LP_CHECK(lp_tensor_storage_refs(e) == 1 && lp_tensor_storage_refs(NULL) == -1);
+        LP_CHECK_OK(lp_tensor_narrow(e, 0, 1, 1, &r));
+        LP_CHECK_OK(lp_tensor_clone(e, &r2));
+        LP_CHECK(lp_tensor_storage_refs(e) == 2 && lp_tensor_storage_refs(r) == 2 &&
+                 lp_tensor_storage_refs(r2) == 1);
+        lp_tensor_free(r);
+        lp_tensor_free(r2);
+        LP_CHECK(lp_tensor_storage_refs(e) == 1);
+        lp_tensor_free(e);
+    }
+
     int64_t perm[3] = {2, 0, 1}, ep[3] = {4, 2, 3};
     LP_CHECK_OK(lp_tensor_permute(x, perm, 3, &r));
     LP_CHECK(shape_is(r, 3, ep));

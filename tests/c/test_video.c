@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "lp_test.h"
+#include "video/video_internal.h"
 
 #define MOUSE_VID "../shared/data/mirror-mouse-example/videos/test_vid.mp4"
 
@@ -63,6 +64,16 @@ static void test_formats(void) {
         LP_CHECK_CLOSE(lp_video_fps(v), 25.0, 1e-9);
         LP_CHECK_OK(lp_video_read_batch_into(v, 0, 30, 32, 32, frames));
         LP_CHECK(lp_video_read_batch_into(v, 30, 1, 32, 32, frames) == LP_STATUS_EOF);
+        /* the channels-last read (the prediction prefetcher's): the same floats, bit for bit */
+        static float hwc[30 * 32 * 32 * 3];
+        LP_CHECK_OK(lpv_read_batch_hwc_into(v, 0, 30, 32, 32, hwc));
+        int same = 1;
+        for (int i = 0; i < 30 && same; ++i)
+            for (int c = 0; c < 3; ++c)
+                for (int yx = 0; yx < 32 * 32; ++yx)
+                    same &= memcmp(&frames[(i * 3 + c) * 32 * 32 + yx], &hwc[(i * 32 * 32 + yx) * 3 + c],
+                                   sizeof(float)) == 0;
+        LP_CHECK(same);
         LP_CHECK_OK(lp_video_read_frame_rgb_into(v, 29, rgb));
         /* frame 29 against the ffmpeg CLI's own decode (conversion may differ slightly) */
         char cmd[768];

@@ -47,6 +47,10 @@ lp_status lpi_scale_copy(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, 
  * output is ~2x faster in swscale than packed RGB24. */
 lp_status lpi_scale_chw(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
                         float *out, const char *fn);
+/* The same floats as lpi_scale_chw, bit for bit, as (h, w, 3): channels-last,
+ * the layout the folded backbone runs in (docs/design/decisions.md 17). */
+lp_status lpi_scale_hwc(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
+                        float *out, const char *fn);
 void lpi_scaler_free(lpi_scaler *s);
 
 #endif

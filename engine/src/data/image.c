@@ -119,22 +119,50 @@ lp_status lpi_scale_copy(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, 
     return LP_STATUS_OK;
 }
 
+/* out = (v / 255 - mean) / std per channel, R G B, as a table of the 256 values. */
+static void imagenet_luts(float lut[3][256]) {
+    static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+    for (int c = 0; c < 3; ++c)
+        for (int v = 0; v < 256; ++v) lut[c][v] = ((float)v / 255.0f - mean[c]) / std[c];
+}
+
+/* GBRP holds G, B, R: R, G, B come from planes 2, 0, 1. */
+static const int rgb_plane[3] = {2, 0, 1};
+
 lp_status lpi_scale_chw(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
                         float *out, const char *fn) {
-    static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
-    static const int src_plane[3] = {2, 0, 1}; /* GBRP holds G, B, R: out wants R, G, B */
     lp_status st = lpi_scale(s, f, dst_w, dst_h, AV_PIX_FMT_GBRP, flags, fn);
     if (st) return st;
+    float lut[3][256];
+    imagenet_luts(lut);
     size_t n = (size_t)dst_w * (size_t)dst_h;
     for (int c = 0; c < 3; ++c) {
-        float lut[256];
-        for (int v = 0; v < 256; ++v) lut[v] = ((float)v / 255.0f - mean[c]) / std[c];
-        const uint8_t *plane = s->planes[src_plane[c]];
+        const uint8_t *plane = s->planes[rgb_plane[c]];
         float *o = out + n * (size_t)c;
         for (int y = 0; y < dst_h; ++y) {
             const uint8_t *p = plane + (size_t)y * (size_t)s->stride;
             float *row = o + (size_t)y * (size_t)dst_w;
-            for (int x = 0; x < dst_w; ++x) row[x] = lut[p[x]];
+            for (int x = 0; x < dst_w; ++x) row[x] = lut[c][p[x]];
+        }
+    }
+    return LP_STATUS_OK;
+}
+
+lp_status lpi_scale_hwc(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
+                        float *out, const char *fn) {
+    lp_status st = lpi_scale(s, f, dst_w, dst_h, AV_PIX_FMT_GBRP, flags, fn);
+    if (st) return st;
+    float lut[3][256];
+    imagenet_luts(lut);
+    for (int y = 0; y < dst_h; ++y) {
+        const size_t at = (size_t)y * (size_t)s->stride;
+        const uint8_t *r = s->planes[rgb_plane[0]] + at, *g = s->planes[rgb_plane[1]] + at,
+                      *b = s->planes[rgb_plane[2]] + at;
+        float *row = out + (size_t)y * (size_t)dst_w * 3;
+        for (int x = 0; x < dst_w; ++x) {
+            row[3 * x] = lut[0][r[x]];
+            row[3 * x + 1] = lut[1][g[x]];
+            row[3 * x + 2] = lut[2][b[x]];
         }
     }
     return LP_STATUS_OK;

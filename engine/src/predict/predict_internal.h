@@ -55,10 +55,12 @@ typedef struct lp_prefetch lp_prefetch;
  * the prefetcher from now on. threaded == 0 decodes on the caller's thread. */
 lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_t height,
                             int32_t width, int32_t threaded, lp_prefetch **out);
-/* Next chunk: a borrowed buffer of *out_n frames (n*3*h*w floats) valid
- * until the next call; *out_n == 0 at the end (LP_STATUS_EOF). */
+/* Next chunk: *out_n frames as a borrowed (n, 3, h, w) f32 CPU tensor in
+ * channels-last layout, valid until the next call (a view of it taken with
+ * lp_tensor_ref or narrow stays valid, frames and all, for as long as it is
+ * kept); *out_n == 0 at the end (LP_STATUS_EOF). */
 lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
-                           const float **out_frames);
+                           const lp_tensor **out_window);
 void lp_prefetch_free(lp_prefetch *pf);
 
 /* A stream whose windows the caller decodes and feeds (predict_video.c: one

@@ -4,6 +4,14 @@
  * caller's thread (docs/design/errors.md §4). The worker never touches Lua or
  * libtorch: only lp_video_* (FFmpeg + plain C).
  *
+ * Each slot's frames live in a tensor the caller's thread made, (T, h, w, 3)
+ * floats, and the caller gets them as a (n, 3, h, w) view in channels-last
+ * layout: the folded backbone runs in that layout, so a window reaches its
+ * first convolution without a copy (a window used to be copied into a new
+ * tensor and then into channels-last: 2 x 19 MB per 96 frames at 128x128).
+ * A slot is written again only once nothing else holds its memory: a view
+ * kept past the next call keeps its frames, and the slot gets a new tensor.
+ *
  * Each window is decoded on a short-lived thread of its own that joins
  * libgomp's count of threads (fork_join.c says why), so libgomp counts the
  * decoder only while it decodes: libtorch's threads wait for their next op
@@ -24,11 +32,13 @@
 #include "core/fork_join.h"
 #include "core/interrupt_internal.h"
 #include "predict_internal.h"
+#include "video/video_internal.h"
 
 enum { N_SLOTS = 3, SLOT_FREE = 0, SLOT_FULL = 1, SLOT_USED = 2, WAIT_MS = 50 };
 
 typedef struct slot {
-    float *buf;
+    lp_tensor *frames; /* (max_n, h, w, 3) floats; made and freed on the caller's thread */
+    float *buf;        /* its memory, which the worker writes */
     int64_t start, n;
     int state;
     lp_status status;
@@ -37,7 +47,7 @@ typedef struct slot {
 
 struct lp_prefetch {
     lp_video *video;
-    int64_t n_frames, first, step;
+    int64_t n_frames, first, step, max_n;
     int32_t height, width;
     int threaded;
     int omp_counted; /* windows are decoded on counted threads (LPOSE_OMP_COUNT_DECODER != 0) */
@@ -45,7 +55,8 @@ struct lp_prefetch {
     int idx_put, idx_get;
     int64_t next_start; /* next frame the producer decodes */
     int stop;
-    int used; /* slot index held by the consumer, -1 none */
+    int used;          /* slot index held by the consumer, -1 none */
+    lp_tensor *window; /* the view of it the consumer borrows */
     pthread_t thread;
     int thread_started;
     pthread_mutex_t mu;
@@ -76,7 +87,7 @@ static void decode_into(lp_prefetch *pf, slot *s, int64_t start) {
     s->status = LP_STATUS_OK;
     s->msg[0] = '\0';
     if (n <= 0) return;
-    lp_status st = lp_video_read_batch_into(pf->video, start, n, pf->height, pf->width, s->buf);
+    lp_status st = lpv_read_batch_hwc_into(pf->video, start, n, pf->height, pf->width, s->buf);
     if (st != LP_STATUS_OK) {
         s->status = st;
         snprintf(s->msg, sizeof s->msg, "%s", lp_last_error());
@@ -166,9 +177,46 @@ void lp_prefetch_free(lp_prefetch *pf) {
     }
     pthread_mutex_destroy(&pf->mu);
     pthread_cond_destroy(&pf->cv);
-    for (int i = 0; i < N_SLOTS; ++i) free(pf->slots[i].buf);
+    lp_tensor_free(pf->window);
+    for (int i = 0; i < N_SLOTS; ++i) lp_tensor_free(pf->slots[i].frames);
     lp_video_free(pf->video);
     free(pf);
+}
+
+/* A new tensor for s's frames (caller's thread; s not the worker's). */
+static lp_status slot_alloc(lp_prefetch *pf, slot *s) {
+    const int64_t shape[4] = {pf->max_n, pf->height, pf->width, 3};
+    lp_tensor *t = NULL;
+    void *data = NULL;
+    lp_status st = lp_tensor_empty(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &t);
+    if (!st) st = lp_tensor_data_ptr(t, &data);
+    if (st) {
+        lp_tensor_free(t);
+        return lp_error_prefix(st, "lp_predict_stream_open");
+    }
+    lp_tensor_free(s->frames);
+    s->frames = t;
+    s->buf = data;
+    return LP_STATUS_OK;
+}
+
+/* Take back the consumer's window (caller's thread): a view of it still held
+ * elsewhere keeps the old tensor, and the slot gets a new one. */
+static lp_status take_back(lp_prefetch *pf, slot *s) {
+    lp_tensor_free(pf->window);
+    pf->window = NULL;
+    return lp_tensor_storage_refs(s->frames) > 1 ? slot_alloc(pf, s) : LP_STATUS_OK;
+}
+
+/* The consumer's view of s: (n, 3, h, w) in channels-last layout. */
+static lp_status lend(lp_prefetch *pf, const slot *s, const lp_tensor **out) {
+    static const int64_t nchw[4] = {0, 3, 1, 2};
+    lp_tensor *first_n = NULL;
+    lp_status st = lp_tensor_narrow(s->frames, 0, 0, s->n, &first_n);
+    if (!st) st = lp_tensor_permute(first_n, nchw, 4, &pf->window);
+    lp_tensor_free(first_n);
+    *out = pf->window;
+    return st;
 }
 
 lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_t height,
@@ -191,16 +239,14 @@ lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_
     pf->used = -1;
     pthread_mutex_init(&pf->mu, NULL);
     pthread_cond_init(&pf->cv, NULL);
-    int64_t maxn = first > step ? first : step;
-    if (maxn > pf->n_frames) maxn = pf->n_frames;
-    if (maxn < 1) maxn = 1;
-    size_t bytes = sizeof(float) * (size_t)maxn * 3 * (size_t)height * (size_t)width;
+    int64_t max_n = first > step ? first : step;
+    if (max_n > pf->n_frames) max_n = pf->n_frames;
+    pf->max_n = max_n < 1 ? 1 : max_n;
     for (int i = 0; i < (pf->threaded ? N_SLOTS : 1); ++i) {
-        pf->slots[i].buf = malloc(bytes);
-        if (!pf->slots[i].buf) {
+        lp_status st = slot_alloc(pf, &pf->slots[i]);
+        if (st) {
             lp_prefetch_free(pf);
-            return lp_errorf(LP_STATUS_OOM, "lp_predict_stream_open", "cannot allocate %zu bytes",
-                                  bytes);
+            return st;
         }
     }
     if (pf->threaded) {
@@ -221,24 +267,23 @@ lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_
     return LP_STATUS_OK;
 }
 
-lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
-                           const float **out_frames) {
-    *out_n = 0;
-    *out_frames = NULL;
-    *out_start = 0;
-    if (!pf->threaded) {
-        slot *s = &pf->slots[0];
-        if (pf->next_start >= pf->n_frames) return LP_STATUS_EOF;
-        decode_into(pf, s, pf->next_start);
-        if (s->status != LP_STATUS_OK) return lp_set_error(s->status, s->msg);
-        pf->next_start += s->n;
-        *out_start = s->start;
-        *out_n = s->n;
-        *out_frames = s->buf;
-        return LP_STATUS_OK;
-    }
+/* The next window, decoded on the caller's thread (no decoding thread). */
+static lp_status decode_here(lp_prefetch *pf, slot **out) {
+    slot *s = &pf->slots[0];
+    if (pf->next_start >= pf->n_frames) return LP_STATUS_EOF;
+    decode_into(pf, s, pf->next_start);
+    if (s->status != LP_STATUS_OK) return lp_set_error(s->status, s->msg);
+    pf->next_start += s->n;
+    pf->used = 0;
+    *out = s;
+    return LP_STATUS_OK;
+}
+
+/* The next window the decoding thread filled, waited for; the previous one
+ * (taken back) goes back to it. */
+static lp_status wait_for_window(lp_prefetch *pf, slot **out) {
     pthread_mutex_lock(&pf->mu);
-    if (pf->used >= 0) { /* give back the previous window */
+    if (pf->used >= 0) {
         pf->slots[pf->used].state = SLOT_FREE;
         pf->used = -1;
         pthread_cond_broadcast(&pf->cv);
@@ -265,8 +310,22 @@ lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
     pf->used = pf->idx_get;
     pf->idx_get = (pf->idx_get + 1) % N_SLOTS;
     pthread_mutex_unlock(&pf->mu);
+    *out = s;
+    return LP_STATUS_OK;
+}
+
+lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
+                           const lp_tensor **out_window) {
+    *out_n = 0;
+    *out_window = NULL;
+    *out_start = 0;
+    /* the previous window comes back first (its slot is USED: the worker leaves it alone) */
+    lp_status st = pf->used >= 0 ? take_back(pf, &pf->slots[pf->used]) : LP_STATUS_OK;
+    if (st) return st;
+    if (!pf->threaded) pf->used = -1;
+    slot *s = NULL;
+    if ((st = pf->threaded ? wait_for_window(pf, &s) : decode_here(pf, &s))) return st;
     *out_start = s->start;
     *out_n = s->n;
-    *out_frames = s->buf;
-    return LP_STATUS_OK;
+    return lend(pf, s, out_window);
 }

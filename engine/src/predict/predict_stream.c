@@ -260,16 +260,15 @@ static lp_status next_images(lp_predict_stream *s, int64_t *start, lp_tensor **o
         return move_to_device(s, view, out);
     }
     int64_t n = 0;
-    const float *buf = NULL;
+    const lp_tensor *window = NULL;
     double t0 = lp_pred_now();
-    st = lp_prefetch_next(s->pf, start, &n, &buf);
+    st = lp_prefetch_next(s->pf, start, &n, &window);
     s->t_wait += lp_pred_now() - t0;
     if (st == LP_STATUS_EOF) return LP_STATUS_OK;
     if (st) return st;
-    int64_t shape[4] = {n, 3, s->H, s->W};
-    lp_tensor *cpu = NULL;
-    if ((st = lp_tensor_from_buffer(buf, LP_DTYPE_F32, shape, 4, &cpu))) return st;
-    return move_to_device(s, cpu, out);
+    lp_tensor *own = NULL; /* the prefetcher's frames, no copy */
+    if ((st = lp_tensor_ref(window, &own))) return st;
+    return move_to_device(s, own, out);
 }
 
 /* Rows `first` (n copies) of t as a new (n, ...) tensor. */

@@ -157,7 +157,6 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
     lp_predict_params p = params ? *params : lp_predict_default_params();
     lp_video *video = NULL;
     lp_prefetch *pf = NULL;
-    lp_tensor *window = NULL;
     member *ms = calloc((size_t)n_models, sizeof *ms);
     if (!ms) return lp_errorf(LP_STATUS_OOM, fn, "out of memory");
     lp_status st = lp_video_open(video_path, lp_pred_decode_threads(&p, lp_model_device(models[0])), &video);
@@ -181,23 +180,17 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
     if (st) goto fail;
     for (;;) {
         int64_t start = 0, n = 0;
-        const float *buf = NULL;
+        const lp_tensor *window = NULL; /* the prefetcher's, until the next call */
         double tw = lp_pred_now();
-        st = lp_prefetch_next(pf, &start, &n, &buf);
+        st = lp_prefetch_next(pf, &start, &n, &window);
         t_wait += lp_pred_now() - tw;
         if (st && st != LP_STATUS_EOF) goto fail;
         const int ended = st == LP_STATUS_EOF;
-        if (!ended) {
-            int64_t shape[4] = {n, 3, H, W};
-            if ((st = lp_tensor_from_buffer(buf, LP_DTYPE_F32, shape, 4, &window))) goto fail;
-        }
         for (int32_t i = 0; i < n_models; ++i) {
             st = member_step(&ms[i], start, window, fn);
             if (st == LP_STATUS_EOF && ended) continue;
             if (st) goto fail;
         }
-        lp_tensor_free(window);
-        window = NULL;
         if (ended) break;
     }
     for (int32_t i = 0; i < n_models; ++i)
@@ -222,7 +215,6 @@ lp_status lp_predict_video_ensemble(lp_model *const *models, int32_t n_models,
         o->fps = fps;
     }
 fail:
-    lp_tensor_free(window);
     for (int32_t i = 0; i < n_models; ++i) member_free(&ms[i]);
     free(ms);
     lp_prefetch_free(pf);

@@ -15,6 +15,7 @@
 
 #include "core/interrupt_internal.h"
 #include "data/av.h"
+#include "video_internal.h"
 
 struct lp_video {
     char *path;
@@ -398,14 +399,16 @@ lp_status lp_video_read_frame_rgb(lp_video *v, int64_t index, lp_tensor **out) {
     return LP_STATUS_OK;
 }
 
-static lp_status read_batch(lp_video *v, int64_t start, int64_t n, int32_t h, int32_t w,
+/* Frames start..start+n-1 as (n, 3, h, w) floats, or (n, h, w, 3) with `hwc`. */
+static lp_status read_batch(lp_video *v, int64_t start, int64_t n, int32_t h, int32_t w, int hwc,
                             float *out, const char *fn) {
     size_t per = (size_t)w * (size_t)h * 3; /* floats per frame */
+    lp_status (*scale)(lpi_scaler *, const AVFrame *, int, int, int, float *, const char *) =
+        hwc ? lpi_scale_hwc : lpi_scale_chw;
     for (int64_t i = 0; i < n; ++i) {
         lp_status st = lp_interrupt_check(fn); /* once per frame: a batch can be long */
         if (!st) st = goto_frame(v, start + i, fn);
-        if (!st)
-            st = lpi_scale_chw(&v->sc_batch, v->frame, w, h, SWS_BILINEAR, out + (size_t)i * per, fn);
+        if (!st) st = scale(&v->sc_batch, v->frame, w, h, SWS_BILINEAR, out + (size_t)i * per, fn);
         if (st == LP_STATUS_INTERRUPTED) return st;
         if (st) { /* name the frame: where a file cut short ends */
             char msg[1024];
@@ -416,15 +419,25 @@ static lp_status read_batch(lp_video *v, int64_t start, int64_t n, int32_t h, in
     return LP_STATUS_OK;
 }
 
-lp_status lp_video_read_batch_into(lp_video *v, int64_t start, int64_t n, int32_t height,
-                                   int32_t width, float *out) {
+static lp_status read_batch_into(lp_video *v, int64_t start, int64_t n, int32_t height, int32_t width,
+                                 int hwc, float *out) {
     const char *fn = "lp_video_read_batch";
     lp_status st = check_range(v, start, n, fn);
     if (st) return st;
     if (!out || height <= 0 || width <= 0)
         return lp_errorf(LP_STATUS_BAD_ARG, fn, "%s: need an output buffer and height, width > 0"
                          " (got %d x %d)", v->path, height, width);
-    return read_batch(v, start, n, height, width, out, fn);
+    return read_batch(v, start, n, height, width, hwc, out, fn);
+}
+
+lp_status lp_video_read_batch_into(lp_video *v, int64_t start, int64_t n, int32_t height,
+                                   int32_t width, float *out) {
+    return read_batch_into(v, start, n, height, width, 0, out);
+}
+
+lp_status lpv_read_batch_hwc_into(lp_video *v, int64_t start, int64_t n, int32_t height,
+                                  int32_t width, float *out) {
+    return read_batch_into(v, start, n, height, width, 1, out);
 }
 
 lp_status lp_video_read_batch(lp_video *v, int64_t start, int64_t n, int32_t height,
@@ -440,7 +453,7 @@ lp_status lp_video_read_batch(lp_video *v, int64_t start, int64_t n, int32_t hei
     int64_t shape[4] = {n, 3, height, width};
     if ((st = lp_tensor_empty(shape, 4, LP_DTYPE_F32, LP_DEVICE_CPU, &t)) ||
         (st = lp_tensor_data_ptr(t, &data)) ||
-        (st = read_batch(v, start, n, height, width, data, fn))) {
+        (st = read_batch(v, start, n, height, width, 0, data, fn))) {
         lp_tensor_free(t);
         return st;
     }
