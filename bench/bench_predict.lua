@@ -12,7 +12,8 @@
 --      and window (the TCN's extra cost: its multi-frame head and a second
 --      heatmap decode);
 --   2. TCN streaming vs naive 5-frame stacks per output frame (backbone 5x per frame);
---   3. end-to-end (decode + model + CSV) vs model-only on pre-decoded frames;
+--   3. end-to-end (decode + model + CSV) vs model-only on pre-decoded frames (channels-last, as
+--      the video path hands its windows to the model);
 --   4. peak RSS (VmHWM) of a child process predicting a 10,000-frame vs a
 --      1,000-frame 64x64 video (32x32 model input), made with ffmpeg in /tmp;
 --   5. `lpose predict MODEL_DIR VIDEO` end to end (a child process, as users
@@ -104,8 +105,12 @@ local vid = gen(tmpdir .. '/bench.mp4', N, SIZE, SIZE)
 local tcn = models.new(cfg_for('heatmap_mhcrnn', SIZE, K)):eval()
 local sf = models.new(cfg_for('heatmap', SIZE, K)):eval()
 local reader = assert(require('lpose.video').open(vid))
-local frames = assert(reader:read(0, N, { height = SIZE, width = SIZE }))
+local decoded = assert(reader:read(0, N, { height = SIZE, width = SIZE }))
 reader:close()
+-- channels-last, as the video path's windows come (predict_prefetch.c): the model-only passes
+-- must not do a layout copy that end to end no longer does
+local frames = decoded:channels_last()
+decoded:free()
 
 local function stream_time(model, edge)
     local t0 = now()

@@ -410,6 +410,11 @@ function Tensor:cuda(index) return self:to('cuda:' .. (index or 0)) end
 
 function Tensor:clone() return new1(C.lp_tensor_clone, handle(self, 'tensor:clone'), out1) end
 function Tensor:contiguous() return new1(C.lp_tensor_contiguous, handle(self, 'tensor:contiguous'), out1) end
+--- t:channels_last(): a 4-d (N, C, H, W) tensor laid out channels-last in memory (the layout the
+-- folded backbone runs in): a copy, or a new handle sharing storage when t already is laid out so
+function Tensor:channels_last()
+    return new1(C.lp_tensor_channels_last, handle(self, 'tensor:channels_last'), out1)
+end
 function Tensor:detach() return new1(C.lp_tensor_detach, handle(self, 'tensor:detach'), out1) end
 
 --- t:copy_(src): copy values from a tensor (or fill with a number)

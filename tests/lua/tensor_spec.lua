@@ -152,6 +152,19 @@ describe('lpose.tensor shape ops (1-based)', function()
         assert.same({24}, t:flatten():size())
     end)
 
+    it('lays a 4-d tensor out channels-last: same shape and values, channels fastest in memory', function()
+        local x = lpose.arange(24):view(1, 3, 2, 4)
+        local cl = x:channels_last()
+        assert.same({1, 3, 2, 4}, cl:size())
+        assert.is_false(cl:is_contiguous())
+        assert.same(x:totable(), cl:totable())
+        -- memory order: (h, w, c), what a permute of NHWC back to NCHW gives
+        assert.same(x:permute(1, 3, 4, 2):contiguous():flatten():totable(),
+            cl:permute(1, 3, 4, 2):flatten():totable())
+        assert.is_true(cl:permute(1, 3, 4, 2):is_contiguous())
+        assert.error_matches(function() lpose.arange(6):view(2, 3):channels_last() end, 'expected a 4%-d tensor')
+    end)
+
     it('selects, narrows and slices with 1-based indices', function()
         assert.same({0, 1, 2, 3}, t:select(1, 1):select(1, 1):totable())
         assert.same({20, 21, 22, 23}, t:select(1, -1):select(1, -1):totable())
