@@ -41,22 +41,22 @@ int main(void) {
     if (!f || !full || !first || !again || !fresh) LP_SKIP_ALL("out of memory");
     lpi_scaler s = {0}, other = {0};
 
-    LP_CHECK_OK(lpi_scale_chw(&s, f, OW, OH, SWS_BILINEAR, first, "test"));
+    LP_CHECK_OK(lpi_scale_floats(&s, f, OW, OH, SWS_BILINEAR, 0, first, "test"));
     LP_CHECK(s.sws != NULL && s.n_made == 1);
-    LP_CHECK_OK(lpi_scale_chw(&s, f, OW, OH, SWS_BILINEAR, again, "test"));
+    LP_CHECK_OK(lpi_scale_floats(&s, f, OW, OH, SWS_BILINEAR, 0, again, "test"));
     LP_CHECK(s.n_made == 1); /* reused, not made again */
     LP_CHECK(same_floats(first, again, 3 * OW * OH));
-    LP_CHECK_OK(lpi_scale_chw(&other, f, OW, OH, SWS_BILINEAR, fresh, "test"));
+    LP_CHECK_OK(lpi_scale_floats(&other, f, OW, OH, SWS_BILINEAR, 0, fresh, "test"));
     LP_CHECK(same_floats(first, fresh, 3 * OW * OH)); /* a new context: the same pixels */
 
     /* full range is another conversion: a context of its own, other pixels */
-    LP_CHECK_OK(lpi_scale_chw(&s, full, OW, OH, SWS_BILINEAR, again, "test"));
+    LP_CHECK_OK(lpi_scale_floats(&s, full, OW, OH, SWS_BILINEAR, 0, again, "test"));
     LP_CHECK(s.key.full_range == 1 && s.n_made == 2);
     LP_CHECK(!same_floats(first, again, 3 * OW * OH));
     /* another output size, then back: the same pixels as at first */
-    LP_CHECK_OK(lpi_scale_chw(&s, f, 32, 32, SWS_BILINEAR, again, "test"));
+    LP_CHECK_OK(lpi_scale_floats(&s, f, 32, 32, SWS_BILINEAR, 0, again, "test"));
     LP_CHECK(s.key.dst_w == 32 && s.key.dst_h == 32);
-    LP_CHECK_OK(lpi_scale_chw(&s, f, OW, OH, SWS_BILINEAR, again, "test"));
+    LP_CHECK_OK(lpi_scale_floats(&s, f, OW, OH, SWS_BILINEAR, 0, again, "test"));
     LP_CHECK(same_floats(first, again, 3 * OW * OH) && s.n_made == 4);
     /* packed RGB from the same scaler: its own context, reused too */
     uint8_t rgb[OW * OH * 3];

@@ -43,14 +43,12 @@ lp_status lpi_scale(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h,
 /* RGB24 conversion, then copy the rows into dst (dst_stride bytes apart). */
 lp_status lpi_scale_copy(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
                          uint8_t *dst, int dst_stride, const char *fn);
-/* GBRP conversion, then (3, h, w) floats: /255 and ImageNet mean/std. Planar
+/* GBRP conversion, then floats: /255 and ImageNet mean/std, as (3, h, w), or
+ * with `hwc` as (h, w, 3) (channels-last, the layout the folded backbone runs
+ * in; docs/design/decisions.md 17), the same values bit for bit. Planar
  * output is ~2x faster in swscale than packed RGB24. */
-lp_status lpi_scale_chw(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
-                        float *out, const char *fn);
-/* The same floats as lpi_scale_chw, bit for bit, as (h, w, 3): channels-last,
- * the layout the folded backbone runs in (docs/design/decisions.md 17). */
-lp_status lpi_scale_hwc(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
-                        float *out, const char *fn);
+lp_status lpi_scale_floats(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags, int hwc,
+                           float *out, const char *fn);
 void lpi_scaler_free(lpi_scaler *s);
 
 #endif

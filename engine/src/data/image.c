@@ -129,40 +129,26 @@ static void imagenet_luts(float lut[3][256]) {
 /* GBRP holds G, B, R: R, G, B come from planes 2, 0, 1. */
 static const int rgb_plane[3] = {2, 0, 1};
 
-lp_status lpi_scale_chw(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
-                        float *out, const char *fn) {
+lp_status lpi_scale_floats(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags, int hwc,
+                           float *out, const char *fn) {
     lp_status st = lpi_scale(s, f, dst_w, dst_h, AV_PIX_FMT_GBRP, flags, fn);
     if (st) return st;
     float lut[3][256];
     imagenet_luts(lut);
-    size_t n = (size_t)dst_w * (size_t)dst_h;
-    for (int c = 0; c < 3; ++c) {
-        const uint8_t *plane = s->planes[rgb_plane[c]];
-        float *o = out + n * (size_t)c;
-        for (int y = 0; y < dst_h; ++y) {
-            const uint8_t *p = plane + (size_t)y * (size_t)s->stride;
-            float *row = o + (size_t)y * (size_t)dst_w;
-            for (int x = 0; x < dst_w; ++x) row[x] = lut[c][p[x]];
-        }
-    }
-    return LP_STATUS_OK;
-}
-
-lp_status lpi_scale_hwc(lpi_scaler *s, const AVFrame *f, int dst_w, int dst_h, int flags,
-                        float *out, const char *fn) {
-    lp_status st = lpi_scale(s, f, dst_w, dst_h, AV_PIX_FMT_GBRP, flags, fn);
-    if (st) return st;
-    float lut[3][256];
-    imagenet_luts(lut);
+    const size_t n = (size_t)dst_w * (size_t)dst_h;
     for (int y = 0; y < dst_h; ++y) {
         const size_t at = (size_t)y * (size_t)s->stride;
-        const uint8_t *r = s->planes[rgb_plane[0]] + at, *g = s->planes[rgb_plane[1]] + at,
-                      *b = s->planes[rgb_plane[2]] + at;
-        float *row = out + (size_t)y * (size_t)dst_w * 3;
-        for (int x = 0; x < dst_w; ++x) {
-            row[3 * x] = lut[0][r[x]];
-            row[3 * x + 1] = lut[1][g[x]];
-            row[3 * x + 2] = lut[2][b[x]];
+        const uint8_t *rgb[3] = {s->planes[rgb_plane[0]] + at, s->planes[rgb_plane[1]] + at,
+                                 s->planes[rgb_plane[2]] + at};
+        if (hwc) {
+            float *row = out + (size_t)y * (size_t)dst_w * 3;
+            for (int x = 0; x < dst_w; ++x)
+                for (int c = 0; c < 3; ++c) row[3 * x + c] = lut[c][rgb[c][x]];
+        } else {
+            for (int c = 0; c < 3; ++c) {
+                float *row = out + n * (size_t)c + (size_t)y * (size_t)dst_w;
+                for (int x = 0; x < dst_w; ++x) row[x] = lut[c][rgb[c][x]];
+            }
         }
     }
     return LP_STATUS_OK;
@@ -300,7 +286,7 @@ static lp_status frame_to_chw(const char *fn, const AVFrame *f, int32_t height, 
                               float *out) {
     lpi_scaler sc = {0};
     /* Full-precision bicubic: closest to OpenCV INTER_CUBIC on uint8. */
-    lp_status st = lpi_scale_chw(&sc, f, width, height, SWS_BICUBIC | SWS_ACCURATE_RND, out, fn);
+    lp_status st = lpi_scale_floats(&sc, f, width, height, SWS_BICUBIC | SWS_ACCURATE_RND, 0, out, fn);
     lpi_scaler_free(&sc);
     return st;
 }

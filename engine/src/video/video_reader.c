@@ -403,12 +403,10 @@ lp_status lp_video_read_frame_rgb(lp_video *v, int64_t index, lp_tensor **out) {
 static lp_status read_batch(lp_video *v, int64_t start, int64_t n, int32_t h, int32_t w, int hwc,
                             float *out, const char *fn) {
     size_t per = (size_t)w * (size_t)h * 3; /* floats per frame */
-    lp_status (*scale)(lpi_scaler *, const AVFrame *, int, int, int, float *, const char *) =
-        hwc ? lpi_scale_hwc : lpi_scale_chw;
     for (int64_t i = 0; i < n; ++i) {
         lp_status st = lp_interrupt_check(fn); /* once per frame: a batch can be long */
         if (!st) st = goto_frame(v, start + i, fn);
-        if (!st) st = scale(&v->sc_batch, v->frame, w, h, SWS_BILINEAR, out + (size_t)i * per, fn);
+        if (!st) st = lpi_scale_floats(&v->sc_batch, v->frame, w, h, SWS_BILINEAR, hwc, out + (size_t)i * per, fn);
         if (st == LP_STATUS_INTERRUPTED) return st;
         if (st) { /* name the frame: where a file cut short ends */
             char msg[1024];
