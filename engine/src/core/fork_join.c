@@ -30,7 +30,8 @@ void lp_fork_join(void *(*fn)(void *), void *args, size_t size, int64_t n) {
  * thread sleeps there until this thread exits, and until then libgomp counts
  * one thread more. The short spin has a price: every op's end becomes a
  * sleep and a wake-up, and the model alone on decoded 128x128 frames took
- * 1-7 % longer with GOMP_SPINCOUNT=100 (9 of 9 process pairs). So count a
+ * 1-11 % longer with GOMP_SPINCOUNT=100 (median 4.4 %, 9 of 9 process
+ * pairs). So count a
  * thread only while it works: the prefetcher decodes each window on a new
  * thread that calls this (predict_prefetch.c). Not for the training loader's
  * threads: there the short spin made the training step itself slower. While

@@ -116,8 +116,9 @@ static void *counted_decode_main(void *arg) {
  * Measured on a 960-frame 128x128 clip: end to end 1.03x (0.99-1.05, 9
  * rounds) the throughput of a decoder counted for the whole stream, whose
  * short spin made every op's end a sleep and a wake-up (the model alone
- * with GOMP_SPINCOUNT=100 took 1-7 % longer in 9 of 9 process pairs); the
- * mirror-mouse and 1280x1024 clips: 1.02 and 1.01, no loss. */
+ * with GOMP_SPINCOUNT=100 took 1-11 % longer, median 4.4 %, in 9 of 9
+ * process pairs); the mirror-mouse and 1280x1024 clips: 1.02 and 1.01, no
+ * loss. */
 static void decode_window(lp_prefetch *pf, slot *s, int64_t start) {
     counted_decode job = {pf, s, start};
     pthread_t t;
