@@ -31,13 +31,13 @@ void lp_fork_join(void *(*fn)(void *), void *args, size_t size, int64_t n) {
  * one thread more. The short spin has a price: every op's end becomes a
  * sleep and a wake-up, and the model alone on decoded 128x128 frames took
  * 1-11 % longer with GOMP_SPINCOUNT=100 (median 4.4 %, 9 of 9 process
- * pairs). So count a
- * thread only while it works: the prefetcher decodes each window on a new
- * thread that calls this (predict_prefetch.c). Not for the training loader's
- * threads: there the short spin made the training step itself slower. While
- * a counted thread lives, a user's GOMP_SPINCOUNT applies only where lower
- * than 100 (1000 with OMP_WAIT_POLICY=active; passive stays passive):
- * LPOSE_OMP_COUNT_DECODER=0 keeps the decoder out of the count. */
+ * pairs). So count a thread only while it works: the prefetcher decodes each
+ * window on a new thread that calls this (predict_prefetch.c). Not for the
+ * training loader's threads: there the short spin made the training step
+ * itself slower. While a counted thread lives, a user's GOMP_SPINCOUNT
+ * applies only where lower than 100 (1000 with OMP_WAIT_POLICY=active;
+ * passive stays passive): LPOSE_OMP_COUNT_DECODER=0 keeps the decoder out of
+ * the count. */
 void lp_fork_join_count_this_thread(void) {
     /* The team is the point; an empty body would be compiled away with it. */
 #pragma omp parallel num_threads(2)
