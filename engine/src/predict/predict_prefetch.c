@@ -271,6 +271,7 @@ lp_status lp_prefetch_start(lp_video *video, int64_t first, int64_t step, int32_
 /* The next window, decoded on the caller's thread (no decoding thread). */
 static lp_status decode_here(lp_prefetch *pf, slot **out) {
     slot *s = &pf->slots[0];
+    pf->used = -1; /* lent again only once decoded */
     if (pf->next_start >= pf->n_frames) return LP_STATUS_EOF;
     decode_into(pf, s, pf->next_start);
     if (s->status != LP_STATUS_OK) return lp_set_error(s->status, s->msg);
@@ -323,7 +324,6 @@ lp_status lp_prefetch_next(lp_prefetch *pf, int64_t *out_start, int64_t *out_n,
     /* the previous window comes back first (its slot is USED: the worker leaves it alone) */
     lp_status st = pf->used >= 0 ? take_back(pf, &pf->slots[pf->used]) : LP_STATUS_OK;
     if (st) return st;
-    if (!pf->threaded) pf->used = -1;
     slot *s = NULL;
     if ((st = pf->threaded ? wait_for_window(pf, &s) : decode_here(pf, &s))) return st;
     *out_start = s->start;
