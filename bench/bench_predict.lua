@@ -57,12 +57,16 @@ local now = timing.now
 
 local args = arg or {}
 
-local function vmhwm_kb()
-    local f = io.open('/proc/self/status')
-    local s = f:read('*a')
+-- A file's text, or nil when it cannot be read (/proc entries).
+local function read_file(path)
+    local f = io.open(path)
+    if not f then return nil end
+    local text = f:read('*a')
     f:close()
-    return tonumber(s:match('VmHWM:%s*(%d+)'))
+    return text
 end
+
+local function vmhwm_kb() return tonumber(read_file('/proc/self/status'):match('VmHWM:%s*(%d+)')) end
 
 local function cfg_for(model_type, size, K)
     local names = {}
@@ -180,13 +184,6 @@ do
     local ffi = require('ffi')
     ffi.cdef('int usleep(unsigned int); int setenv(const char *, const char *, int); int getpid(void);')
     local task_dir = '/proc/' .. ffi.C.getpid() .. '/task/'
-    local function read_file(path)
-        local f = io.open(path)
-        if not f then return nil end
-        local text = f:read('*a')
-        f:close()
-        return text
-    end
     -- the threads that are not the decoder's (listed before a probe: decoders come and go)
     local function model_threads()
         local tids, p = {}, io.popen('ls ' .. task_dir)
